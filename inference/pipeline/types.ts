@@ -1,0 +1,98 @@
+// The pipeline's plain-data contract: what a caller (CLI, studio adapter, queue worker) passes in and gets back.
+// Deliberately holds no onnxruntime types: sessions and tensors never leave inference/.
+
+/** Precisions a converted model can be built in (see inference/models/precision.ts for what each one means). */
+export const PRECISIONS = ['bf16', 'fp16', 'fp16-safe', 'fp32'] as const;
+export type Precision = (typeof PRECISIONS)[number];
+
+/** Execution providers the runtime knows. bf16 graphs run only on 'cuda'. */
+export const EXECUTION_PROVIDERS = ['cpu', 'cuda'] as const;
+export type ExecutionProvider = (typeof EXECUTION_PROVIDERS)[number];
+
+export type ComponentName = 'te' | 'dit' | 'vae';
+
+export interface GenerateRequest {
+  prompt: string;
+  negativePrompt?: string;
+  steps: number;
+  /** Classic CFG (ComfyUI/A1111): 1 = off. The reference's w is cfg − 1. */
+  cfg: number;
+  width: number;
+  height: number;
+  /** Seed of torch.manual_seed; the initial noise is torch.randn(1,16,h/8,w/8) on the CPU generator. */
+  seed: number;
+  precision: Precision;
+  ep: ExecutionProvider;
+  /** Optional initial latents [1,16,h/8,w/8] (overrides the seed's noise). */
+  latents?: Float32Array;
+  /** Force tiled VAE decoding. */
+  tiledVae?: boolean;
+}
+
+export interface ProgressEvent {
+  phase: 'validate' | 'tokenize' | 'encode' | 'noise' | 'denoise' | 'decode' | 'png';
+  /** 1-based step during 'denoise'. */
+  step?: number;
+  totalSteps?: number;
+  elapsedMs: number;
+  /** Estimated time to the end of the generation, when known. */
+  etaMs?: number;
+}
+
+export interface ComponentRunInfo {
+  component: ComponentName;
+  precision: Precision;
+  ep: ExecutionProvider;
+  /** Why this precision (e.g. "requested", "VAE kept fp32 like the reference"). */
+  reason: string;
+}
+
+export interface GenerateResult {
+  /** RGB, 8 bits per channel, row-major, width*height*3 bytes. */
+  pixels: Uint8Array;
+  width: number;
+  height: number;
+  /** PNG file bytes, with the A1111 `parameters` chunk and our JSON chunk. */
+  png: Uint8Array;
+  request: Omit<GenerateRequest, 'latents'>;
+  model: { id: string; name: string };
+  components: ComponentRunInfo[];
+  /** Milliseconds per phase. */
+  timings: Record<string, number>;
+  /** Prompt tokens used and whether the prompt was cut at the 512-token limit. */
+  tokens: { count: number; truncated: boolean };
+}
+
+/**
+ * A converted model on disk: `weights/<model>/<precision>/manifest.json` plus the ONNX files beside it.
+ * One model folder may hold several precisions (one `zimage convert` run each).
+ */
+export interface ModelEntry {
+  /** Folder name under weights/, e.g. "tiny" or "z-image-turbo". */
+  id: string;
+  /** Human name from the manifest (e.g. "Z-Image-Turbo", "tiny random-weights demo"). */
+  name: string;
+  /** Absolute path of the model folder. */
+  dir: string;
+  /** Precisions converted and present on disk. */
+  precisions: Precision[];
+  /** True for the embedded tiny random-weights demo model. */
+  tiny: boolean;
+  /** DiT parameter count, for VRAM estimates. */
+  parameters: { dit: number; te: number; vae: number };
+}
+
+export interface SystemInfo {
+  node: string;
+  onnxruntime: string;
+  /** EPs that onnxruntime-node can load on this machine (cpu always). */
+  eps: ExecutionProvider[];
+  /** Precisions this machine can run, and for the others why not. */
+  precisions: { precision: Precision; available: boolean; reason?: string }[];
+  gpu?: { name: string; memoryTotalMiB: number; driver: string; cuda: string; computeCapability: string };
+}
+
+export interface GenerateOptions {
+  onProgress?: (event: ProgressEvent) => void;
+  signal?: AbortSignal;
+}
