@@ -1,0 +1,132 @@
+#!/usr/bin/env node
+// The `zimage` command line: tiny (make the tiny random checkpoint), convert (checkpoints → ONNX + manifest),
+// eval (run one component on tensors from a safetensors file), generate (text → PNG). Bundled by
+// scripts/build-cli.mjs so a host with only node + onnxruntime-node can run it.
+// It deliberately holds no logic of its own beyond argument parsing and printing.
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { AbortError, EngineError } from '../errors.ts';
+import { COMPONENTS, convert, readManifest } from '../convert.ts';
+import { DitRunner, TextEncoderRunner, VaeRunner } from '../components.ts';
+import { Checkpoint, f32Tensor, writeSafetensors } from '../safetensors.ts';
+import { writeTinyCheckpoint } from '../tiny.ts';
+import { copyPackagedTokenizer } from '../tokenizer/qwen3.ts';
+import { EXECUTION_PROVIDERS, PRECISIONS, type ComponentName, type ExecutionProvider, type Precision } from '../pipeline/types.ts';
+
+const USAGE = `usage: zimage <command> [options]
+
+  tiny     --out DIR [--seed N]                    write the tiny random checkpoint (diffusers layout)
+  convert  SRC... --out DIR --precision P          convert to ONNX into DIR/P/ (P: ${PRECISIONS.join(', ')})
+           [--components te,dit,vae] [--name NAME]
+  eval     dit|te|vae --model DIR --in IN.safetensors --out OUT.safetensors [--ep cpu|cuda]
+             dit: x, t, cap_feats → v;  te: input_ids → features;  vae: latents → image
+  generate --model DIR --prompt TEXT [--negative TEXT] [--steps 8] [--cfg 1] [--width 1024] [--height 1024]
+           [--seed N] [--precision P] [--ep cpu|cuda] [--latents FILE] [--tiled-vae] --out FILE.png
+`;
+
+class UsageError extends Error {}
+
+function oneOf<T extends string>(value: string | undefined, allowed: readonly T[], what: string): T {
+  if (!value || !allowed.includes(value as T)) throw new UsageError(`${what} must be one of ${allowed.join(', ')} (got ${value ?? 'nothing'})`);
+  return value as T;
+}
+
+function need(value: string | undefined, flag: string): string {
+  if (!value) throw new UsageError(`missing ${flag}`);
+  return value;
+}
+
+async function cmdTiny(args: string[]) {
+  const { values } = parseArgs({ args, options: { out: { type: 'string' }, seed: { type: 'string', default: '0' } }, strict: true });
+  const out = need(values.out, '--out DIR');
+  const seed = Number(values.seed);
+  if (!Number.isInteger(seed) || seed < 0) throw new UsageError('--seed must be a non-negative integer');
+  writeTinyCheckpoint(out, seed, copyPackagedTokenizer);
+  console.log(`tiny checkpoint written to ${out}`);
+}
+
+async function cmdConvert(args: string[]) {
+  const { values, positionals } = parseArgs({
+    args, allowPositionals: true, strict: true,
+    options: { out: { type: 'string' }, precision: { type: 'string' }, components: { type: 'string' }, name: { type: 'string' }, tiny: { type: 'boolean' } },
+  });
+  if (!positionals.length) throw new UsageError('convert needs at least one SRC (a diffusers folder or .safetensors files)');
+  const components = values.components?.split(',').map((c) => oneOf(c.trim(), COMPONENTS, '--components entries'));
+  const t0 = Date.now();
+  const { dir, manifest } = convert({
+    sources: positionals, out: need(values.out, '--out DIR'), precision: oneOf(values.precision, PRECISIONS, '--precision'),
+    components, name: values.name, tiny: values.tiny, log: (l) => console.error(l),
+  });
+  console.log(`converted ${Object.keys(manifest.components).join(', ')} (${manifest.precision}) into ${dir} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+}
+
+async function cmdEval(args: string[]) {
+  const { values, positionals } = parseArgs({
+    args, allowPositionals: true, strict: true,
+    options: { model: { type: 'string' }, in: { type: 'string' }, out: { type: 'string' }, ep: { type: 'string', default: 'cpu' } },
+  });
+  const component = oneOf(positionals[0], COMPONENTS, 'the component') as ComponentName;
+  const dir = need(values.model, '--model DIR');
+  const ep = oneOf(values.ep, EXECUTION_PROVIDERS, '--ep') as ExecutionProvider;
+  const input = Checkpoint.open(need(values.in, '--in IN.safetensors'));
+  const outFile = need(values.out, '--out OUT.safetensors');
+  const manifest = readManifest(dir);
+  const t0 = performance.now();
+  let result: { key: string; shape: number[]; data: Float32Array };
+  if (component === 'dit') {
+    const runner = await DitRunner.load(dir, manifest, { ep });
+    const [, , h, w] = input.get('x').shape;
+    const L = input.get('cap_feats').shape[0];
+    const v = await runner.velocity(input.readF32('x'), h, w, input.readF32('t')[0], input.readF32('cap_feats'), L);
+    result = { key: 'v', shape: [1, runner.config.inChannels, h, w], data: v };
+    await runner.release();
+  } else if (component === 'te') {
+    const runner = await TextEncoderRunner.load(dir, manifest, { ep });
+    const ids = input.readInts('input_ids');
+    result = { key: 'features', shape: [ids.length, runner.config.hidden], data: await runner.encode(ids) };
+    await runner.release();
+  } else {
+    const runner = await VaeRunner.load(dir, manifest, { ep });
+    const [, , h, w] = input.get('latents').shape;
+    result = { key: 'image', shape: [1, 3, h * runner.scale, w * runner.scale], data: await runner.decode(input.readF32('latents'), h, w) };
+    await runner.release();
+  }
+  const ms = performance.now() - t0;
+  fs.mkdirSync(path.dirname(path.resolve(outFile)), { recursive: true });
+  writeSafetensors(outFile, [f32Tensor(result.key, result.shape, result.data)], { component, ep, precision: manifest.precision, ms: ms.toFixed(1) });
+  console.log(`${component} on ${ep} (${manifest.precision}): ${result.key} [${result.shape}] → ${outFile} (${ms.toFixed(0)} ms incl. session load)`);
+}
+
+const COMMANDS: Record<string, (args: string[]) => Promise<void>> = { tiny: cmdTiny, convert: cmdConvert, eval: cmdEval };
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === '--help' || command === '-h' || command === 'help') {
+    console.log(USAGE);
+    return command ? 0 : 2;
+  }
+  const run = COMMANDS[command];
+  try {
+    if (!run) throw new UsageError(`unknown command ${command}`);
+    await run(rest);
+    return 0;
+  } catch (e) {
+    if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      console.error(`zimage: ${(e as Error).message}\n\n${USAGE}`);
+      return 2;
+    }
+    if (e instanceof EngineError) {
+      console.error(`zimage: ${e.toString()}`);
+      return 1;
+    }
+    if (e instanceof AbortError) {
+      console.error('zimage: cancelled');
+      return 130;
+    }
+    throw e;
+  }
+}
+
+const isMain = process.argv[1] && /zimage(\.ts|\.mjs|\.js)?$/.test(process.argv[1]);
+if (isMain) main(process.argv.slice(2)).then((code) => process.exit(code));

@@ -1,0 +1,209 @@
+// Shared building blocks for the three model families: the build context (which checkpoint tensor feeds which
+// initializer, checked against the expected shape), precision plans, and the layers every family uses (linear,
+// RMSNorm, SiLU, SwiGLU, attention, RoPE in fp32). Families call these; blocks never know which family calls.
+import { EngineError } from '../errors.ts';
+import { DTYPE_TO_ELEM, ElemType, Graph, MS_DOMAIN } from '../onnx/graph.ts';
+import { convert, DTYPE_BYTES, type Checkpoint, type DType } from '../safetensors.ts';
+import type { Precision } from '../pipeline/types.ts';
+
+/** Where an expected (diffusers-named) tensor comes from in the source checkpoint. */
+export interface KeySource {
+  /** Key in the source file. */
+  key: string;
+  /** For fused tensors (ComfyUI `attention.qkv`): take rows [begin, end) of dim 0. */
+  rows?: [number, number];
+}
+
+/** A family's key table: expected key → source, plus the source keys deliberately ignored. */
+export interface KeyTable {
+  sources: Map<string, KeySource>;
+  ignored: string[];
+}
+
+/** How a component is built: the dtype of its weights and compute, and the fp16 guards. */
+export interface PrecisionPlan {
+  precision: Precision;
+  /** Weight and activation dtype of the heavy work. */
+  compute: DType;
+  /** fp16-safe: residual stream and norms in fp32, ComfyUI's clamps on sub-layer outputs. */
+  guards: boolean;
+}
+
+export function precisionPlan(precision: Precision): PrecisionPlan {
+  switch (precision) {
+    case 'bf16': return { precision, compute: 'BF16', guards: false };
+    case 'fp16': return { precision, compute: 'F16', guards: false };
+    case 'fp16-safe': return { precision, compute: 'F16', guards: true };
+    case 'fp32': return { precision, compute: 'F32', guards: false };
+  }
+}
+
+/** The largest finite fp16 value: what ComfyUI's clamp_fp16 clips to. */
+const FP16_MAX = 65504;
+
+export class BuildContext {
+  readonly used = new Set<string>();
+  readonly compute: DType;
+  readonly elem: number;
+
+  constructor(readonly g: Graph, readonly ckpt: Checkpoint, readonly table: KeyTable, readonly plan: PrecisionPlan) {
+    this.compute = plan.compute;
+    this.elem = DTYPE_TO_ELEM[plan.compute];
+  }
+
+  /** Shape of an expected key as found in the checkpoint (after the row split, if any). */
+  shapeOf(key: string): number[] {
+    const src = this.source(key);
+    const shape = [...this.ckpt.get(src.key).shape];
+    if (src.rows) shape[0] = src.rows[1] - src.rows[0];
+    return shape;
+  }
+
+  has(key: string): boolean {
+    return this.table.sources.has(key);
+  }
+
+  private source(key: string): KeySource {
+    const src = this.table.sources.get(key);
+    if (!src) {
+      throw new EngineError('convert-missing-key', `the checkpoint has no tensor for ${key}`, {
+        hint: 'is this the right component file? (DiT, text encoder and VAE files are separate)',
+      });
+    }
+    return src;
+  }
+
+  /**
+   * Registers checkpoint tensor `key` as an initializer of that name, checked to have `shape` (PyTorch order).
+   * `transpose` stores a 2-D [out,in] weight as [in,out] for MatMul. `dtype` overrides the compute dtype.
+   */
+  weight(key: string, shape: number[], opts: { transpose?: boolean; dtype?: DType; reshape?: number[] } = {}): string {
+    const found = this.shapeOf(key);
+    if (found.length !== shape.length || found.some((d, i) => d !== shape[i])) {
+      throw new EngineError('convert-shape-mismatch', `tensor ${key}: expected shape [${shape}], found [${found}]`, {
+        hint: 'the checkpoint does not match the architecture detected from its other tensors (mixed files?)',
+      });
+    }
+    const src = this.source(key);
+    this.used.add(src.key);
+    const dtype = opts.dtype ?? this.compute;
+    const dims = opts.reshape ?? (opts.transpose ? [shape[1], shape[0]] : shape);
+    return this.g.weight({
+      name: key,
+      elemType: DTYPE_TO_ELEM[dtype],
+      dims,
+      load: () => {
+        const info = this.ckpt.get(src.key);
+        let raw = this.ckpt.readRaw(src.key);
+        if (src.rows) {
+          const rowBytes = (raw.length / info.shape[0]);
+          raw = raw.subarray(src.rows[0] * rowBytes, src.rows[1] * rowBytes);
+        }
+        const data = convert(raw, info.dtype, dtype);
+        return opts.transpose ? transpose2d(data, shape[0], shape[1], DTYPE_BYTES[dtype]) : data;
+      },
+    });
+  }
+
+  /** Source keys never used: reported by the converter (a stray key is fine, a missing one is not). */
+  unused(): string[] {
+    const ignored = new Set(this.table.ignored);
+    return this.ckpt.keys().filter((k) => !this.used.has(k) && !ignored.has(k));
+  }
+
+  scalar(v: number, dtype: DType = this.compute): string {
+    return this.g.scalar(v, DTYPE_TO_ELEM[dtype]);
+  }
+
+  cast(x: string, dtype: DType): string {
+    return this.g.op('Cast', [x], { to: DTYPE_TO_ELEM[dtype] });
+  }
+}
+
+/** Transposes a row-major [rows, cols] matrix of `size`-byte elements, in cache-friendly tiles. */
+export function transpose2d(src: Uint8Array, rows: number, cols: number, size: number): Buffer {
+  const out = Buffer.allocUnsafe(src.length);
+  const a = size === 2 ? new Uint16Array(src.buffer, src.byteOffset, rows * cols) : new Uint32Array(src.buffer, src.byteOffset, rows * cols);
+  const b = size === 2 ? new Uint16Array(out.buffer, out.byteOffset, rows * cols) : new Uint32Array(out.buffer, out.byteOffset, rows * cols);
+  const T = 64;
+  for (let r0 = 0; r0 < rows; r0 += T) {
+    for (let c0 = 0; c0 < cols; c0 += T) {
+      const r1 = Math.min(r0 + T, rows), c1 = Math.min(c0 + T, cols);
+      for (let r = r0; r < r1; r++) for (let c = c0; c < c1; c++) b[c * rows + r] = a[r * cols + c];
+    }
+  }
+  return out;
+}
+
+// ---- layers ----------------------------------------------------------------------------------------------------
+
+/** y = x·Wᵀ (+ b). W is [out,in] in the checkpoint, stored transposed. */
+export function linear(ctx: BuildContext, x: string, prefix: string, inF: number, outF: number, bias: boolean): string {
+  const w = ctx.weight(`${prefix}.weight`, [outF, inF], { transpose: true });
+  const y = ctx.g.op('MatMul', [x, w], {}, `${prefix}.mm`);
+  return bias ? ctx.g.op('Add', [y, ctx.weight(`${prefix}.bias`, [outF])], {}, `${prefix}.out`) : y;
+}
+
+/**
+ * RMSNorm over the last axis, statistics in fp32 (opset-23 RMSNormalization, stash_type 1) like diffusers'
+ * and transformers' RMSNorm. `dtype` is the weight (= input) dtype.
+ */
+export function rmsNorm(ctx: BuildContext, x: string, key: string, width: number, eps: number, dtype: DType = ctx.compute): string {
+  const w = ctx.weight(key, [width], { dtype });
+  return ctx.g.op('RMSNormalization', [x, w], { axis: -1, epsilon: { float: eps }, stash_type: 1 }, key.replace(/\.weight$/, ''));
+}
+
+export function silu(ctx: BuildContext, x: string): string {
+  return ctx.g.op('Mul', [x, ctx.g.op('Sigmoid', [x])]);
+}
+
+/** ComfyUI's clamp_fp16 (only in fp16-safe plans): ±Inf → ±65504. */
+export function clampFp16(ctx: BuildContext, x: string): string {
+  if (!ctx.plan.guards) return x;
+  const lo = ctx.g.constant(ctx.elem, [], [-FP16_MAX], 'fp16_min');
+  const hi = ctx.g.constant(ctx.elem, [], [FP16_MAX], 'fp16_max');
+  return ctx.g.op('Clip', [x, lo, hi]);
+}
+
+/** SwiGLU: w2(silu(w1 x) · w3 x), no biases. */
+export function swiglu(ctx: BuildContext, x: string, prefix: string, names: [string, string, string], dim: number, hidden: number): string {
+  const [w1, w2, w3] = names;
+  const a = linear(ctx, x, `${prefix}.${w1}`, dim, hidden, false);
+  const b = linear(ctx, x, `${prefix}.${w3}`, dim, hidden, false);
+  const h = clampFp16(ctx, ctx.g.op('Mul', [silu(ctx, a), b]));
+  return linear(ctx, h, `${prefix}.${w2}`, hidden, dim, false);
+}
+
+/**
+ * Applies rotary embeddings in fp32 to x [1,S,H·D] (compute dtype), given cos/sin [1,S,1,D/2,1] fp32.
+ * `interleaved`: pairs (x[2j], x[2j+1]) (Z-Image DiT); otherwise rotate-half pairs (x[j], x[j+D/2]) (Qwen3).
+ * Returns [1,S,H,D] in the compute dtype.
+ */
+export function rope(ctx: BuildContext, x4: string, heads: number, headDim: number, cos: string, sin: string, interleaved: boolean): string {
+  const g = ctx.g;
+  const xf = ctx.compute === 'F32' ? x4 : ctx.cast(x4, 'F32');
+  // interleaved: [1,S,H,D/2,2] → a = [...,0], b = [...,1];  rotate-half: [1,S,H,2,D/2] → a = first half, b = second.
+  const split = interleaved ? g.int64([0, 0, heads, headDim / 2, 2]) : g.int64([0, 0, heads, 2, headDim / 2]);
+  const xs = g.op('Reshape', [xf, split]);
+  const axis = interleaved ? 4 : 3;
+  const [a, b] = g.node('Split', [xs, g.int64([1, 1])], { axis }, { outputs: 2 });
+  // rotate-half tables are [1,S,1,1,D/2]; interleaved [1,S,1,D/2,1]: the caller shapes them to match.
+  const ra = g.op('Sub', [g.op('Mul', [a, cos]), g.op('Mul', [b, sin])]);
+  const rb = g.op('Add', [g.op('Mul', [a, sin]), g.op('Mul', [b, cos])]);
+  const joined = g.op('Reshape', [g.op('Concat', [ra, rb], { axis }), g.int64([0, 0, heads, headDim])]);
+  return ctx.compute === 'F32' ? joined : ctx.cast(joined, ctx.compute);
+}
+
+/** Multi-head attention over [1,S,H·D] q, k, v (contrib MultiHeadAttention: fused on CUDA, present on CPU). */
+export function mha(ctx: BuildContext, q: string, k: string, v: string, heads: number): string {
+  return ctx.g.op('MultiHeadAttention', [q, k, v], { num_heads: heads }, 'attn', MS_DOMAIN);
+}
+
+/** A graph input of element type float32. */
+export function f32Input(g: Graph, name: string, dims: (number | string)[]): string {
+  return g.input(name, ElemType.FLOAT, dims);
+}
+
+export function int64Input(g: Graph, name: string, length: number): string {
+  return g.input(name, ElemType.INT64, [length]);
+}

@@ -1,0 +1,340 @@
+// The Z-Image S3-DiT transformer (ZImageTransformer2DModel): config detection from tensor shapes, the key table
+// for the diffusers and the single-file ComfyUI layouts, the ONNX graph, and the small per-size tables the host
+// feeds it (RoPE cos/sin, pad masks, reshape targets). Spec: shared/docs/zimage-spec.md §1-2, §6.2-6.3.
+// Graph I/O: x [1,16,h,w] fp32, t [1] fp32 (= 1 − σ), cap_feats [L,capDim] fp32 → v [1,16,h,w] fp32. Only
+// ~1 MB of latents and small tables cross the boundary; activations stay on the device.
+// It deliberately does not batch (CFG runs two batch-1 calls) and does not know about schedulers.
+import fs from 'node:fs';
+import { EngineError } from '../errors.ts';
+import { ElemType, Graph } from '../onnx/graph.ts';
+import type { Checkpoint } from '../safetensors.ts';
+import { int64Tensor as i64, type HostTensor } from '../tensor.ts';
+import { BuildContext, f32Input, int64Input, linear, mha, rmsNorm, rope, silu, swiglu, clampFp16, type KeyTable } from './blocks.ts';
+
+export interface DitConfig {
+  dim: number;
+  heads: number;
+  headDim: number;
+  layers: number;
+  refinerLayers: number;
+  ffnHidden: number;
+  capFeatDim: number;
+  /** Width of the timestep embedding c (min(dim, 256)). */
+  adalnDim: number;
+  /** Hidden width of the t_embedder MLP (1024). */
+  tMid: number;
+  inChannels: number;
+  patch: number;
+  axesDims: number[];
+  ropeTheta: number;
+  tScale: number;
+  normEps: number;
+}
+
+export const SEQ_MULTI_OF = 32;
+const FREQ_EMBED = 256;
+
+// ---- key table -------------------------------------------------------------------------------------------------
+
+const COMFY_PREFIXES = ['model.diffusion_model.', 'diffusion_model.'];
+
+/** Maps diffusers key names to the checkpoint's tensors, for either layout. */
+export function ditKeyTable(ckpt: Checkpoint): KeyTable {
+  const sources = new Map<string, { key: string; rows?: [number, number] }>();
+  const ignored: string[] = [];
+  const keys = ckpt.keys();
+  const comfy = keys.some((k) => /(^|\.)layers\.0\.attention\.qkv\.weight$/.test(k)) || keys.some((k) => /(^|\.)x_embedder\.weight$/.test(k) && !k.includes('all_x_embedder'));
+  for (const key of keys) {
+    if (!comfy) {
+      if (/(^|\.)norm_final\.weight$/.test(key)) ignored.push(key);
+      else sources.set(key, { key });
+      continue;
+    }
+    let k = key;
+    for (const p of COMFY_PREFIXES) if (k.startsWith(p)) k = k.slice(p.length);
+    if (k === 'norm_final.weight') { ignored.push(key); continue; }
+    k = k.replace(/^x_embedder\./, 'all_x_embedder.2-1.').replace(/^final_layer\./, 'all_final_layer.2-1.');
+    k = k.replace(/\.attention\.out\.weight$/, '.attention.to_out.0.weight');
+    k = k.replace(/\.attention\.q_norm\.weight$/, '.attention.norm_q.weight').replace(/\.attention\.k_norm\.weight$/, '.attention.norm_k.weight');
+    const qkv = k.match(/^(.*)\.attention\.qkv\.weight$/);
+    if (qkv) {
+      const rows = ckpt.get(key).shape[0];
+      if (rows % 3) throw new EngineError('convert-shape-mismatch', `tensor ${key}: fused qkv rows ${rows} are not divisible by 3`);
+      const n = rows / 3;
+      ['to_q', 'to_k', 'to_v'].forEach((name, i) => sources.set(`${qkv[1]}.attention.${name}.weight`, { key, rows: [i * n, (i + 1) * n] }));
+      continue;
+    }
+    sources.set(k, { key });
+  }
+  return { sources, ignored };
+}
+
+// ---- config detection ------------------------------------------------------------------------------------------
+
+function count(table: KeyTable, re: RegExp): number {
+  const ids = new Set<number>();
+  for (const k of table.sources.keys()) {
+    const m = k.match(re);
+    if (m) ids.add(Number(m[1]));
+  }
+  return ids.size;
+}
+
+/** Works the architecture out from tensor shapes (style rule 3); a diffusers config.json may refine the RoPE axes. */
+export function detectDitConfig(ckpt: Checkpoint, table: KeyTable, configJson?: string): DitConfig {
+  const shape = (key: string) => {
+    const s = table.sources.get(key);
+    if (!s) {
+      throw new EngineError('convert-not-dit', `no ${key} in the checkpoint: this is not a Z-Image transformer`, {
+        hint: 'pass the Z-Image DiT (diffusers transformer/ folder or a single-file .safetensors with layers.N.attention.qkv)',
+      });
+    }
+    const sh = [...ckpt.get(s.key).shape];
+    if (s.rows) sh[0] = s.rows[1] - s.rows[0];
+    return sh;
+  };
+  const [dim, patchVec] = shape('all_x_embedder.2-1.weight');
+  const headDim = shape('layers.0.attention.norm_q.weight')[0];
+  const inChannels = shape('all_final_layer.2-1.linear.weight')[0] / 4;
+  let axesDims = [headDim / 4, (3 * headDim) / 8, (3 * headDim) / 8];
+  let ropeTheta = 256;
+  let tScale = 1000;
+  if (configJson && fs.existsSync(configJson)) {
+    const c = JSON.parse(fs.readFileSync(configJson, 'utf8'));
+    if (Array.isArray(c.axes_dims)) axesDims = c.axes_dims;
+    if (typeof c.rope_theta === 'number') ropeTheta = c.rope_theta;
+    if (typeof c.t_scale === 'number') tScale = c.t_scale;
+  }
+  const cfg: DitConfig = {
+    dim,
+    headDim,
+    heads: dim / headDim,
+    layers: count(table, /^layers\.(\d+)\.attention_norm1\.weight$/),
+    refinerLayers: count(table, /^noise_refiner\.(\d+)\.attention_norm1\.weight$/),
+    ffnHidden: shape('layers.0.feed_forward.w1.weight')[0],
+    capFeatDim: shape('cap_embedder.0.weight')[0],
+    adalnDim: shape('t_embedder.mlp.2.weight')[0],
+    tMid: shape('t_embedder.mlp.0.weight')[0],
+    inChannels,
+    patch: Math.round(Math.sqrt(patchVec / inChannels)),
+    axesDims,
+    ropeTheta,
+    tScale,
+    normEps: 1e-5,
+  };
+  if (!Number.isInteger(cfg.heads) || axesDims.reduce((a, b) => a + b, 0) !== headDim || axesDims.some((d) => d % 2)) {
+    throw new EngineError('convert-bad-config', `inconsistent DiT shapes: dim ${dim}, head_dim ${headDim}, axes ${axesDims}`);
+  }
+  if (cfg.patch !== 2) throw new EngineError('convert-bad-config', `patch size ${cfg.patch}: only the 2×2 Z-Image patch is supported`);
+  return cfg;
+}
+
+export function ditParameterCount(cfg: DitConfig): number {
+  const { dim, ffnHidden: f, adalnDim: a, capFeatDim: cd, tMid } = cfg;
+  const attn = 4 * dim * dim + 2 * cfg.headDim;
+  const block = attn + 3 * dim * f + 4 * dim;
+  const mod = a * 4 * dim + 4 * dim;
+  const blocks = (cfg.layers + cfg.refinerLayers) * (block + mod) + cfg.refinerLayers * block;
+  const patchVec = cfg.patch * cfg.patch * cfg.inChannels;
+  return blocks + patchVec * dim + dim + FREQ_EMBED * tMid + tMid + tMid * a + a + cd + cd * dim + dim + 2 * dim
+    + dim * patchVec + patchVec + a * dim + dim;
+}
+
+// ---- graph -----------------------------------------------------------------------------------------------------
+
+/** The names of the DiT graph's inputs that the host computes per size (see ditAuxInputs). */
+export const DIT_AUX = ['patch_shape', 'img_pads', 'img_keep', 'cap_pads', 'cap_keep', 'rope_img_cos', 'rope_img_sin',
+  'rope_cap_cos', 'rope_cap_sin', 'img_tokens', 'unpatch_shape', 'latent_shape'] as const;
+
+export function buildDit(ctx: BuildContext, cfg: DitConfig): void {
+  const g = ctx.g;
+  const { dim, heads, headDim, inChannels: C, patch: p } = cfg;
+  const half = headDim / 2;
+  // The residual stream's dtype: fp32 in fp16-safe plans (an fp16 residual overflows on real weights).
+  const res = ctx.plan.guards ? 'F32' : ctx.compute;
+  const x = f32Input(g, 'x', [1, C, 'h', 'w']);
+  const t = f32Input(g, 't', [1]);
+  const cap = f32Input(g, 'cap_feats', ['L', cfg.capFeatDim]);
+  const aux = Object.fromEntries(DIT_AUX.map((n) => [n, ''])) as Record<(typeof DIT_AUX)[number], string>;
+  aux.patch_shape = int64Input(g, 'patch_shape', 5);
+  aux.img_pads = int64Input(g, 'img_pads', 6);
+  aux.img_keep = f32Input(g, 'img_keep', [1, 'Ni', 1]);
+  aux.cap_pads = int64Input(g, 'cap_pads', 4);
+  aux.cap_keep = f32Input(g, 'cap_keep', [1, 'Lp', 1]);
+  for (const part of ['img', 'cap'] as const) {
+    const S = part === 'img' ? 'Ni' : 'Lp';
+    aux[`rope_${part}_cos`] = f32Input(g, `rope_${part}_cos`, [S, half]);
+    aux[`rope_${part}_sin`] = f32Input(g, `rope_${part}_sin`, [S, half]);
+  }
+  aux.img_tokens = int64Input(g, 'img_tokens', 1);
+  aux.unpatch_shape = int64Input(g, 'unpatch_shape', 5);
+  aux.latent_shape = int64Input(g, 'latent_shape', 4);
+
+  // 1. timestep → c [1, adalnDim]: fp32 sinusoid (cos first), then the MLP in the compute dtype.
+  const freqs = Float32Array.from({ length: FREQ_EMBED / 2 }, (_, i) => Math.exp((-Math.log(10000) * i) / (FREQ_EMBED / 2)));
+  const args = g.op('Mul', [g.op('Unsqueeze', [g.op('Mul', [t, g.scalar(cfg.tScale, ElemType.FLOAT)]), g.int64([1])]),
+    g.constant(ElemType.FLOAT, [1, FREQ_EMBED / 2], freqs, 't_freqs')]);
+  let temb = g.op('Concat', [g.op('Cos', [args]), g.op('Sin', [args])], { axis: -1 });
+  if (ctx.compute !== 'F32') temb = ctx.cast(temb, ctx.compute);
+  const tHidden = silu(ctx, linear(ctx, temb, 't_embedder.mlp.0', FREQ_EMBED, cfg.tMid, true));
+  const c = linear(ctx, tHidden, 't_embedder.mlp.2', cfg.tMid, cfg.adalnDim, true); // [1, adalnDim]
+
+  // 2. patchify: [1,C,h,w] → [C,Ht,2,Wt,2] → [Ht,Wt,2,2,C] → [1,N,4C]; pad to Ni (multiple of 32).
+  let xc = ctx.compute === 'F32' ? x : ctx.cast(x, ctx.compute);
+  xc = g.op('Transpose', [g.op('Reshape', [xc, aux.patch_shape])], { perm: [1, 3, 2, 4, 0] });
+  xc = g.op('Pad', [g.op('Reshape', [xc, g.int64([1, -1, p * p * C])]), aux.img_pads]);
+  // 3. embed, then replace pad positions by x_pad_token ([1,Ni,dim]).
+  let xi = linear(ctx, xc, 'all_x_embedder.2-1', p * p * C, dim, true);
+  xi = replacePads(ctx, xi, aux.img_keep, 'x_pad_token', dim);
+  const ropeT = (cos: string) => g.op('Reshape', [cos, g.int64([1, -1, 1, half, 1])]);
+  const imgRope = { cos: ropeT(aux.rope_img_cos), sin: ropeT(aux.rope_img_sin) };
+  const capRope = { cos: ropeT(aux.rope_cap_cos), sin: ropeT(aux.rope_cap_sin) };
+  if (res !== ctx.compute) xi = ctx.cast(xi, res);
+  for (let i = 0; i < cfg.refinerLayers; i++) xi = block(ctx, cfg, xi, `noise_refiner.${i}`, imgRope, c);
+
+  // 4. captions: pad rows to Lp, embed (RMSNorm → Linear), replace pads by cap_pad_token, refine.
+  let cc = ctx.compute === 'F32' ? cap : ctx.cast(cap, ctx.compute);
+  cc = g.op('Unsqueeze', [g.op('Pad', [cc, aux.cap_pads]), g.int64([0])]); // [1,Lp,capDim]
+  cc = linear(ctx, rmsNorm(ctx, cc, 'cap_embedder.0.weight', cfg.capFeatDim, cfg.normEps), 'cap_embedder.1', cfg.capFeatDim, dim, true);
+  cc = replacePads(ctx, cc, aux.cap_keep, 'cap_pad_token', dim);
+  if (res !== ctx.compute) cc = ctx.cast(cc, res);
+  for (let i = 0; i < cfg.refinerLayers; i++) cc = block(ctx, cfg, cc, `context_refiner.${i}`, capRope, undefined);
+
+  // 5. unified sequence [image, caption] through the main layers.
+  let u = g.op('Concat', [xi, cc], { axis: 1 });
+  const uRope = { cos: g.op('Concat', [imgRope.cos, capRope.cos], { axis: 1 }), sin: g.op('Concat', [imgRope.sin, capRope.sin], { axis: 1 }) };
+  for (let i = 0; i < cfg.layers; i++) u = block(ctx, cfg, u, `layers.${i}`, uRope, c);
+
+  // 6. final layer: LayerNorm (no affine, eps 1e-6) · (1 + Linear(SiLU(c))) → Linear → [1,S,4C].
+  if (res !== ctx.compute) u = ctx.cast(u, ctx.compute);
+  const ones = g.constant(ctx.elem, [dim], new Array(dim).fill(1), 'ln_ones');
+  const normed = g.op('LayerNormalization', [u, ones], { axis: -1, epsilon: { float: 1e-6 } }, 'final_norm');
+  const scale = g.op('Add', [ctx.scalar(1), linear(ctx, silu(ctx, c), 'all_final_layer.2-1.adaLN_modulation.1', cfg.adalnDim, dim, true)]);
+  let o = linear(ctx, g.op('Mul', [normed, g.op('Unsqueeze', [scale, g.int64([1])])]), 'all_final_layer.2-1.linear', dim, p * p * C, true);
+
+  // 7. unpatchify the first N (real image) tokens: [1,N,4C] → [Ht,Wt,2,2,C] → [C,Ht,2,Wt,2] → [1,C,h,w].
+  o = g.op('Slice', [o, g.int64([0]), aux.img_tokens, g.int64([1])]);
+  o = g.op('Transpose', [g.op('Reshape', [o, aux.unpatch_shape])], { perm: [4, 0, 2, 1, 3] });
+  o = g.op('Reshape', [o, aux.latent_shape]);
+  if (ctx.compute !== 'F32') o = ctx.cast(o, 'F32');
+  g.output(o, 'v', ElemType.FLOAT, [1, C, 'h', 'w']);
+}
+
+/** x·keep + (1 − keep)·pad_token: pad positions take the learned pad token ([1,dim] or [dim] on disk). */
+function replacePads(ctx: BuildContext, x: string, keepF32: string, padKey: string, dim: number): string {
+  const g = ctx.g;
+  const shape = ctx.shapeOf(padKey);
+  const pad = ctx.weight(padKey, shape, { reshape: [1, 1, dim] });
+  const keep = ctx.compute === 'F32' ? keepF32 : ctx.cast(keepF32, ctx.compute);
+  const drop = g.op('Sub', [ctx.scalar(1), keep]);
+  return g.op('Add', [g.op('Mul', [x, keep]), g.op('Mul', [drop, pad])]);
+}
+
+interface Rope { cos: string; sin: string }
+
+/**
+ * One ZImageTransformerBlock on [1,S,dim]. Modulated when `c` is given (noise_refiner, layers):
+ *   x += tanh(gate_msa)·norm2(attn(norm1(x)·(1+scale_msa))); x += tanh(gate_mlp)·ffn_norm2(ffn(ffn_norm1(x)·(1+scale_mlp)))
+ */
+function block(ctx: BuildContext, cfg: DitConfig, x: string, prefix: string, r: Rope, c: string | undefined): string {
+  const g = ctx.g;
+  const { dim, heads, headDim, normEps: eps } = cfg;
+  const res = ctx.plan.guards ? 'F32' : ctx.compute;
+  let mods: string[] | undefined;
+  if (c) {
+    const m = linear(ctx, c, `${prefix}.adaLN_modulation.0`, cfg.adalnDim, 4 * dim, true); // [1, 4·dim]
+    mods = g.node('Split', [g.op('Unsqueeze', [m, g.int64([1])]), g.int64([dim, dim, dim, dim])], { axis: 2 }, { outputs: 4, name: `${prefix}.mod` });
+  }
+  const scaleOf = (s: string) => g.op('Add', [ctx.scalar(1), s]);
+  // pre-norm in the residual dtype, output in the compute dtype.
+  const preNorm = (h: string, key: string, scale?: string) => {
+    let n = rmsNorm(ctx, h, key, dim, eps, res);
+    if (res !== ctx.compute) n = ctx.cast(n, ctx.compute);
+    return scale ? g.op('Mul', [n, scale]) : n;
+  };
+  const postNorm = (h: string, key: string, gate?: string) => {
+    let n = clampFp16(ctx, h);
+    if (res !== ctx.compute) n = ctx.cast(n, res);
+    n = rmsNorm(ctx, n, key, dim, eps, res);
+    if (!gate) return n;
+    const tg = g.op('Tanh', [gate]);
+    return g.op('Mul', [n, res === ctx.compute ? tg : ctx.cast(tg, res)]);
+  };
+
+  // attention
+  const a = preNorm(x, `${prefix}.attention_norm1.weight`, mods && scaleOf(mods[0]));
+  const qk = (name: 'q' | 'k') => {
+    const proj = linear(ctx, a, `${prefix}.attention.to_${name}`, dim, dim, false);
+    const h4 = g.op('Reshape', [proj, g.int64([0, 0, heads, headDim])]);
+    const n = rmsNorm(ctx, h4, `${prefix}.attention.norm_${name}.weight`, headDim, eps);
+    return g.op('Reshape', [rope(ctx, n, heads, headDim, r.cos, r.sin, true), g.int64([0, 0, dim])]);
+  };
+  const v = linear(ctx, a, `${prefix}.attention.to_v`, dim, dim, false);
+  const att = linear(ctx, mha(ctx, qk('q'), qk('k'), v, heads), `${prefix}.attention.to_out.0`, dim, dim, false);
+  x = g.op('Add', [x, postNorm(att, `${prefix}.attention_norm2.weight`, mods?.[1])], {}, `${prefix}.x_attn`);
+
+  // feed-forward
+  const f = preNorm(x, `${prefix}.ffn_norm1.weight`, mods && scaleOf(mods[2]));
+  const ff = swiglu(ctx, f, `${prefix}.feed_forward`, ['w1', 'w2', 'w3'], dim, cfg.ffnHidden);
+  return g.op('Add', [x, postNorm(ff, `${prefix}.ffn_norm2.weight`, mods?.[3])], {}, `${prefix}.x_out`);
+}
+
+// ---- host-side tables ------------------------------------------------------------------------------------------
+
+/** RoPE cos/sin [n, headDim/2] for 3-axis position ids, like RopeEmbedder (fp64 freqs → fp32 angles). */
+export function ropeTables(cfg: DitConfig, ids: Int32Array): { cos: Float32Array; sin: Float32Array } {
+  const half = cfg.headDim / 2;
+  const n = ids.length / 3;
+  const freqs: number[][] = cfg.axesDims.map((d) => Array.from({ length: d / 2 }, (_, k) => 1 / cfg.ropeTheta ** ((2 * k) / d)));
+  const cos = new Float32Array(n * half), sin = new Float32Array(n * half);
+  for (let i = 0; i < n; i++) {
+    let j = 0;
+    for (let axis = 0; axis < 3; axis++) {
+      const pos = ids[i * 3 + axis];
+      for (const f of freqs[axis]) {
+        const angle = Math.fround(pos * f);
+        cos[i * half + j] = Math.cos(angle);
+        sin[i * half + j] = Math.sin(angle);
+        j++;
+      }
+    }
+  }
+  return { cos, sin };
+}
+
+/** Everything the DiT graph needs besides x, t and cap_feats, for a latent of h×w and L caption tokens. */
+export function ditAuxInputs(cfg: DitConfig, h: number, w: number, L: number): Record<string, HostTensor> {
+  const p = cfg.patch, C = cfg.inChannels;
+  if (h % p || w % p) throw new EngineError('dit-bad-size', `latent ${h}×${w} is not a multiple of the ${p}×${p} patch`, { hint: 'image sizes must be multiples of 16' });
+  if (L < 1) throw new EngineError('dit-bad-caption', 'the caption has no tokens');
+  const Ht = h / p, Wt = w / p, N = Ht * Wt;
+  const Ni = N + ((SEQ_MULTI_OF - (N % SEQ_MULTI_OF)) % SEQ_MULTI_OF);
+  const Lp = L + ((SEQ_MULTI_OF - (L % SEQ_MULTI_OF)) % SEQ_MULTI_OF);
+  const keep = (n: number, real: number): HostTensor => ({ type: 'float32', dims: [1, n, 1], data: Float32Array.from({ length: n }, (_, i) => (i < real ? 1 : 0)) });
+  // position ids: caption (1+i, 0, 0) for every padded row; image (Lp+1, h, w); image pads (0,0,0).
+  const capIds = new Int32Array(Lp * 3);
+  for (let i = 0; i < Lp; i++) capIds[i * 3] = 1 + i;
+  const imgIds = new Int32Array(Ni * 3);
+  for (let i = 0; i < N; i++) imgIds.set([Lp + 1, Math.floor(i / Wt), i % Wt], i * 3);
+  const half = cfg.headDim / 2;
+  const table = (ids: Int32Array, n: number) => {
+    const { cos, sin } = ropeTables(cfg, ids);
+    return [{ type: 'float32', dims: [n, half], data: cos }, { type: 'float32', dims: [n, half], data: sin }] as HostTensor[];
+  };
+  const [imgCos, imgSin] = table(imgIds, Ni);
+  const [capCos, capSin] = table(capIds, Lp);
+  return {
+    patch_shape: i64([C, Ht, p, Wt, p]),
+    img_pads: i64([0, 0, 0, 0, Ni - N, 0]),
+    img_keep: keep(Ni, N),
+    cap_pads: i64([0, 0, Lp - L, 0]),
+    cap_keep: keep(Lp, L),
+    rope_img_cos: imgCos,
+    rope_img_sin: imgSin,
+    rope_cap_cos: capCos,
+    rope_cap_sin: capSin,
+    img_tokens: i64([N]),
+    unpatch_shape: i64([Ht, Wt, p, p, C]),
+    latent_shape: i64([1, C, h, w]),
+  };
+}
