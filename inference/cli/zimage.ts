@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { AbortError, EngineError } from '../errors.ts';
 import { COMPONENTS, convert, readManifest } from '../convert.ts';
 import { DitRunner, TextEncoderRunner, VaeRunner } from '../components.ts';
+import { census, formatCensus, readProfile } from '../runtime/census.ts';
 import { Checkpoint, f32Tensor, writeSafetensors } from '../safetensors.ts';
 import { writeTinyCheckpoint } from '../tiny.ts';
 import { copyPackagedTokenizer } from '../tokenizer/qwen3.ts';
@@ -64,7 +65,7 @@ async function cmdConvert(args: string[]) {
 async function cmdEval(args: string[]) {
   const { values, positionals } = parseArgs({
     args, allowPositionals: true, strict: true,
-    options: { model: { type: 'string' }, in: { type: 'string' }, out: { type: 'string' }, ep: { type: 'string', default: 'cpu' } },
+    options: { model: { type: 'string' }, in: { type: 'string' }, out: { type: 'string' }, ep: { type: 'string', default: 'cpu' }, profile: { type: 'string' } },
   });
   const component = oneOf(positionals[0], COMPONENTS, 'the component') as ComponentName;
   const dir = need(values.model, '--model DIR');
@@ -72,30 +73,45 @@ async function cmdEval(args: string[]) {
   const input = Checkpoint.open(need(values.in, '--in IN.safetensors'));
   const outFile = need(values.out, '--out OUT.safetensors');
   const manifest = readManifest(dir);
+  // --profile DIR: onnxruntime profiles the run; the census (nodes per EP, work per dtype) is printed and saved.
+  const profilePrefix = values.profile ? path.join(values.profile, `${component}-${manifest.precision}`) : undefined;
+  if (values.profile) fs.mkdirSync(values.profile, { recursive: true });
+  const opts = { ep, profilePrefix };
   const t0 = performance.now();
   let result: { key: string; shape: number[]; data: Float32Array };
   if (component === 'dit') {
-    const runner = await DitRunner.load(dir, manifest, { ep });
+    const runner = await DitRunner.load(dir, manifest, opts);
     const [, , h, w] = input.get('x').shape;
     const L = input.get('cap_feats').shape[0];
     const v = await runner.velocity(input.readF32('x'), h, w, input.readF32('t')[0], input.readF32('cap_feats'), L);
     result = { key: 'v', shape: [1, runner.config.inChannels, h, w], data: v };
+    report(runner.session.endProfiling(), ep);
     await runner.release();
   } else if (component === 'te') {
-    const runner = await TextEncoderRunner.load(dir, manifest, { ep });
+    const runner = await TextEncoderRunner.load(dir, manifest, opts);
     const ids = input.readInts('input_ids');
     result = { key: 'features', shape: [ids.length, runner.config.hidden], data: await runner.encode(ids) };
+    report(runner.session.endProfiling(), ep);
     await runner.release();
   } else {
-    const runner = await VaeRunner.load(dir, manifest, { ep });
+    const runner = await VaeRunner.load(dir, manifest, opts);
     const [, , h, w] = input.get('latents').shape;
     result = { key: 'image', shape: [1, 3, h * runner.scale, w * runner.scale], data: await runner.decode(input.readF32('latents'), h, w) };
+    report(runner.session.endProfiling(), ep);
     await runner.release();
   }
   const ms = performance.now() - t0;
   fs.mkdirSync(path.dirname(path.resolve(outFile)), { recursive: true });
   writeSafetensors(outFile, [f32Tensor(result.key, result.shape, result.data)], { component, ep, precision: manifest.precision, ms: ms.toFixed(1) });
   console.log(`${component} on ${ep} (${manifest.precision}): ${result.key} [${result.shape}] → ${outFile} (${ms.toFixed(0)} ms incl. session load)`);
+}
+
+/** Prints the census of a profile and saves it beside the profile as <profile>.census.json. */
+function report(profile: string | undefined, ep: ExecutionProvider) {
+  if (!profile) return;
+  const c = census(readProfile(profile), ep);
+  fs.writeFileSync(profile.replace(/\.json$/, '.census.json'), JSON.stringify(c, null, 2));
+  console.log(`profile ${profile}\n${formatCensus(c)}`);
 }
 
 const COMMANDS: Record<string, (args: string[]) => Promise<void>> = { tiny: cmdTiny, convert: cmdConvert, eval: cmdEval };

@@ -1,0 +1,154 @@
+// The three families on the tiny checkpoint: config detection, parameter arithmetic at real size, key tables
+// (the single-file ComfyUI DiT gives identical outputs), shape-mismatch errors, and golden outputs against the
+// PyTorch reference (fixtures dumped once by scripts/reference/components.py tiny).
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { before, describe, test } from 'node:test';
+import { DitRunner, TextEncoderRunner, VaeRunner } from '../components.ts';
+import { convert, readManifest } from '../convert.ts';
+import { Checkpoint, writeSafetensors, type TensorToWrite } from '../safetensors.ts';
+import { writeTinyCheckpoint } from '../tiny.ts';
+import { detectDitConfig, ditKeyTable, ditParameterCount, type DitConfig } from './z-image-dit.ts';
+import { detectQwen3Config, qwen3KeyTable, qwen3ParameterCount } from './qwen3-encoder.ts';
+import { detectVaeConfig, vaeDecoderParameterCount, vaeKeyTable } from './flux-vae.ts';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'models-test-'));
+const src = path.join(tmp, 'tiny-src');
+const FIXTURES = path.join(import.meta.dirname, 'fixtures');
+const numel = (s: number[]) => s.reduce((a, b) => a * b, 1);
+
+before(() => {
+  writeTinyCheckpoint(src, 0, (f) => fs.writeFileSync(f, '{}'));
+  convert({ sources: [src], out: path.join(tmp, 'tiny'), precision: 'fp32' });
+});
+
+describe('config detection from shapes', () => {
+  test('DiT', () => {
+    const ck = Checkpoint.open(path.join(src, 'transformer'));
+    const cfg = detectDitConfig(ck, ditKeyTable(ck));
+    assert.deepEqual({ ...cfg }, {
+      dim: 64, headDim: 32, heads: 2, layers: 2, refinerLayers: 1, ffnHidden: 170, capFeatDim: 32, adalnDim: 64, tMid: 1024,
+      inChannels: 16, patch: 2, axesDims: [8, 12, 12], ropeTheta: 256, tScale: 1000, normEps: 1e-5,
+    });
+    const total = ck.keys().reduce((s, k) => s + numel(ck.get(k).shape), 0);
+    assert.equal(ditParameterCount(cfg), total);
+  });
+
+  test('Qwen3 text encoder (keys with and without the model. prefix)', () => {
+    const ck = Checkpoint.open(path.join(src, 'text_encoder'));
+    const cfg = detectQwen3Config(ck, qwen3KeyTable(ck));
+    assert.deepEqual([cfg.vocab, cfg.hidden, cfg.layers, cfg.heads, cfg.kvHeads, cfg.headDim, cfg.intermediate], [151936, 32, 3, 4, 2, 16, 64]);
+    assert.equal(qwen3ParameterCount(cfg, false), ck.keys().reduce((s, k) => s + numel(ck.get(k).shape), 0));
+    const prefixed = path.join(tmp, 'te-prefixed.safetensors');
+    writeSafetensors(prefixed, ck.keys().map((k): TensorToWrite => ({ key: `model.${k}`, dtype: 'F32', shape: ck.get(k).shape, data: ck.readRaw(k) })));
+    const ck2 = Checkpoint.open(prefixed);
+    assert.deepEqual(detectQwen3Config(ck2, qwen3KeyTable(ck2)), cfg);
+  });
+
+  test('FLUX VAE decoder', () => {
+    const ck = Checkpoint.open(path.join(src, 'vae'));
+    const cfg = detectVaeConfig(ck, vaeKeyTable(ck), path.join(src, 'vae/config.json'));
+    assert.deepEqual(cfg.upChannels, [64, 64, 32, 32]);
+    assert.equal(cfg.resnetsPerBlock, 2);
+    assert.equal(vaeDecoderParameterCount(cfg), ck.keys().reduce((s, k) => s + numel(ck.get(k).shape), 0));
+  });
+
+  test('parameter arithmetic matches the published sizes of the real model', () => {
+    const real: DitConfig = {
+      dim: 3840, headDim: 128, heads: 30, layers: 30, refinerLayers: 2, ffnHidden: 10240, capFeatDim: 2560, adalnDim: 256, tMid: 1024,
+      inChannels: 16, patch: 2, axesDims: [32, 48, 48], ropeTheta: 256, tScale: 1000, normEps: 1e-5,
+    };
+    assert.equal(ditParameterCount(real), 6_154_908_736);
+    const te = { vocab: 151936, hidden: 2560, layers: 36, heads: 32, kvHeads: 8, headDim: 128, intermediate: 9728, ropeTheta: 1e6, eps: 1e-6 };
+    assert.equal(qwen3ParameterCount(te, false), 4_022_468_096);
+    assert.equal(qwen3ParameterCount(te, true), 3_921_534_720 + 0);
+    const vae = { latentChannels: 16, upChannels: [512, 512, 256, 128], resnetsPerBlock: 3, groups: 32, eps: 1e-6, scalingFactor: 0.3611, shiftFactor: 0.1159 };
+    assert.equal(vaeDecoderParameterCount(vae), 49_545_475);
+  });
+});
+
+describe('key tables', () => {
+  test('the single-file ComfyUI DiT layout converts to the same graph and the same outputs', async () => {
+    const ck = Checkpoint.open(path.join(src, 'transformer'));
+    const comfy: TensorToWrite[] = [];
+    const rename = (k: string) => k.replace('all_x_embedder.2-1.', 'x_embedder.').replace('all_final_layer.2-1.', 'final_layer.')
+      .replace('.attention.to_out.0.', '.attention.out.').replace('.attention.norm_q.', '.attention.q_norm.').replace('.attention.norm_k.', '.attention.k_norm.');
+    for (const k of ck.keys()) {
+      if (/\.attention\.to_[kv]\.weight$/.test(k)) continue;
+      if (/\.attention\.to_q\.weight$/.test(k)) {
+        const parts = ['to_q', 'to_k', 'to_v'].map((n) => ck.readRaw(k.replace('to_q', n)));
+        const [o, i] = ck.get(k).shape;
+        comfy.push({ key: `model.diffusion_model.${k.replace('.attention.to_q.weight', '.attention.qkv.weight')}`, dtype: 'F32', shape: [3 * o, i], data: Buffer.concat(parts) });
+        continue;
+      }
+      comfy.push({ key: `model.diffusion_model.${rename(k)}`, dtype: 'F32', shape: ck.get(k).shape, data: ck.readRaw(k) });
+    }
+    comfy.push({ key: 'model.diffusion_model.norm_final.weight', dtype: 'F32', shape: [64], data: Buffer.alloc(256) });
+    const file = path.join(tmp, 'dit-comfy.safetensors');
+    writeSafetensors(file, comfy);
+    const { dir, manifest } = convert({ sources: [file], out: path.join(tmp, 'comfy'), precision: 'fp32', components: ['dit'] });
+    assert.equal(manifest.components.dit!.source.layout, 'single-file (ComfyUI)');
+    assert.deepEqual(manifest.components.dit!.tensors.unused, [], 'norm_final is ignored, not unused');
+
+    const a = await DitRunner.load(path.join(tmp, 'tiny/fp32'), readManifest(path.join(tmp, 'tiny/fp32')), { ep: 'cpu' });
+    const b = await DitRunner.load(dir, manifest, { ep: 'cpu' });
+    const x = Float32Array.from({ length: 16 * 4 * 6 }, (_, i) => Math.sin(i * 0.7));
+    const cap = Float32Array.from({ length: 5 * 32 }, (_, i) => Math.cos(i * 0.3));
+    assert.deepEqual(await b.velocity(x, 4, 6, 0.25, cap, 5), await a.velocity(x, 4, 6, 0.25, cap, 5));
+    await a.release();
+    await b.release();
+  });
+
+  test('a shape mismatch names the key and both shapes', () => {
+    const ck = Checkpoint.open(path.join(src, 'transformer'));
+    const broken = ck.keys().map((k): TensorToWrite => (k === 'layers.1.feed_forward.w2.weight'
+      ? { key: k, dtype: 'F32', shape: [64, 10], data: Buffer.alloc(64 * 10 * 4) }
+      : { key: k, dtype: 'F32', shape: ck.get(k).shape, data: ck.readRaw(k) }));
+    const file = path.join(tmp, 'dit-broken.safetensors');
+    writeSafetensors(file, broken);
+    assert.throws(() => convert({ sources: [file], out: path.join(tmp, 'broken'), precision: 'fp32', components: ['dit'] }),
+      /layers\.1\.feed_forward\.w2\.weight: expected shape \[64,170\], found \[64,10\]/);
+    assert.ok(!fs.existsSync(path.join(tmp, 'broken/fp32')), 'no half-written model');
+    assert.deepEqual(fs.readdirSync(path.join(tmp, 'broken')), [], 'temporary folder removed');
+  });
+});
+
+/** Golden outputs: present once scripts/reference/components.py tiny has been run on the reference host. */
+describe('golden outputs vs the PyTorch reference (tiny, fp32, CPU)', () => {
+  const fixture = (name: string) => Checkpoint.open(path.join(FIXTURES, `${name}.safetensors`));
+  const close = (got: Float32Array, want: Float32Array, tol: number) => {
+    assert.equal(got.length, want.length);
+    let maxErr = 0, maxRef = 0;
+    for (let i = 0; i < got.length; i++) { maxErr = Math.max(maxErr, Math.abs(got[i] - want[i])); maxRef = Math.max(maxRef, Math.abs(want[i])); }
+    assert.ok(maxErr <= tol * Math.max(1, maxRef), `max abs error ${maxErr} (reference max ${maxRef})`);
+  };
+  const dir = () => path.join(tmp, 'tiny/fp32');
+
+  test('text encoder features', async () => {
+    const f = fixture('te');
+    const te = await TextEncoderRunner.load(dir(), readManifest(dir()), { ep: 'cpu' });
+    close(await te.encode(f.readInts('input_ids')), f.readF32('features'), 1e-4);
+    await te.release();
+  });
+
+  for (const name of ['dit_a', 'dit_b']) {
+    test(`DiT velocity (${name})`, async () => {
+      const f = fixture(name);
+      const dit = await DitRunner.load(dir(), readManifest(dir()), { ep: 'cpu' });
+      const [, , h, w] = f.get('x').shape;
+      const L = f.get('cap_feats').shape[0];
+      close(await dit.velocity(f.readF32('x'), h, w, f.readF32('t')[0], f.readF32('cap_feats'), L), f.readF32('v'), 1e-4);
+      await dit.release();
+    });
+  }
+
+  test('VAE image', async () => {
+    const f = fixture('vae');
+    const vae = await VaeRunner.load(dir(), readManifest(dir()), { ep: 'cpu' });
+    const [, , h, w] = f.get('latents').shape;
+    close(await vae.decode(f.readF32('latents'), h, w), f.readF32('image'), 1e-4);
+    await vae.release();
+  });
+});

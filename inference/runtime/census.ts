@@ -1,0 +1,121 @@
+// The dtype census of a run, from onnxruntime's profile: nodes per execution provider, the nodes that ran on the
+// CPU, and the share of the run's work per dtype — FLOPs and bytes computed from each node's recorded input and
+// output types and shapes. The profile's durations are host-side times on the CUDA EP (shared/docs/gpu-host.md),
+// so they are deliberately NOT used: the census weighs work by shapes, never by the profile's clock.
+import fs from 'node:fs';
+
+export interface ProfileNode {
+  name: string;
+  op: string;
+  provider: string;
+  inputs: { type: string; shape: number[] }[];
+  outputs: { type: string; shape: number[] }[];
+}
+
+export interface Census {
+  /** Node executions counted (a node run N times counts N times). */
+  nodes: number;
+  byProvider: Record<string, number>;
+  /** Distinct nodes that ran on a provider other than the expected one. */
+  offProvider: { name: string; op: string; provider: string }[];
+  flopsByDtype: Record<string, number>;
+  bytesByDtype: Record<string, number>;
+  totalFlops: number;
+  totalBytes: number;
+  /** Share of FLOPs (0..1) per dtype. */
+  flopShare: Record<string, number>;
+}
+
+type TypeShape = Record<string, number[]>;
+
+/** Reads the Node events of an onnxruntime profile JSON file. */
+export function readProfile(file: string): ProfileNode[] {
+  const events = JSON.parse(fs.readFileSync(file, 'utf8')) as { cat?: string; name?: string; args?: Record<string, unknown> }[];
+  return parseProfile(events);
+}
+
+export function parseProfile(events: { cat?: string; name?: string; args?: Record<string, unknown> }[]): ProfileNode[] {
+  const nodes: ProfileNode[] = [];
+  for (const e of events) {
+    if (e.cat !== 'Node' || !e.name?.endsWith('_kernel_time') || !e.args) continue;
+    const ts = (v: unknown) => ((v as TypeShape[] | undefined) ?? []).map((o) => {
+      const [type, shape] = Object.entries(o)[0] ?? ['unknown', []];
+      return { type, shape };
+    });
+    nodes.push({
+      name: e.name.slice(0, -'_kernel_time'.length),
+      op: String(e.args.op_name),
+      provider: String(e.args.provider).replace('ExecutionProvider', '').toLowerCase(),
+      inputs: ts(e.args.input_type_shape),
+      outputs: ts(e.args.output_type_shape),
+    });
+  }
+  return nodes;
+}
+
+const BYTES: Record<string, number> = { float: 4, float16: 2, bfloat16: 2, int64: 8, int32: 4, bool: 1, uint8: 1, int8: 1, double: 8 };
+const prod = (s: number[]) => s.reduce((a, b) => a * b, 1);
+
+/** FLOPs of one node from its shapes: matrix and attention work exactly, everything else one per output element. */
+export function nodeFlops(n: ProfileNode): number {
+  const [a, b] = n.inputs;
+  const out = n.outputs[0]?.shape ?? [];
+  switch (n.op) {
+    case 'MatMul': case 'FusedMatMul': case 'Gemm': {
+      if (!a || !b) return 0;
+      const k = a.shape[a.shape.length - 1];
+      return 2 * prod(out) * k;
+    }
+    case 'Conv': case 'FusedConv': case 'NhwcConv':
+      return b ? 2 * prod(out) * prod(b.shape.slice(1)) : 0;
+    case 'MultiHeadAttention': case 'Attention': {
+      const q = a?.shape ?? [], k = b?.shape ?? [];
+      if (q.length === 3) return 4 * q[0] * q[1] * k[1] * q[2]; // [B,S,H·D] × [B,Sk,H·D]
+      if (q.length === 4) return 4 * q[0] * q[1] * q[2] * k[2] * q[3]; // [B,H,S,D]
+      return 0;
+    }
+    default:
+      return prod(out);
+  }
+}
+
+/** The dtype a node computes in: its first floating-point input (Cast: its output). */
+export function nodeDtype(n: ProfileNode): string {
+  if (n.op === 'Cast') return n.outputs[0]?.type ?? 'unknown';
+  return n.inputs.find((i) => ['float', 'float16', 'bfloat16', 'double'].includes(i.type))?.type ?? n.inputs[0]?.type ?? 'unknown';
+}
+
+export function census(nodes: ProfileNode[], expectedProvider: string): Census {
+  const c: Census = { nodes: 0, byProvider: {}, offProvider: [], flopsByDtype: {}, bytesByDtype: {}, totalFlops: 0, totalBytes: 0, flopShare: {} };
+  const seenOff = new Set<string>();
+  for (const n of nodes) {
+    c.nodes++;
+    c.byProvider[n.provider] = (c.byProvider[n.provider] ?? 0) + 1;
+    if (n.provider !== expectedProvider && !seenOff.has(n.name)) {
+      seenOff.add(n.name);
+      c.offProvider.push({ name: n.name, op: n.op, provider: n.provider });
+    }
+    const dt = nodeDtype(n);
+    const flops = nodeFlops(n);
+    const bytes = [...n.inputs, ...n.outputs].reduce((s, t) => s + prod(t.shape) * (BYTES[t.type] ?? 4), 0);
+    c.flopsByDtype[dt] = (c.flopsByDtype[dt] ?? 0) + flops;
+    c.bytesByDtype[dt] = (c.bytesByDtype[dt] ?? 0) + bytes;
+    c.totalFlops += flops;
+    c.totalBytes += bytes;
+  }
+  for (const [dt, f] of Object.entries(c.flopsByDtype)) c.flopShare[dt] = c.totalFlops ? f / c.totalFlops : 0;
+  return c;
+}
+
+/** One line per fact, for the CLI and the closing notes. */
+export function formatCensus(c: Census): string {
+  const pct = (x: number) => `${(100 * x).toFixed(2)} %`;
+  const lines = [
+    `nodes run: ${c.nodes} (${Object.entries(c.byProvider).map(([p, n]) => `${p} ${n}`).join(', ')})`,
+    `work: ${(c.totalFlops / 1e12).toFixed(3)} TFLOP, ${(c.totalBytes / 2 ** 30).toFixed(2)} GiB moved`,
+    `FLOPs by dtype: ${Object.entries(c.flopShare).sort((a, b) => b[1] - a[1]).map(([d, s]) => `${d} ${pct(s)}`).join(', ')}`,
+    `bytes by dtype: ${Object.entries(c.bytesByDtype).sort((a, b) => b[1] - a[1]).map(([d, s]) => `${d} ${pct(s / c.totalBytes)}`).join(', ')}`,
+  ];
+  if (c.offProvider.length) lines.push(`off the expected provider (${c.offProvider.length}): ${c.offProvider.slice(0, 10).map((n) => `${n.op} ${n.name}@${n.provider}`).join(', ')}`);
+  return lines.join('\n');
+}

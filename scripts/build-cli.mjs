@@ -1,0 +1,17 @@
+// Bundles the zimage CLI into dist/zimage.mjs so that a machine with only node + onnxruntime-node can run it (the
+// GPU host has no npm). onnxruntime-node stays external: it is a native addon installed beside the bundle.
+import { build } from 'esbuild';
+
+await build({
+  entryPoints: ['inference/cli/zimage.ts'],
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  outfile: 'dist/zimage.mjs',
+  external: ['onnxruntime-node'],
+  // CommonJS dependencies (protobufjs) call require(): give the ESM bundle one.
+  banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+  logLevel: 'warning',
+});
+console.log('built dist/zimage.mjs');
