@@ -180,9 +180,10 @@ export function buildDit(ctx: BuildContext, cfg: DitConfig): void {
   const c = linear(ctx, tHidden, 't_embedder.mlp.2', cfg.tMid, cfg.adalnDim, true); // [1, adalnDim]
 
   // 2. patchify: [1,C,h,w] → [C,Ht,2,Wt,2] → [Ht,Wt,2,2,C] → [1,N,4C]; pad to Ni (multiple of 32).
-  let xc = ctx.compute === 'F32' ? x : ctx.cast(x, ctx.compute);
-  xc = g.op('Transpose', [g.op('Reshape', [xc, aux.patch_shape])], { perm: [1, 3, 2, 4, 0] });
+  // (Pad has no bf16 CUDA kernel: patchify and pad in fp32, then cast; the reference casts first, same values.)
+  let xc = g.op('Transpose', [g.op('Reshape', [x, aux.patch_shape])], { perm: [1, 3, 2, 4, 0] });
   xc = g.op('Pad', [g.op('Reshape', [xc, g.int64([1, -1, p * p * C])]), aux.img_pads]);
+  if (ctx.compute !== 'F32') xc = ctx.cast(xc, ctx.compute);
   // 3. embed, then replace pad positions by x_pad_token ([1,Ni,dim]).
   let xi = linear(ctx, xc, 'all_x_embedder.2-1', p * p * C, dim, true);
   xi = replacePads(ctx, xi, aux.img_keep, 'x_pad_token', dim);
@@ -193,8 +194,8 @@ export function buildDit(ctx: BuildContext, cfg: DitConfig): void {
   for (let i = 0; i < cfg.refinerLayers; i++) xi = block(ctx, cfg, xi, `noise_refiner.${i}`, imgRope, c);
 
   // 4. captions: pad rows to Lp, embed (RMSNorm → Linear), replace pads by cap_pad_token, refine.
-  let cc = ctx.compute === 'F32' ? cap : ctx.cast(cap, ctx.compute);
-  cc = g.op('Unsqueeze', [g.op('Pad', [cc, aux.cap_pads]), g.int64([0])]); // [1,Lp,capDim]
+  let cc = g.op('Unsqueeze', [g.op('Pad', [cap, aux.cap_pads]), g.int64([0])]); // [1,Lp,capDim]
+  if (ctx.compute !== 'F32') cc = ctx.cast(cc, ctx.compute);
   cc = linear(ctx, rmsNorm(ctx, cc, 'cap_embedder.0.weight', cfg.capFeatDim, cfg.normEps), 'cap_embedder.1', cfg.capFeatDim, dim, true);
   cc = replacePads(ctx, cc, aux.cap_keep, 'cap_pad_token', dim);
   if (res !== ctx.compute) cc = ctx.cast(cc, res);

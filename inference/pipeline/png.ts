@@ -1,0 +1,98 @@
+// PNG encoding with text metadata, and reading that metadata back with limits. Pixels go through fast-png; text
+// chunks are written here so that non-Latin-1 text (Chinese prompts) becomes an iTXt (UTF-8) chunk, as A1111/PIL
+// do, instead of a mangled tEXt. Readers such as A1111's "PNG Info" and ComfyUI read the `parameters` chunk.
+// It deliberately does not decode pixels of untrusted files.
+import { encode } from 'fast-png';
+import zlib from 'node:zlib';
+import { EngineError } from '../errors.ts';
+
+const SIGNATURE = Uint8Array.of(137, 80, 78, 71, 13, 10, 26, 10);
+
+const CRC_TABLE = (() => {
+  const t = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    t[n] = c >>> 0;
+  }
+  return t;
+})();
+
+function crc32(bytes: Uint8Array): number {
+  let c = 0xffffffff;
+  for (const b of bytes) c = CRC_TABLE[(c ^ b) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+function chunk(type: string, data: Uint8Array): Buffer {
+  const head = Buffer.alloc(8);
+  head.writeUInt32BE(data.length, 0);
+  head.write(type, 4, 'latin1');
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), data])));
+  return Buffer.concat([head, data, crc]);
+}
+
+const isLatin1 = (s: string) => /^[\u0000-\u00ff]*$/.test(s);
+
+function textChunk(key: string, value: string): Buffer {
+  if (isLatin1(value)) return chunk('tEXt', Buffer.concat([Buffer.from(key, 'latin1'), Buffer.of(0), Buffer.from(value, 'latin1')]));
+  // iTXt: keyword, 0, compression flag 0, method 0, empty language tag, 0, empty translated keyword, 0, UTF-8 text
+  return chunk('iTXt', Buffer.concat([Buffer.from(key, 'latin1'), Buffer.of(0, 0, 0, 0, 0), Buffer.from(value, 'utf8')]));
+}
+
+/** Encodes RGB8 pixels [h, w, 3] as a PNG with the given text chunks (before IDAT, where readers look first). */
+export function encodePng(pixels: Uint8Array, width: number, height: number, text: Record<string, string> = {}): Uint8Array {
+  const bare = Buffer.from(encode({ width, height, data: pixels, channels: 3, depth: 8 }));
+  // fast-png writes IHDR first: signature (8) + IHDR chunk (8 + 13 + 4) = 33 bytes.
+  const ihdrEnd = 8 + 8 + 13 + 4;
+  const chunks = Object.entries(text).map(([k, v]) => textChunk(k, v));
+  return Buffer.concat([bare.subarray(0, ihdrEnd), ...chunks, bare.subarray(ihdrEnd)]);
+}
+
+export interface PngInfo {
+  width: number;
+  height: number;
+  text: Record<string, string>;
+}
+
+/** Limits for untrusted files: metadata is small; anything bigger is refused rather than read. */
+export const PNG_TEXT_LIMITS = { maxChunks: 64, maxTextBytes: 1 << 20, maxFileBytes: 64 << 20 };
+
+/** Reads width, height and the text chunks (tEXt, iTXt uncompressed or zlib, zTXt) of a PNG, with limits. */
+export function readPngInfo(bytes: Uint8Array): PngInfo {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const bad = (why: string) => new EngineError('png-invalid', `not a readable PNG: ${why}`);
+  if (buf.length > PNG_TEXT_LIMITS.maxFileBytes) throw bad(`file is larger than ${PNG_TEXT_LIMITS.maxFileBytes} bytes`);
+  if (buf.length < 33 || !buf.subarray(0, 8).equals(Buffer.from(SIGNATURE))) throw bad('missing PNG signature');
+  const info: PngInfo = { width: 0, height: 0, text: {} };
+  let pos = 8, chunks = 0;
+  while (pos + 12 <= buf.length) {
+    const len = buf.readUInt32BE(pos);
+    const type = buf.toString('latin1', pos + 4, pos + 8);
+    if (pos + 12 + len > buf.length) throw bad(`chunk ${type} runs past the end of the file`);
+    const data = buf.subarray(pos + 8, pos + 8 + len);
+    if (type === 'IHDR') { info.width = data.readUInt32BE(0); info.height = data.readUInt32BE(4); }
+    if (type === 'tEXt' || type === 'iTXt' || type === 'zTXt') {
+      if (++chunks > PNG_TEXT_LIMITS.maxChunks) throw bad(`more than ${PNG_TEXT_LIMITS.maxChunks} text chunks`);
+      if (len > PNG_TEXT_LIMITS.maxTextBytes) throw bad(`a ${type} chunk of ${len} bytes exceeds the ${PNG_TEXT_LIMITS.maxTextBytes}-byte limit`);
+      const nul = data.indexOf(0);
+      if (nul < 1 || nul > 79) throw bad(`${type} chunk has an invalid keyword`);
+      const key = data.toString('latin1', 0, nul);
+      const inflate = (b: Buffer) => zlib.inflateSync(b, { maxOutputLength: PNG_TEXT_LIMITS.maxTextBytes }).toString('utf8');
+      if (type === 'tEXt') info.text[key] = data.toString('latin1', nul + 1);
+      else if (type === 'zTXt') info.text[key] = inflate(data.subarray(nul + 2));
+      else {
+        const compressed = data[nul + 1] === 1;
+        const lang = data.indexOf(0, nul + 3);
+        const translated = lang < 0 ? -1 : data.indexOf(0, lang + 1);
+        if (translated < 0) throw bad('iTXt chunk is truncated');
+        const body = data.subarray(translated + 1);
+        info.text[key] = compressed ? inflate(body) : body.toString('utf8');
+      }
+    }
+    if (type === 'IEND') break;
+    pos += 12 + len;
+  }
+  return info;
+}
