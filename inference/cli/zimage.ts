@@ -13,7 +13,8 @@ import { census, formatCensus, readProfile } from '../runtime/census.ts';
 import { Checkpoint, f32Tensor, writeSafetensors } from '../safetensors.ts';
 import { writeTinyCheckpoint } from '../tiny.ts';
 import { copyPackagedTokenizer } from '../tokenizer/qwen3.ts';
-import { EXECUTION_PROVIDERS, PRECISIONS, type ComponentName, type ExecutionProvider, type Precision } from '../pipeline/types.ts';
+import { listModels, validateRequest, ZImagePipeline } from '../pipeline/index.ts';
+import { EXECUTION_PROVIDERS, PRECISIONS, type ComponentName, type ExecutionProvider, type GenerateRequest, type Precision, type ProgressEvent } from '../pipeline/types.ts';
 
 const USAGE = `usage: zimage <command> [options]
 
@@ -114,7 +115,65 @@ function report(profile: string | undefined, ep: ExecutionProvider) {
   console.log(`profile ${profile}\n${formatCensus(c)}`);
 }
 
-const COMMANDS: Record<string, (args: string[]) => Promise<void>> = { tiny: cmdTiny, convert: cmdConvert, eval: cmdEval };
+async function cmdGenerate(args: string[]) {
+  const { values } = parseArgs({
+    args, strict: true,
+    options: {
+      model: { type: 'string' }, prompt: { type: 'string' }, negative: { type: 'string', default: '' }, steps: { type: 'string', default: '8' },
+      cfg: { type: 'string', default: '1' }, width: { type: 'string', default: '1024' }, height: { type: 'string', default: '1024' },
+      seed: { type: 'string' }, precision: { type: 'string' }, ep: { type: 'string' }, latents: { type: 'string' }, out: { type: 'string' },
+      'tiled-vae': { type: 'boolean', default: false }, quiet: { type: 'boolean', default: false },
+    },
+  });
+  const num = (flag: string, v: string | undefined) => {
+    const n = Number(v);
+    if (v === undefined || v.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${flag} must be a number (got ${v ?? 'nothing'})`);
+    return n;
+  };
+  const modelDir = need(values.model, '--model DIR');
+  const out = need(values.out, '--out FILE.png');
+  const prompt = need(values.prompt, '--prompt TEXT');
+  if (!fs.existsSync(modelDir)) throw new UsageError(`--model ${modelDir} does not exist (a folder under weights/, e.g. weights/tiny)`);
+  // --model takes the model folder (weights/<model>) or one of its precision folders (weights/<model>/<precision>).
+  const direct = fs.existsSync(path.join(modelDir, 'manifest.json'));
+  const root = direct ? path.dirname(path.resolve(modelDir)) : path.resolve(modelDir);
+  const model = listModels(path.dirname(root)).find((m) => m.dir === root);
+  if (!model) throw new UsageError(`${modelDir} holds no converted model (no <precision>/manifest.json): run zimage convert first`);
+  const precision = oneOf(values.precision ?? (direct ? readManifest(modelDir).precision : model.precisions.includes('bf16') ? 'bf16' : model.precisions[0]), PRECISIONS, '--precision') as Precision;
+  const ep = oneOf(values.ep ?? (precision === 'fp32' ? 'cpu' : 'cuda'), EXECUTION_PROVIDERS, '--ep') as ExecutionProvider;
+  const width = num('width', values.width), height = num('height', values.height);
+  let latents: Float32Array | undefined;
+  if (values.latents) latents = Checkpoint.open(values.latents).readF32('latents');
+  const request: GenerateRequest = {
+    prompt, negativePrompt: values.negative, steps: num('steps', values.steps), cfg: num('cfg', values.cfg), width, height,
+    seed: values.seed === undefined ? Math.floor(Math.random() * 2 ** 32) : num('seed', values.seed), precision, ep, latents, tiledVae: values['tiled-vae'],
+  };
+  validateRequest(request); // before any model is loaded: a bad argument costs nothing and writes nothing
+  const pipe = await ZImagePipeline.load(model, precision, ep);
+  const bar = (e: ProgressEvent) => {
+    if (values.quiet) return;
+    if (e.phase === 'denoise' && e.step && e.totalSteps) {
+      const done = Math.round((20 * e.step) / e.totalSteps);
+      process.stderr.write(`\r  denoise [${'#'.repeat(done)}${'.'.repeat(20 - done)}] ${e.step}/${e.totalSteps}  ${(e.elapsedMs / 1000).toFixed(1)} s  eta ${((e.etaMs ?? 0) / 1000).toFixed(1)} s`);
+      if (e.step === e.totalSteps) process.stderr.write('\n');
+    } else {
+      process.stderr.write(`  ${e.phase} (${(e.elapsedMs / 1000).toFixed(2)} s)\n`);
+    }
+  };
+  const controller = new AbortController();
+  process.once('SIGINT', () => controller.abort());
+  const result = await pipe.generate(request, { onProgress: bar, signal: controller.signal });
+  await pipe.release();
+  fs.mkdirSync(path.dirname(path.resolve(out)), { recursive: true });
+  fs.writeFileSync(`${out}.tmp`, result.png);
+  fs.renameSync(`${out}.tmp`, out);
+  const t = result.timings;
+  console.log(`${out}: ${width}×${height}, seed ${request.seed}, ${precision} on ${ep}` +
+    `${result.tokens.truncated ? ' (prompt truncated at 512 tokens)' : ''}\n` +
+    `  timings ms: ${Object.entries(t).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')}`);
+}
+
+const COMMANDS: Record<string, (args: string[]) => Promise<void>> = { tiny: cmdTiny, convert: cmdConvert, eval: cmdEval, generate: cmdGenerate };
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;

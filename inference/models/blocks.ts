@@ -145,16 +145,22 @@ export function linear(ctx: BuildContext, x: string, prefix: string, inF: number
 }
 
 /**
- * RMSNorm over the last axis, statistics in fp32 (opset-23 RMSNormalization, stash_type 1) like diffusers'
- * and transformers' RMSNorm. `dtype` is the weight (= input) dtype.
+ * RMSNorm over the last axis, statistics in fp32 (opset-23 RMSNormalization, stash_type 1). `exact` rounds like
+ * diffusers' and transformers' RMSNorm in half precision: the normalized value is cast to the input dtype first,
+ * then multiplied by the weight (two roundings); the fused form rounds once (faster, equally accurate).
  */
-export function rmsNorm(ctx: BuildContext, x: string, key: string, width: number, eps: number, dtype: DType = ctx.compute): string {
+export function rmsNorm(ctx: BuildContext, x: string, key: string, width: number, eps: number, dtype: DType = ctx.compute, exact = false): string {
   const w = ctx.weight(key, [width], { dtype });
-  return ctx.g.op('RMSNormalization', [x, w], { axis: -1, epsilon: { float: eps }, stash_type: 1 }, key.replace(/\.weight$/, ''));
+  const name = key.replace(/\.weight$/, '');
+  const attrs = { axis: -1, epsilon: { float: eps }, stash_type: 1 };
+  if (!exact || dtype === 'F32') return ctx.g.op('RMSNormalization', [x, w], attrs, name);
+  const ones = ctx.g.constant(DTYPE_TO_ELEM[dtype], [width], new Array(width).fill(1), `ones${width}`);
+  return ctx.g.op('Mul', [ctx.g.op('RMSNormalization', [x, ones], attrs, name), w]);
 }
 
+/** x·sigmoid(x) as one fused op (QuickGelu with alpha 1): one rounding in half precision, like torch's silu. */
 export function silu(ctx: BuildContext, x: string): string {
-  return ctx.g.op('Mul', [x, ctx.g.op('Sigmoid', [x])]);
+  return ctx.g.op('QuickGelu', [x], { alpha: { float: 1.0 } }, 'silu', MS_DOMAIN);
 }
 
 /** ComfyUI's clamp_fp16 (only in fp16-safe plans): ±Inf → ±65504. */
@@ -175,23 +181,25 @@ export function swiglu(ctx: BuildContext, x: string, prefix: string, names: [str
 }
 
 /**
- * Applies rotary embeddings in fp32 to x [1,S,H·D] (compute dtype), given cos/sin [1,S,1,D/2,1] fp32.
+ * Applies rotary embeddings to x [1,S,H,D] (compute dtype), given cos/sin tables shaped to broadcast (fp32).
  * `interleaved`: pairs (x[2j], x[2j+1]) (Z-Image DiT); otherwise rotate-half pairs (x[j], x[j+D/2]) (Qwen3).
- * Returns [1,S,H,D] in the compute dtype.
+ * `inFp32`: rotate in fp32 and cast back (diffusers' Z-Image); otherwise in the compute dtype with the tables
+ * cast to it (transformers' Qwen3). Returns [1,S,H,D] in the compute dtype.
  */
-export function rope(ctx: BuildContext, x4: string, heads: number, headDim: number, cos: string, sin: string, interleaved: boolean): string {
+export function rope(ctx: BuildContext, x4: string, heads: number, headDim: number, cos: string, sin: string, interleaved: boolean, inFp32: boolean): string {
   const g = ctx.g;
-  const xf = ctx.compute === 'F32' ? x4 : ctx.cast(x4, 'F32');
+  const dt = inFp32 ? 'F32' : ctx.compute;
+  const xf = dt === ctx.compute ? x4 : ctx.cast(x4, dt);
+  const [c, s] = dt === 'F32' ? [cos, sin] : [ctx.cast(cos, dt), ctx.cast(sin, dt)];
   // interleaved: [1,S,H,D/2,2] → a = [...,0], b = [...,1];  rotate-half: [1,S,H,2,D/2] → a = first half, b = second.
   const split = interleaved ? g.int64([0, 0, heads, headDim / 2, 2]) : g.int64([0, 0, heads, 2, headDim / 2]);
   const xs = g.op('Reshape', [xf, split]);
   const axis = interleaved ? 4 : 3;
   const [a, b] = g.node('Split', [xs, g.int64([1, 1])], { axis }, { outputs: 2 });
-  // rotate-half tables are [1,S,1,1,D/2]; interleaved [1,S,1,D/2,1]: the caller shapes them to match.
-  const ra = g.op('Sub', [g.op('Mul', [a, cos]), g.op('Mul', [b, sin])]);
-  const rb = g.op('Add', [g.op('Mul', [a, sin]), g.op('Mul', [b, cos])]);
+  const ra = g.op('Sub', [g.op('Mul', [a, c]), g.op('Mul', [b, s])]);
+  const rb = g.op('Add', [g.op('Mul', [a, s]), g.op('Mul', [b, c])]);
   const joined = g.op('Reshape', [g.op('Concat', [ra, rb], { axis }), g.int64([0, 0, heads, headDim])]);
-  return ctx.compute === 'F32' ? joined : ctx.cast(joined, ctx.compute);
+  return dt === ctx.compute ? joined : ctx.cast(joined, ctx.compute);
 }
 
 /** Multi-head attention over [1,S,H·D] q, k, v (contrib MultiHeadAttention: fused on CUDA, present on CPU). */

@@ -1,6 +1,7 @@
 // The Qwen3 text encoder as Z-Image uses it: token ids [L] → the raw output of decoder layer n−2
 // (hidden_states[-2], no final norm) as features [L, hidden] fp32. Causal attention with GQA, rotate-half RoPE
 // (θ = 1e6) on positions 0..L−1, per-head q/k RMSNorm. Spec: shared/docs/zimage-spec.md §3, §6.4.
+// Norms round exactly like transformers' Qwen3RMSNorm (the encoder runs once per prompt: exactness over speed).
 // It deliberately builds only the layers that feed the features (35 of 36 in Qwen3-4B) and no LM head.
 import fs from 'node:fs';
 import { EngineError } from '../errors.ts';
@@ -106,17 +107,18 @@ export function buildQwen3(ctx: BuildContext, cfg: Qwen3Config): void {
   let x = g.op('Unsqueeze', [g.op('Gather', [embed, ids], { axis: 0 }), g.int64([0])]); // [1,L,d]
   for (let i = 0; i <= cfg.layers - 2; i++) {
     const p = `layers.${i}`;
-    const h = rmsNorm(ctx, x, `${p}.input_layernorm.weight`, d, eps);
+    const h = rmsNorm(ctx, x, `${p}.input_layernorm.weight`, d, eps, ctx.compute, true);
     const proj = (name: 'q' | 'k', n: number) => {
       const y = g.op('Reshape', [linear(ctx, h, `${p}.self_attn.${name}_proj`, d, n * hd, false), g.int64([0, 0, n, hd])]);
-      const normed = rmsNorm(ctx, y, `${p}.self_attn.${name}_norm.weight`, hd, eps);
-      return g.op('Reshape', [rope(ctx, normed, n, hd, cos, sin, false), g.int64([0, 0, n * hd])]);
+      const normed = rmsNorm(ctx, y, `${p}.self_attn.${name}_norm.weight`, hd, eps, ctx.compute, true);
+      // transformers rotates in the activation dtype with cos/sin cast to it
+      return g.op('Reshape', [rope(ctx, normed, n, hd, cos, sin, false, false), g.int64([0, 0, n * hd])]);
     };
     const v = linear(ctx, h, `${p}.self_attn.v_proj`, d, kvHeads * hd, false);
     // opset-23 Attention on [1,L,H·hd]: causal, GQA (kv heads shared by heads/kvHeads query heads).
     const att = g.op('Attention', [proj('q', heads), proj('k', kvHeads), v], { is_causal: 1, q_num_heads: heads, kv_num_heads: kvHeads }, `${p}.attn`);
     x = g.op('Add', [x, linear(ctx, att, `${p}.self_attn.o_proj`, heads * hd, d, false)], {}, `${p}.x_attn`);
-    const m = rmsNorm(ctx, x, `${p}.post_attention_layernorm.weight`, d, eps);
+    const m = rmsNorm(ctx, x, `${p}.post_attention_layernorm.weight`, d, eps, ctx.compute, true);
     x = g.op('Add', [x, swiglu(ctx, m, `${p}.mlp`, ['gate_proj', 'down_proj', 'up_proj'], d, cfg.intermediate)], {}, `${p}.x_out`);
   }
   let out = g.op('Squeeze', [x, g.int64([0])]);

@@ -268,7 +268,7 @@ function block(ctx: BuildContext, cfg: DitConfig, x: string, prefix: string, r: 
     const proj = linear(ctx, a, `${prefix}.attention.to_${name}`, dim, dim, false);
     const h4 = g.op('Reshape', [proj, g.int64([0, 0, heads, headDim])]);
     const n = rmsNorm(ctx, h4, `${prefix}.attention.norm_${name}.weight`, headDim, eps);
-    return g.op('Reshape', [rope(ctx, n, heads, headDim, r.cos, r.sin, true), g.int64([0, 0, dim])]);
+    return g.op('Reshape', [rope(ctx, n, heads, headDim, r.cos, r.sin, true, true), g.int64([0, 0, dim])]);
   };
   const v = linear(ctx, a, `${prefix}.attention.to_v`, dim, dim, false);
   const att = linear(ctx, mha(ctx, qk('q'), qk('k'), v, heads), `${prefix}.attention.to_out.0`, dim, dim, false);

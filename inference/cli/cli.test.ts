@@ -1,0 +1,90 @@
+// The CLI end to end on the tiny model, on the CPU: tiny → convert (fp32) → eval → generate a PNG with the A1111
+// and JSON metadata chunks; and bad arguments: one clear error each, a non-zero exit, nothing written.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { before, describe, test } from 'node:test';
+import { Checkpoint, f32Tensor, writeSafetensors } from '../safetensors.ts';
+import { readPngInfo } from '../pipeline/png.ts';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cli-test-'));
+const CLI = path.join(import.meta.dirname, 'zimage.ts');
+const weights = path.join(tmp, 'weights');
+
+function zimage(...args: string[]) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', CLI, ...args], { encoding: 'utf8', cwd: tmp });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+before(() => {
+  const t = zimage('tiny', '--out', path.join(tmp, 'tiny-src'), '--seed', '0');
+  assert.equal(t.code, 0, t.err);
+  const c = zimage('convert', path.join(tmp, 'tiny-src'), '--out', path.join(weights, 'tiny'), '--precision', 'fp32');
+  assert.equal(c.code, 0, c.err);
+});
+
+describe('zimage CLI on the tiny model (CPU, fp32)', () => {
+  test('convert wrote the three graphs and a manifest with hashes and tensor counts', () => {
+    const m = JSON.parse(fs.readFileSync(path.join(weights, 'tiny/fp32/manifest.json'), 'utf8'));
+    assert.deepEqual(Object.keys(m.components).sort(), ['dit', 'te', 'vae']);
+    for (const c of Object.values(m.components) as { source: { files: { sha256: string }[] }; tensors: { unused: string[] } }[]) {
+      assert.match(c.source.files[0].sha256, /^[0-9a-f]{64}$/);
+      assert.deepEqual(c.tensors.unused, []);
+    }
+    assert.ok(fs.existsSync(path.join(weights, 'tiny/fp32/tokenizer.json')));
+  });
+
+  test('eval runs each component from a tensor file', () => {
+    const input = path.join(tmp, 'vae_in.safetensors');
+    writeSafetensors(input, [f32Tensor('latents', [1, 16, 2, 3], Float32Array.from({ length: 96 }, (_, i) => Math.sin(i)))]);
+    const r = zimage('eval', 'vae', '--model', path.join(weights, 'tiny/fp32'), '--in', input, '--out', path.join(tmp, 'vae_out.safetensors'));
+    assert.equal(r.code, 0, r.err);
+    assert.deepEqual(Checkpoint.open(path.join(tmp, 'vae_out.safetensors')).get('image').shape, [1, 3, 16, 24]);
+  });
+
+  test('generate writes a PNG carrying the A1111 parameters and our JSON metadata', () => {
+    const out = path.join(tmp, 'out', 'portrait.png');
+    const r = zimage('generate', '--model', path.join(weights, 'tiny'), '--prompt', '一位老渔夫的肖像, soft light', '--steps', '3',
+      '--width', '128', '--height', '96', '--seed', '42', '--out', out, '--quiet');
+    assert.equal(r.code, 0, r.err);
+    const info = readPngInfo(fs.readFileSync(out));
+    assert.deepEqual([info.width, info.height], [128, 96]);
+    assert.match(info.text.parameters, /^一位老渔夫的肖像, soft light\nSteps: 3, Sampler: Euler, .*CFG scale: 1, Seed: 42, Size: 128x96/);
+    const meta = JSON.parse(info.text['zimage-studio']);
+    assert.equal(meta.request.seed, 42);
+    assert.deepEqual(meta.components.map((c: { precision: string; ep: string }) => `${c.precision}@${c.ep}`), ['fp32@cpu', 'fp32@cpu', 'fp32@cpu']);
+    for (const phase of ['validate', 'encode', 'noise', 'denoise', 'decode']) assert.ok(meta.timings[phase] >= 0, phase);
+  });
+
+  test('the same seed gives the same image; another seed does not', () => {
+    const gen = (seed: string, name: string) => {
+      const out = path.join(tmp, name);
+      assert.equal(zimage('generate', '--model', path.join(weights, 'tiny'), '--prompt', 'x', '--steps', '2', '--width', '64', '--height', '64', '--seed', seed, '--out', out, '--quiet').code, 0);
+      return fs.readFileSync(out);
+    };
+    const a = gen('7', 'a.png'), b = gen('7', 'b.png'), c = gen('8', 'c.png');
+    assert.ok(a.equals(b));
+    assert.ok(!a.equals(c));
+  });
+
+  const bad: [string, string[], RegExp][] = [
+    ['steps 0', ['--steps', '0'], /steps: must be an integer from 1 to 100/],
+    ['size not a multiple of 16', ['--width', '1000'], /width: must be a multiple of 16 .*got 1000/],
+    ['unknown precision', ['--precision', 'fp8'], /--precision must be one of bf16, fp16, fp16-safe, fp32/],
+    ['missing model dir', ['--model', path.join(tmp, 'nope')], /does not exist/],
+    ['bf16 on the CPU', ['--precision', 'bf16', '--ep', 'cpu'], /no bf16 conversion|bf16/],
+  ];
+  for (const [name, args, message] of bad) {
+    test(`bad argument: ${name} → one clear error, exit ≠ 0, nothing written`, () => {
+      const out = path.join(tmp, 'bad', `${name.replace(/\W+/g, '-')}.png`);
+      const base = ['--model', path.join(weights, 'tiny'), '--prompt', 'p', '--width', '64', '--height', '64', '--out', out];
+      const r = zimage('generate', ...base, ...args);
+      assert.notEqual(r.code, 0);
+      assert.match(r.err, message);
+      assert.equal(r.err.trim().split('\n').filter((l) => l.startsWith('zimage:')).length, 1);
+      assert.ok(!fs.existsSync(out));
+    });
+  }
+});

@@ -1,0 +1,185 @@
+// The Z-Image-Turbo text-to-image pipeline, read like a script: validate → tokenize → encode → noise → denoise →
+// decode → PNG, with progress per step, an AbortSignal honoured between steps, text features cached per prompt,
+// and plain data out (pixels, PNG, metadata, timings). Reference: diffusers pipeline_z_image.py; spec §5, §9.
+// It deliberately owns no HTTP, queue or storage concerns: the studio and the CLI wrap it.
+import path from 'node:path';
+import { AbortError, EngineError } from '../errors.ts';
+import { readManifest, type Manifest } from '../convert.ts';
+import { DitRunner, TextEncoderRunner, VaeRunner } from '../components.ts';
+import { randn } from '../sampling/rng.ts';
+import { applyGuidance, eulerStep, modelTime, sigmas } from '../sampling/scheduler.ts';
+import { loadTokenizer, type Qwen3Tokenizer } from '../tokenizer/qwen3.ts';
+import { encodePng } from './png.ts';
+import type { ComponentRunInfo, ExecutionProvider, GenerateOptions, GenerateRequest, GenerateResult, ModelEntry, Precision, ProgressEvent } from './types.ts';
+
+export const LIMITS = { minSide: 64, maxSide: 2048, multiple: 16, maxSteps: 100, maxCfg: 20, maxPromptChars: 20000 } as const;
+export const VERSION = '0.1.0';
+/** Latent channels and the VAE's spatial factor of Z-Image. */
+const LATENT_C = 16;
+const VAE_FACTOR = 8;
+
+/** Checks a request against the limits and the loaded model; one clear error per problem. */
+export function validateRequest(req: GenerateRequest, loaded?: { precision: Precision; ep: ExecutionProvider }): void {
+  const bad = (field: string, msg: string, hint?: string) => { throw new EngineError('invalid-request', `${field}: ${msg}`, { hint }); };
+  if (typeof req.prompt !== 'string') bad('prompt', 'must be a string');
+  if (req.prompt.length > LIMITS.maxPromptChars) bad('prompt', `is ${req.prompt.length} characters; the limit is ${LIMITS.maxPromptChars}`, 'the model reads at most 512 tokens anyway');
+  if (!Number.isInteger(req.steps) || req.steps < 1 || req.steps > LIMITS.maxSteps) bad('steps', `must be an integer from 1 to ${LIMITS.maxSteps} (got ${req.steps})`, 'Z-Image-Turbo is made for 8 steps');
+  if (!Number.isFinite(req.cfg) || req.cfg < 1 || req.cfg > LIMITS.maxCfg) bad('cfg', `must be from 1 (off) to ${LIMITS.maxCfg} (got ${req.cfg})`, 'Turbo runs without guidance: cfg 1');
+  for (const [name, v] of [['width', req.width], ['height', req.height]] as const) {
+    if (!Number.isInteger(v) || v % LIMITS.multiple || v < LIMITS.minSide || v > LIMITS.maxSide) {
+      const near = Math.min(LIMITS.maxSide, Math.max(LIMITS.minSide, Math.round(v / LIMITS.multiple) * LIMITS.multiple));
+      bad(name, `must be a multiple of ${LIMITS.multiple} from ${LIMITS.minSide} to ${LIMITS.maxSide} (got ${v})`, Number.isFinite(near) ? `try ${near}` : undefined);
+    }
+  }
+  if (!Number.isSafeInteger(req.seed) || req.seed < 0) bad('seed', `must be an integer from 0 to ${Number.MAX_SAFE_INTEGER} (got ${req.seed})`);
+  if (req.latents && req.latents.length !== LATENT_C * (req.height / VAE_FACTOR) * (req.width / VAE_FACTOR)) {
+    bad('latents', `have ${req.latents.length} values; ${req.width}×${req.height} needs 1×${LATENT_C}×${req.height / VAE_FACTOR}×${req.width / VAE_FACTOR}`);
+  }
+  if (loaded && req.precision !== loaded.precision) bad('precision', `${req.precision} was requested but this pipeline runs ${loaded.precision}`, 'load the pipeline in the requested precision; precisions never change silently');
+  if (loaded && req.ep !== loaded.ep) bad('ep', `${req.ep} was requested but this pipeline runs on ${loaded.ep}`);
+}
+
+/** The A1111 `parameters` text (what "PNG Info" and most tools read). */
+export function a1111Parameters(req: Omit<GenerateRequest, 'latents'>, modelName: string): string {
+  const lines = [req.prompt];
+  if (req.negativePrompt) lines.push(`Negative prompt: ${req.negativePrompt}`);
+  lines.push([
+    `Steps: ${req.steps}`, 'Sampler: Euler', 'Schedule type: Simple', `CFG scale: ${req.cfg}`, `Seed: ${req.seed}`,
+    `Size: ${req.width}x${req.height}`, `Model: ${modelName}`, `Precision: ${req.precision}`, `Version: zimage-bf16-studio ${VERSION}`,
+  ].join(', '));
+  return lines.join('\n');
+}
+
+/** [1,3,H,W] in about [−1,1] → RGB8 [H,W,3], as the reference: clamp(x/2 + 0.5, 0, 1)·255, rounded. */
+export function toPixels(image: Float32Array, width: number, height: number): Uint8Array {
+  const n = width * height;
+  const out = new Uint8Array(n * 3);
+  for (let c = 0; c < 3; c++) {
+    for (let i = 0; i < n; i++) {
+      const v = image[c * n + i] / 2 + 0.5;
+      out[i * 3 + c] = Math.round(Math.min(1, Math.max(0, Number.isNaN(v) ? 0 : v)) * 255);
+    }
+  }
+  return out;
+}
+
+export class ZImagePipeline {
+  private featureCache = new Map<string, { features: Float32Array; count: number; truncated: boolean }>();
+
+  private constructor(
+    readonly model: ModelEntry,
+    readonly manifest: Manifest,
+    readonly precision: Precision,
+    readonly ep: ExecutionProvider,
+    private readonly tokenizer: Qwen3Tokenizer,
+    private readonly te: TextEncoderRunner,
+    private readonly dit: DitRunner,
+    private readonly vae: VaeRunner,
+  ) {}
+
+  static async load(model: ModelEntry, precision: Precision, ep: ExecutionProvider): Promise<ZImagePipeline> {
+    if (!model.precisions.includes(precision)) {
+      throw new EngineError('model-precision-missing', `${model.name} has no ${precision} conversion (has: ${model.precisions.join(', ') || 'none'})`, {
+        hint: `convert it: zimage convert SRC --out ${model.dir} --precision ${precision}`,
+      });
+    }
+    const dir = path.join(model.dir, precision);
+    const manifest = readManifest(dir);
+    const tokenizer = await loadTokenizer(manifest.tokenizer ? path.join(dir, manifest.tokenizer) : undefined);
+    const opts = { ep };
+    const te = await TextEncoderRunner.load(dir, manifest, opts);
+    const dit = await DitRunner.load(dir, manifest, opts);
+    const vae = await VaeRunner.load(dir, manifest, opts);
+    if (te.config.hidden !== dit.config.capFeatDim) {
+      throw new EngineError('model-mismatch', `the text encoder gives ${te.config.hidden}-wide features but the DiT reads ${dit.config.capFeatDim}`, { hint: 'convert the text encoder that belongs to this DiT' });
+    }
+    return new ZImagePipeline(model, manifest, precision, ep, tokenizer, te, dit, vae);
+  }
+
+  get components(): ComponentRunInfo[] {
+    return (['te', 'dit', 'vae'] as const).map((c) => ({ component: c, precision: this.manifest.components[c]!.precision, ep: this.ep, reason: this.manifest.components[c]!.reason }));
+  }
+
+  private async features(prompt: string): Promise<{ features: Float32Array; count: number; truncated: boolean }> {
+    const hit = this.featureCache.get(prompt);
+    if (hit) {
+      this.featureCache.delete(prompt);
+      this.featureCache.set(prompt, hit); // keep recently used prompts
+      return hit;
+    }
+    const enc = this.tokenizer.encodePrompt(prompt);
+    const entry = { features: await this.te.encode(enc.ids), count: enc.count, truncated: enc.truncated };
+    this.featureCache.set(prompt, entry);
+    if (this.featureCache.size > 32) this.featureCache.delete(this.featureCache.keys().next().value!);
+    return entry;
+  }
+
+  async generate(req: GenerateRequest, opts: GenerateOptions = {}): Promise<GenerateResult> {
+    const t0 = performance.now();
+    const timings: Record<string, number> = {};
+    let mark = t0;
+    const phase = (name: ProgressEvent['phase'], extra: Partial<ProgressEvent> = {}) => {
+      const now = performance.now();
+      timings[name] = (timings[name] ?? 0) + (now - mark);
+      mark = now;
+      opts.onProgress?.({ phase: name, elapsedMs: now - t0, ...extra });
+    };
+    const checkAbort = () => { if (opts.signal?.aborted) throw new AbortError(); };
+
+    // 1. validate
+    validateRequest(req, this);
+    const w = req.width / VAE_FACTOR, h = req.height / VAE_FACTOR;
+    const guidance = req.cfg - 1; // classic CFG → the reference's w
+    phase('validate');
+    checkAbort();
+
+    // 2–3. tokenize and encode (features cached per prompt; the negative is encoded once per generation)
+    const pos = await this.features(req.prompt);
+    const neg = guidance > 0 ? await this.features(req.negativePrompt ?? '') : undefined;
+    const L = pos.features.length / this.te.config.hidden;
+    const Ln = neg ? neg.features.length / this.te.config.hidden : 0;
+    phase('encode');
+    checkAbort();
+
+    // 4. noise: torch.manual_seed(seed); torch.randn(1,16,h,w) — or the given latents
+    let z = req.latents ? Float32Array.from(req.latents) : randn(req.seed, [1, LATENT_C, h, w]);
+    phase('noise');
+
+    // 5. denoise: Euler on the flow-match sigmas (shift 3), model time t = 1 − σ
+    const sig = sigmas(req.steps);
+    const stepStart = performance.now();
+    for (let i = 0; i < req.steps; i++) {
+      checkAbort();
+      const t = modelTime(sig[i]);
+      let v = await this.dit.velocity(z, h, w, t, pos.features, L);
+      if (neg) v = applyGuidance(v, await this.dit.velocity(z, h, w, t, neg.features, Ln), { w: guidance, tModel: t });
+      z = eulerStep(z, v, sig[i], sig[i + 1]);
+      const elapsed = performance.now() - stepStart;
+      phase('denoise', { step: i + 1, totalSteps: req.steps, etaMs: (elapsed / (i + 1)) * (req.steps - i - 1) });
+    }
+    checkAbort();
+
+    // 6. decode
+    const image = await this.vae.decode(z, h, w);
+    phase('decode');
+
+    // 7. PNG with the A1111 parameters and our own JSON metadata
+    const pixels = toPixels(image, req.width, req.height);
+    const { latents: _latents, ...settings } = req;
+    const meta = {
+      request: settings, model: { id: this.model.id, name: this.model.name }, components: this.components,
+      tokens: { count: pos.count, truncated: pos.truncated }, version: VERSION,
+    };
+    const png = encodePng(pixels, req.width, req.height, {
+      parameters: a1111Parameters(settings, this.model.name),
+      'zimage-studio': JSON.stringify({ ...meta, timings }),
+    });
+    phase('png');
+    timings.total = performance.now() - t0;
+    return { pixels, width: req.width, height: req.height, png, request: settings, model: meta.model, components: meta.components, timings, tokens: meta.tokens };
+  }
+
+  async release(): Promise<void> {
+    await Promise.all([this.te.release(), this.dit.release(), this.vae.release()]);
+  }
+}

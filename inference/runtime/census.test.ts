@@ -1,0 +1,41 @@
+// The census on onnxruntime profiles captured on the H200 (CUDA EP, bf16; committed gzipped): nodes per provider,
+// CPU nodes found, and FLOP shares computed from shapes. Plus the FLOP formulas on hand-made nodes.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import zlib from 'node:zlib';
+import { census, nodeDtype, nodeFlops, parseProfile, type ProfileNode } from './census.ts';
+
+const fixture = (name: string) => parseProfile(JSON.parse(zlib.gunzipSync(fs.readFileSync(path.join(import.meta.dirname, 'fixtures', name))).toString()));
+
+test('DiT bf16 on the H200: every node on CUDA, ≥ 99 % of FLOPs in bf16', () => {
+  const c = census(fixture('dit-bf16-h200.profile.json.gz'), 'cuda');
+  assert.deepEqual(Object.keys(c.byProvider), ['cuda']);
+  assert.equal(c.offProvider.length, 0);
+  assert.ok(c.flopShare.bfloat16 > 0.99, `bf16 share ${c.flopShare.bfloat16}`);
+  // 2 main + 2 noise-refiner + 2 context-refiner blocks at 1024² (4096 image + 64 caption tokens): ≈ 6.9 TFLOP
+  assert.ok(c.totalFlops > 6e12 && c.totalFlops < 8e12, `${c.totalFlops}`);
+});
+
+test('text encoder bf16: all CUDA, bf16 work', () => {
+  const c = census(fixture('te-bf16-h200.profile.json.gz'), 'cuda');
+  assert.equal(c.offProvider.length, 0);
+  assert.ok(c.flopShare.bfloat16 > 0.99);
+});
+
+test('a graph with CPU nodes is caught (VAE built with the GroupNormalization op)', () => {
+  const c = census(fixture('vae-bf16-groupnorm-op-h200.profile.json.gz'), 'cuda');
+  assert.equal(c.byProvider.cpu, 60);
+  assert.deepEqual([...new Set(c.offProvider.map((n) => n.op))].sort(), ['Concat', 'Div']);
+});
+
+test('FLOPs from shapes: MatMul, Conv, attention; dtype of Cast is its output', () => {
+  const n = (op: string, inputs: [string, number[]][], outputs: [string, number[]][]): ProfileNode =>
+    ({ name: op, op, provider: 'cuda', inputs: inputs.map(([type, shape]) => ({ type, shape })), outputs: outputs.map(([type, shape]) => ({ type, shape })) });
+  assert.equal(nodeFlops(n('MatMul', [['bfloat16', [1, 4224, 3840]], ['bfloat16', [3840, 10240]]], [['bfloat16', [1, 4224, 10240]]])), 2 * 4224 * 3840 * 10240);
+  assert.equal(nodeFlops(n('Conv', [['bfloat16', [1, 512, 128, 128]], ['bfloat16', [512, 512, 3, 3]]], [['bfloat16', [1, 512, 128, 128]]])), 2 * 512 * 128 * 128 * 512 * 9);
+  assert.equal(nodeFlops(n('MultiHeadAttention', [['bfloat16', [1, 4224, 3840]], ['bfloat16', [1, 4224, 3840]]], [['bfloat16', [1, 4224, 3840]]])), 4 * 4224 * 4224 * 3840);
+  assert.equal(nodeDtype(n('Cast', [['float', [4]]], [['bfloat16', [4]]])), 'bfloat16');
+  assert.equal(nodeDtype(n('Reshape', [['bfloat16', [4]], ['int64', [1]]], [['bfloat16', [4]]])), 'bfloat16');
+});
