@@ -2,6 +2,8 @@
 // decode → PNG, with progress per step, an AbortSignal honoured between steps, text features cached per prompt,
 // and plain data out (pixels, PNG, metadata, timings). Reference: diffusers pipeline_z_image.py; spec §5, §9.
 // It deliberately owns no HTTP, queue or storage concerns: the studio and the CLI wrap it.
+import { execFileSync } from 'node:child_process';
+import os from 'node:os';
 import path from 'node:path';
 import { AbortError, EngineError } from '../errors.ts';
 import { readManifest, type Manifest } from '../convert.ts';
@@ -10,6 +12,7 @@ import { randn } from '../sampling/rng.ts';
 import { applyGuidance, eulerStep, modelTime, sigmas } from '../sampling/scheduler.ts';
 import { loadTokenizer, type Qwen3Tokenizer } from '../tokenizer/qwen3.ts';
 import { encodePng } from './png.ts';
+import { decodeTiled, DEFAULT_TILES, vaeDecodeBytes } from './tiled-vae.ts';
 import type { ComponentRunInfo, ExecutionProvider, GenerateOptions, GenerateRequest, GenerateResult, ModelEntry, Precision, ProgressEvent } from './types.ts';
 
 export const LIMITS = { minSide: 64, maxSide: 2048, multiple: 16, maxSteps: 100, maxCfg: 20, maxPromptChars: 20000 } as const;
@@ -61,6 +64,17 @@ export function toPixels(image: Float32Array, width: number, height: number): Ui
     }
   }
   return out;
+}
+
+/** Free memory where the decode runs: the GPU's (nvidia-smi) on CUDA, the host's on the CPU. */
+function freeMemoryBytes(ep: ExecutionProvider): number {
+  if (ep === 'cpu') return os.freemem();
+  try {
+    const mib = Number(execFileSync('nvidia-smi', ['--query-gpu=memory.free', '--format=csv,noheader,nounits'], { encoding: 'utf8', timeout: 5000 }).split('\n')[0]);
+    return Number.isFinite(mib) ? mib * 2 ** 20 : Infinity;
+  } catch {
+    return Infinity;
+  }
 }
 
 export class ZImagePipeline {
@@ -159,8 +173,11 @@ export class ZImagePipeline {
     }
     checkAbort();
 
-    // 6. decode
-    const image = await this.vae.decode(z, h, w);
+    // 6. decode: tiled when forced or when the whole decode would not fit in free memory (same precision either way)
+    const tiled = req.tiledVae || vaeDecodeBytes(h, w, this.vae.config.upChannels.at(-1)!, this.manifest.precision === 'fp32' ? 4 : 2) > freeMemoryBytes(this.ep);
+    const image = tiled
+      ? await decodeTiled(z, LATENT_C, h, w, VAE_FACTOR, (tile, th, tw) => this.vae.decode(tile, th, tw), DEFAULT_TILES, checkAbort)
+      : await this.vae.decode(z, h, w);
     phase('decode');
 
     // 7. PNG with the A1111 parameters and our own JSON metadata
@@ -168,7 +185,7 @@ export class ZImagePipeline {
     const { latents: _latents, ...settings } = req;
     const meta = {
       request: settings, model: { id: this.model.id, name: this.model.name }, components: this.components,
-      tokens: { count: pos.count, truncated: pos.truncated }, version: VERSION,
+      tokens: { count: pos.count, truncated: pos.truncated }, vae: { tiled }, version: VERSION,
     };
     const png = encodePng(pixels, req.width, req.height, {
       parameters: a1111Parameters(settings, this.model.name),
@@ -176,7 +193,7 @@ export class ZImagePipeline {
     });
     phase('png');
     timings.total = performance.now() - t0;
-    return { pixels, width: req.width, height: req.height, png, request: settings, model: meta.model, components: meta.components, timings, tokens: meta.tokens };
+    return { pixels, width: req.width, height: req.height, png, request: settings, model: meta.model, components: meta.components, timings, tokens: meta.tokens, vae: meta.vae };
   }
 
   async release(): Promise<void> {

@@ -61,6 +61,8 @@ export interface GenerateResult {
   timings: Record<string, number>;
   /** Prompt tokens used and whether the prompt was cut at the 512-token limit. */
   tokens: { count: number; truncated: boolean };
+  /** Whether the VAE decoded in tiles (forced, or because the whole decode would not fit). */
+  vae: { tiled: boolean };
 }
 
 /**
