@@ -1,0 +1,26 @@
+// Float32 arithmetic for replaying compiled kernels bit for bit in JavaScript: `f` rounds a double to float32,
+// `fma32` is an exact single-rounding float32 fused multiply-add, `mulAdd32` the unfused product-then-sum.
+// Deliberately only these: every other float32 operation is `f(a op b)`, which is exact for + − × ÷ and sqrt
+// because a double holds more than twice float32's precision.
+
+export const f = Math.fround;
+
+/** a·b + c as a kernel computes it: one fused rounding, or a rounded product then a rounded sum. */
+export type MulAdd = (a: number, b: number, c: number) => number;
+
+export const mulAdd32: MulAdd = (a, b, c) => f(f(a * b) + c);
+
+/** fma(a, b, c) rounded once to float32, for float32 a, b, c (the product is exact in a double). */
+export const fma32: MulAdd = (a, b, c) => {
+  const p = a * b;
+  const s = p + c;
+  const r = f(s);
+  if (r === s) return r;
+  // Rounding the double s to float32 is wrong only when s lies exactly on a float32 midpoint while the exact sum
+  // does not; the TwoSum remainder says which side the exact sum is on.
+  const t = s - p;
+  const err = p - (s - t) + (c - t);
+  const other = 2 * s - r;
+  if (err === 0 || f(other) !== other) return r;
+  return err > 0 ? Math.max(r, other) : Math.min(r, other);
+};
