@@ -129,17 +129,22 @@ function conv(ctx: BuildContext, x: string, prefix: string, cin: number, cout: n
 }
 
 /**
- * GroupNorm as LayerNorm over [1, G, (C/G)·H·W] (fp32 statistics, stash_type 1), then the per-channel affine.
- * Not the GroupNormalization op: its function expansion puts shape arithmetic on the CPU and keeps the whole
- * tensor in fp32 (measured: 60 CPU nodes and 2/3 of the VAE's bytes in fp32).
+ * GroupNorm as InstanceNormalization over [1, G, (C/G)·H·W] in fp32, then the per-channel affine in the compute
+ * dtype. Measured on the H200: the GroupNormalization op's function expansion puts its shape arithmetic on the CPU
+ * (60 CPU nodes); LayerNormalization with a broadcast [1] scale is right on the CPU EP but wrong on CUDA (13 dB);
+ * InstanceNormalization has no bf16 kernel, hence the fp32 island around it.
  */
 function groupNorm(ctx: BuildContext, cfg: VaeConfig, x: string, prefix: string, c: number): string {
   const g = ctx.g;
   const w = ctx.weight(`${prefix}.weight`, [c], { reshape: [c, 1, 1] });
   const b = ctx.weight(`${prefix}.bias`, [c], { reshape: [c, 1, 1] });
-  const grouped = g.op('Reshape', [x, g.int64([0, cfg.groups, -1])]);
-  const normed = g.op('LayerNormalization', [grouped, g.constant(ctx.elem, [1], [1], 'one')], { axis: -1, epsilon: { float: cfg.eps } }, prefix);
-  return g.op('Add', [g.op('Mul', [g.op('Reshape', [normed, g.op('Shape', [x])]), w]), b]);
+  const xf = ctx.compute === 'F32' ? x : ctx.cast(x, 'F32');
+  const grouped = g.op('Reshape', [xf, g.int64([0, cfg.groups, -1])]);
+  const ones = g.constant(ElemType.FLOAT, [cfg.groups], new Array(cfg.groups).fill(1), 'gn_ones');
+  const zeros = g.constant(ElemType.FLOAT, [cfg.groups], new Array(cfg.groups).fill(0), 'gn_zeros');
+  let normed = g.op('Reshape', [g.op('InstanceNormalization', [grouped, ones, zeros], { epsilon: { float: cfg.eps } }, prefix), g.op('Shape', [x])]);
+  if (ctx.compute !== 'F32') normed = ctx.cast(normed, ctx.compute);
+  return g.op('Add', [g.op('Mul', [normed, w]), b]);
 }
 
 function resnet(ctx: BuildContext, cfg: VaeConfig, x: string, prefix: string, cin: number, cout: number): string {
