@@ -11,7 +11,7 @@ import { Graph } from './onnx/graph.ts';
 import { BuildContext, precisionPlan, type KeyTable } from './models/blocks.ts';
 import { buildDit, detectDitConfig, ditKeyTable, ditParameterCount, type DitConfig } from './models/z-image-dit.ts';
 import { buildQwen3, detectQwen3Config, qwen3KeyTable, qwen3ParameterCount, type Qwen3Config } from './models/qwen3-encoder.ts';
-import { buildVaeDecoder, detectVaeConfig, vaeDecoderParameterCount, vaeKeyTable, type VaeConfig } from './models/flux-vae.ts';
+import { buildVaeDecoder, detectVaeConfig, VAE_OPSET, vaeDecoderParameterCount, vaeKeyTable, type VaeConfig } from './models/flux-vae.ts';
 import { Checkpoint } from './safetensors.ts';
 import { PRECISIONS, type ComponentName, type Precision } from './pipeline/types.ts';
 
@@ -178,7 +178,7 @@ export function convert(opts: ConvertOptions): { dir: string; manifest: Manifest
     };
     for (const name of wanted) {
       const src = found[name]!;
-      const g = new Graph(`zimage-${name}`);
+      const g = new Graph(`zimage-${name}`, name === 'vae' ? VAE_OPSET : undefined);
       const built = buildComponent(name, src, opts.precision, g);
       const file = `${name}.onnx`;
       log(`[${name}] ${src.layout}: ${built.ctx.used.size} tensors → ${file} (${opts.precision})`);

@@ -22,6 +22,8 @@ export interface VaeConfig {
 }
 
 const PREFIXES = ['first_stage_model.', 'vae.'];
+/** The VAE needs opset 22 (bf16 Conv) and uses no opset-23 op. */
+export const VAE_OPSET = 22;
 
 /** diffusers names for the decoder; BFL names (`decoder.up.3.block.0`, `mid.attn_1.q`) are renamed here. */
 export function vaeKeyTable(ckpt: Checkpoint): KeyTable {
@@ -129,20 +131,24 @@ function conv(ctx: BuildContext, x: string, prefix: string, cin: number, cout: n
 }
 
 /**
- * GroupNorm as InstanceNormalization over [1, G, (C/G)·H·W] in fp32, then the per-channel affine in the compute
- * dtype. Measured on the H200: the GroupNormalization op's function expansion puts its shape arithmetic on the CPU
- * (60 CPU nodes); LayerNormalization with a broadcast [1] scale is right on the CPU EP but wrong on CUDA (13 dB);
- * InstanceNormalization has no bf16 kernel, hence the fp32 island around it.
+ * GroupNorm over [1, G, (C/G)·H, W] with its statistics spelled out in fp32 (ReduceMean, centred variance), then the
+ * per-channel affine in the compute dtype. Measured on the H200 (CUDA EP, onnxruntime 1.29): the GroupNormalization
+ * op's function expansion puts shape arithmetic on the CPU (60 CPU nodes); LayerNormalization with a broadcast [1]
+ * scale is right on the CPU EP but wrong on CUDA (13 dB); InstanceNormalization has no CUDA kernel at opset 22 and
+ * runs on the CPU (5 s per 1024² decode). ReduceMean has no bf16 kernel, hence the fp32 island.
+ * Reshape's 0 copies W from the input, so no shape arithmetic is needed.
  */
 function groupNorm(ctx: BuildContext, cfg: VaeConfig, x: string, prefix: string, c: number): string {
   const g = ctx.g;
   const w = ctx.weight(`${prefix}.weight`, [c], { reshape: [c, 1, 1] });
   const b = ctx.weight(`${prefix}.bias`, [c], { reshape: [c, 1, 1] });
   const xf = ctx.compute === 'F32' ? x : ctx.cast(x, 'F32');
-  const grouped = g.op('Reshape', [xf, g.int64([0, cfg.groups, -1])]);
-  const ones = g.constant(ElemType.FLOAT, [cfg.groups], new Array(cfg.groups).fill(1), 'gn_ones');
-  const zeros = g.constant(ElemType.FLOAT, [cfg.groups], new Array(cfg.groups).fill(0), 'gn_zeros');
-  let normed = g.op('Reshape', [g.op('InstanceNormalization', [grouped, ones, zeros], { epsilon: { float: cfg.eps } }, prefix), g.op('Shape', [x])]);
+  const grouped = g.op('Reshape', [xf, g.int64([0, cfg.groups, -1, 0])]); // [1,G,(C/G)·H,W]
+  const axes = g.int64([2, 3]);
+  const centred = g.op('Sub', [grouped, g.op('ReduceMean', [grouped, axes], { keepdims: 1 })]);
+  const variance = g.op('ReduceMean', [g.op('Mul', [centred, centred]), axes], { keepdims: 1 });
+  const inv = g.op('Reciprocal', [g.op('Sqrt', [g.op('Add', [variance, g.scalar(cfg.eps, ElemType.FLOAT)])])]);
+  let normed = g.op('Reshape', [g.op('Mul', [centred, inv], {}, prefix), g.int64([0, c, -1, 0])]); // [1,C,H,W]
   if (ctx.compute !== 'F32') normed = ctx.cast(normed, ctx.compute);
   return g.op('Add', [g.op('Mul', [normed, w]), b]);
 }

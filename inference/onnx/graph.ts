@@ -51,7 +51,8 @@ export class Graph {
   /** Op types used, with their domain: the runtime and the audit read this back from the model. */
   readonly opTypes = new Set<string>();
 
-  constructor(readonly name: string) {}
+  /** `opset`: the default ONNX opset version of the graph (23: RMSNormalization, Attention). */
+  constructor(readonly name: string, readonly opset = OPSET) {}
 
   private unique(base: string): string {
     let n = base;
@@ -165,7 +166,7 @@ export class Graph {
     const model = onnx.ModelProto.create({
       irVersion: 10,
       producerName: 'zimage-bf16-studio',
-      opsetImport: [{ domain: '', version: OPSET }, { domain: MS_DOMAIN, version: 1 }],
+      opsetImport: [{ domain: '', version: this.opset }, { domain: MS_DOMAIN, version: 1 }],
       graph: {
         name: this.name,
         node: this.nodes,

@@ -39,3 +39,12 @@ test('FLOPs from shapes: MatMul, Conv, attention; dtype of Cast is its output', 
   assert.equal(nodeDtype(n('Cast', [['float', [4]]], [['bfloat16', [4]]])), 'bfloat16');
   assert.equal(nodeDtype(n('Reshape', [['bfloat16', [4]], ['int64', [1]]], [['bfloat16', [4]]])), 'bfloat16');
 });
+
+test('VAE bf16 with the spelled-out GroupNorm: every node on CUDA, bf16 FLOPs, fp32 bytes in the norm islands', () => {
+  const c = census(fixture('vae-bf16-h200.profile.json.gz'), 'cuda');
+  assert.deepEqual(Object.keys(c.byProvider), ['cuda']);
+  assert.ok(c.flopShare.bfloat16 > 0.99);
+  // 1024² decode ≈ 11.3 TFLOP (spec §4.3 estimates ≈ 10)
+  assert.ok(c.totalFlops > 10e12 && c.totalFlops < 12.5e12, `${c.totalFlops}`);
+  assert.ok(c.bytesByDtype.float > c.bytesByDtype.bfloat16, 'the fp32 GroupNorm islands dominate the bytes (a perf target)');
+});

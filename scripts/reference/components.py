@@ -79,16 +79,19 @@ def to_comfy(sd):
 def full(args):
     os.makedirs(f"{args.out}/io", exist_ok=True)
     dev = "cuda"
+    only = set(args.only.split(","))
     torch.manual_seed(0)
-    dit = randomize_(ZImageTransformer2DModel(n_layers=args.layers, axes_lens=[1536, 512, 512]), 1).eval()
-    dit.save_pretrained(f"{args.out}/diffusers/transformer", safe_serialization=True, max_shard_size="2GB")
-    save_file(to_comfy(dit.state_dict()), f"{args.out}/dit_single_file.safetensors")
+    dit = None if "dit" not in only else randomize_(ZImageTransformer2DModel(n_layers=args.layers, axes_lens=[1536, 512, 512]), 1).eval()
+    if dit is not None:
+        dit.save_pretrained(f"{args.out}/diffusers/transformer", safe_serialization=True, max_shard_size="2GB")
+        save_file(to_comfy(dit.state_dict()), f"{args.out}/dit_single_file.safetensors")
     torch.manual_seed(2)
     te_cfg = Qwen3Config(vocab_size=151936, hidden_size=2560, intermediate_size=9728, num_hidden_layers=args.te_layers,
                          num_attention_heads=32, num_key_value_heads=8, head_dim=128, rms_norm_eps=1e-6, rope_theta=1000000,
                          max_position_embeddings=40960, tie_word_embeddings=True, attention_bias=False)
-    te = randomize_(Qwen3Model(te_cfg), 3).eval()
-    te.save_pretrained(f"{args.out}/diffusers/text_encoder", safe_serialization=True)
+    te = None if "te" not in only else randomize_(Qwen3Model(te_cfg), 3).eval()
+    if te is not None:
+        te.save_pretrained(f"{args.out}/diffusers/text_encoder", safe_serialization=True)
     torch.manual_seed(4)
     vae = AutoencoderKL(in_channels=3, out_channels=3, latent_channels=16, block_out_channels=[128, 256, 512, 512],
                         down_block_types=["DownEncoderBlock2D"] * 4, up_block_types=["UpDecoderBlock2D"] * 4,
@@ -111,11 +114,13 @@ def full(args):
     save_file({"latents": z}, f"{args.out}/io/vae_in.safetensors")
     with torch.no_grad():
         for dtype, tag in [(torch.float32, "fp32"), (torch.bfloat16, "bf16")]:  # fp32 first: .to(bf16) rounds the weights in place
-            m = dit.to(dev, dtype)
-            v = dit_forward(m, x.to(dev, dtype), t.to(dev), cap.to(dev, dtype))
-            save_file({"v": v.cpu().contiguous()}, f"{args.out}/io/dit_ref_{tag}.safetensors")
-            m = te.to(dev, dtype)
-            save_file({"features": te_forward(m, ids.to(dev)).cpu().contiguous()}, f"{args.out}/io/te_ref_{tag}.safetensors")
+            if dit is not None:
+                m = dit.to(dev, dtype)
+                v = dit_forward(m, x.to(dev, dtype), t.to(dev), cap.to(dev, dtype))
+                save_file({"v": v.cpu().contiguous()}, f"{args.out}/io/dit_ref_{tag}.safetensors")
+            if te is not None:
+                m = te.to(dev, dtype)
+                save_file({"features": te_forward(m, ids.to(dev)).cpu().contiguous()}, f"{args.out}/io/te_ref_{tag}.safetensors")
             m = vae.to(dev, dtype)
             save_file({"image": vae_forward(m, z.to(dev, dtype)).cpu().contiguous()}, f"{args.out}/io/vae_ref_{tag}.safetensors")
             print(f"reference {tag} done", flush=True)
@@ -158,5 +163,6 @@ if __name__ == "__main__":
     ap.add_argument("--layers", type=int, default=2)
     ap.add_argument("--te-layers", type=int, default=4)
     ap.add_argument("--size", type=int, default=1024)
+    ap.add_argument("--only", default="dit,te,vae", help="full mode: which components to make (comma-separated)")
     a = ap.parse_args()
     full(a) if a.mode == "full" else tiny(a)
