@@ -24,7 +24,7 @@ const USAGE = `usage: zimage <command> [options]
   eval     dit|te|vae --model DIR --in IN.safetensors --out OUT.safetensors [--ep cpu|cuda]
              dit: x, t, cap_feats → v;  te: input_ids → features;  vae: latents → image
   generate --model DIR --prompt TEXT [--negative TEXT] [--steps 8] [--cfg 1] [--width 1024] [--height 1024]
-           [--seed N] [--precision P] [--ep cpu|cuda] [--latents FILE] [--tiled-vae] --out FILE.png
+           [--seed N] [--precision P] [--ep cpu|cuda] [--latents FILE] [--tiled-vae] [--warmup] [--quiet] --out FILE.png
 `;
 
 class UsageError extends Error {}
@@ -123,6 +123,8 @@ async function cmdGenerate(args: string[]) {
       cfg: { type: 'string', default: '1' }, width: { type: 'string', default: '1024' }, height: { type: 'string', default: '1024' },
       seed: { type: 'string' }, precision: { type: 'string' }, ep: { type: 'string' }, latents: { type: 'string' }, out: { type: 'string' },
       'tiled-vae': { type: 'boolean', default: false }, quiet: { type: 'boolean', default: false },
+      // --warmup: one untimed generation first (kernel selection, allocator), for timings that compare fairly
+      warmup: { type: 'boolean', default: false },
     },
   });
   const num = (flag: string, v: string | undefined) => {
@@ -162,6 +164,7 @@ async function cmdGenerate(args: string[]) {
   };
   const controller = new AbortController();
   process.once('SIGINT', () => controller.abort());
+  if (values.warmup) await pipe.generate(request, { signal: controller.signal });
   const result = await pipe.generate(request, { onProgress: bar, signal: controller.signal });
   await pipe.release();
   fs.mkdirSync(path.dirname(path.resolve(out)), { recursive: true });

@@ -1,0 +1,11 @@
+// GET /api/results/:id/thumbnail.png: the gallery thumbnail (longer side 384 px, no metadata).
+import { handle } from '@/lib/http.ts';
+import { imageResponse } from '@/lib/server/images.ts';
+
+export const runtime = 'nodejs';
+export const dynamic = 'force-dynamic';
+
+export const GET = handle(async (request: Request, context: { params: Promise<{ id: string }> }) => {
+  const { id } = await context.params;
+  return imageResponse(id, new URL(request.url), 'thumbnail');
+});

@@ -1,0 +1,100 @@
+// The share page /r/<id>: one result rendered on the server (image, parameters, honest badges) with Open Graph and
+// Twitter tags whose image URL is absolute, so link previews work. Ids are 128-bit random, so the page is public
+// but unguessable; it works after restarts and in a fresh browser because it reads only the history store.
+import type { Metadata } from 'next';
+import { headers } from 'next/headers';
+import { notFound } from 'next/navigation';
+import { ResultBadges, ResultParameters } from '@/components/results/result-details.tsx';
+import { DownloadIcon, EraserIcon, ReuseIcon } from '@/components/ui/icons.tsx';
+import { buttonClass } from '@/components/ui/primitives.tsx';
+import { truncate } from '@/lib/format.ts';
+import { publicOrigin } from '@/lib/http.ts';
+import { runBadge } from '@/lib/precision.ts';
+import { downloadName, imageUrl, shareUrl } from '@/lib/results.ts';
+import { getStudio } from '@/lib/server/studio.ts';
+
+export const dynamic = 'force-dynamic';
+
+interface Props {
+  params: Promise<{ id: string }>;
+}
+
+export async function generateMetadata({ params }: Props): Promise<Metadata> {
+  const { id } = await params;
+  const { store, env } = getStudio();
+  const record = store.get(id);
+  if (!record) return { title: 'Result not found · Z-Image BF16 Studio' };
+  const origin = publicOrigin(await headers(), env.PUBLIC_URL);
+  const title = `${truncate(record.request.prompt, 70)} · Z-Image BF16 Studio`;
+  const { request } = record;
+  const description = `${record.model.name}, ${request.width}×${request.height}, ${request.steps} steps, CFG ${request.cfg}, seed ${request.seed}, ${runBadge(record.components).label}.`;
+  const image = `${origin}${imageUrl(record.id)}`;
+  return {
+    title,
+    description,
+    // Unlisted: reachable by link only, kept out of search indexes.
+    robots: { index: false, follow: false },
+    openGraph: {
+      type: 'website',
+      siteName: 'Z-Image BF16 Studio',
+      title,
+      description,
+      url: `${origin}${shareUrl(record.id)}`,
+      images: [{ url: image, width: request.width, height: request.height, alt: truncate(request.prompt, 200), type: 'image/png' }],
+    },
+    twitter: { card: 'summary_large_image', title, description, images: [image] },
+  };
+}
+
+export default async function SharePage({ params }: Props) {
+  const { id } = await params;
+  const record = getStudio().store.get(id);
+  if (!record) notFound();
+  return (
+    <div className="min-h-screen">
+      <header className="flex h-12 items-center justify-between border-b border-zinc-800 px-4">
+        <a href="/" className="flex items-center gap-2.5 text-sm font-semibold text-zinc-100">
+          <span aria-hidden="true" className="grid h-6 w-6 place-items-center rounded bg-indigo-500 font-mono text-[11px] font-bold text-white">
+            Z
+          </span>
+          Z-Image <span className="text-zinc-400">BF16 Studio</span>
+        </a>
+        <a href={`/?from=${record.id}`} className={buttonClass.secondary}>
+          <ReuseIcon /> Open in the studio with these settings
+        </a>
+      </header>
+      <main className="mx-auto grid max-w-6xl gap-6 p-4 lg:grid-cols-[minmax(0,1fr)_340px] lg:p-8" data-testid="share-page">
+        <div className="flex items-center justify-center rounded-lg border border-zinc-800 bg-zinc-900/40 p-2">
+          {/* eslint-disable-next-line @next/next/no-img-element -- the stored PNG, served as is. */}
+          <img
+            src={imageUrl(record.id)}
+            alt={record.request.prompt}
+            width={record.request.width}
+            height={record.request.height}
+            className="max-h-[80vh] w-auto max-w-full object-contain"
+          />
+        </div>
+        <aside className="space-y-5">
+          <ResultBadges record={record} />
+          <ResultParameters record={record} />
+          <div className="flex flex-wrap gap-1.5">
+            <a className={buttonClass.secondary} href={imageUrl(record.id, { download: true })} download={downloadName(record, true)}>
+              <DownloadIcon /> Download PNG
+            </a>
+            <a className={buttonClass.secondary} href={imageUrl(record.id, { meta: false, download: true })} download={downloadName(record, false)}>
+              <EraserIcon /> Without metadata
+            </a>
+          </div>
+          {record.model.tiny && (
+            <p className="text-xs leading-relaxed text-amber-200/80">
+              Made with the tiny random-weights demo model: noise-like by design.{' '}
+              <a className="underline underline-offset-2" href="/readme#adding-real-weights">
+                Adding real weights
+              </a>
+            </p>
+          )}
+        </aside>
+      </main>
+    </div>
+  );
+}

@@ -1,0 +1,93 @@
+'use client';
+// Model and precision pickers. A precision is selectable only when the machine can run it AND the model has it
+// converted; the others stay visible, disabled, with the reason. Also shows the tiny-demo note.
+// Deliberately reads availability from lib/precision.ts, the same rule the server enforces.
+import { useMemo } from 'react';
+import { PRECISION_LABELS, PRECISION_NOTES, precisionOptions } from '@/lib/precision.ts';
+import { useStudio } from '@/lib/state/provider.tsx';
+import { modelById } from '@/lib/state/studio-store.ts';
+import { Callout, Hint, Label, Section, inputClass } from '@/components/ui/primitives.tsx';
+
+export function ModelSection() {
+  const system = useStudio((state) => state.system);
+  const modelId = useStudio((state) => state.form.model);
+  const precision = useStudio((state) => state.form.precision);
+  const setModel = useStudio((state) => state.setModel);
+  const setField = useStudio((state) => state.setField);
+  const model = modelById(system, modelId);
+  const options = useMemo(
+    () => (system && model ? precisionOptions(system.system.precisions, model) : []),
+    [system, model],
+  );
+  const unavailable = options.filter((option) => !option.available);
+
+  if (!system) return null;
+
+  return (
+    <Section title="Model">
+      <div className="space-y-1.5">
+        <Label htmlFor="model">Model</Label>
+        <select
+          id="model"
+          className={inputClass}
+          value={modelId ?? ''}
+          onChange={(event) => setModel(event.target.value)}
+        >
+          {system.models.map((entry) => (
+            <option key={entry.id} value={entry.id}>
+              {entry.name}
+            </option>
+          ))}
+        </select>
+      </div>
+
+      <fieldset className="space-y-1.5">
+        <legend className="mb-1.5 text-sm font-medium text-zinc-200">Precision</legend>
+        <div className="grid grid-cols-4 gap-1 rounded-md border border-zinc-800 bg-zinc-950 p-1">
+          {options.map((option) => (
+            <label
+              key={option.precision}
+              title={option.available ? PRECISION_NOTES[option.precision] : option.reason}
+              className={`relative flex cursor-pointer items-center justify-center rounded px-1 py-1.5 font-mono text-xs transition has-[:checked]:bg-zinc-700 has-[:checked]:text-white has-[:focus-visible]:ring-2 has-[:focus-visible]:ring-indigo-400 ${
+                option.available ? 'text-zinc-300 hover:bg-zinc-800' : 'cursor-not-allowed text-zinc-600 line-through'
+              }`}
+            >
+              <input
+                type="radio"
+                name="precision"
+                className="sr-only"
+                value={option.precision}
+                checked={precision === option.precision}
+                disabled={!option.available}
+                aria-describedby={option.available ? undefined : `precision-reason-${option.precision}`}
+                onChange={() => setField('precision', option.precision)}
+              />
+              {PRECISION_LABELS[option.precision]}
+            </label>
+          ))}
+        </div>
+        {precision && <Hint>{PRECISION_NOTES[precision]}</Hint>}
+        {unavailable.length > 0 && (
+          <ul className="space-y-0.5 text-xs text-zinc-500" aria-label="Unavailable precisions">
+            {unavailable.map((option) => (
+              <li key={option.precision} id={`precision-reason-${option.precision}`}>
+                <span className="font-mono text-zinc-400">{PRECISION_LABELS[option.precision]}</span>: {option.reason}
+              </li>
+            ))}
+          </ul>
+        )}
+      </fieldset>
+
+      {model?.tiny && (
+        <Callout title="Tiny random-weights demo model" testId="tiny-model-note">
+          This model exists so the studio runs out of the box, with no download: its weights are random, so its images
+          are noise-like by design. For real portraits,{' '}
+          <a className="font-medium text-amber-200 underline underline-offset-2 hover:text-white" href="/readme#adding-real-weights">
+            add real weights (README: Adding real weights)
+          </a>
+          .
+        </Callout>
+      )}
+    </Section>
+  );
+}

@@ -1,0 +1,62 @@
+'use client';
+// Presets, steps and CFG, each with the advice for its current value (Turbo's step bands; CFG > 1 doubles the work).
+import { cfgHint, stepsHint } from '@/lib/hints.ts';
+import { PARAM_PRESETS } from '@/lib/params.ts';
+import type { ParamField } from '@/lib/params.ts';
+import { useStudio } from '@/lib/state/provider.tsx';
+import { Section } from '@/components/ui/primitives.tsx';
+import { NumberField } from './number-field.tsx';
+
+export function SamplingSection({ errors }: { errors: Partial<Record<ParamField, string>> }) {
+  const steps = useStudio((state) => state.form.steps);
+  const cfg = useStudio((state) => state.form.cfg);
+  const setField = useStudio((state) => state.setField);
+  const applyPreset = useStudio((state) => state.applyPreset);
+
+  return (
+    <Section title="Sampling">
+      <div className="grid grid-cols-2 gap-2" role="group" aria-label="Presets">
+        {PARAM_PRESETS.map((preset) => {
+          const active = Number(steps) === preset.steps && Number(cfg) === preset.cfg;
+          return (
+            <button
+              key={preset.id}
+              type="button"
+              aria-pressed={active}
+              title={preset.description}
+              onClick={() => applyPreset(preset)}
+              className={`rounded-md border px-2.5 py-2 text-left transition ${
+                active ? 'border-indigo-400/70 bg-indigo-500/10' : 'border-zinc-800 bg-zinc-900 hover:border-zinc-600'
+              }`}
+            >
+              <span className="block text-xs font-medium text-zinc-100">{preset.label}</span>
+              <span className="block font-mono text-[11px] text-zinc-500">
+                {preset.steps} steps · CFG {preset.cfg}
+              </span>
+            </button>
+          );
+        })}
+      </div>
+      <NumberField
+        id="steps"
+        label="Steps"
+        value={steps}
+        onChange={(value) => setField('steps', value)}
+        slider={{ min: 1, max: 30, step: 1 }}
+        hint={stepsHint(Number(steps))}
+        error={errors.steps}
+      />
+      <NumberField
+        id="cfg"
+        label="CFG"
+        aside="classic: 1 = off"
+        value={cfg}
+        inputMode="decimal"
+        onChange={(value) => setField('cfg', value)}
+        slider={{ min: 1, max: 8, step: 0.5 }}
+        hint={cfgHint(Number(cfg))}
+        error={errors.cfg}
+      />
+    </Section>
+  );
+}

@@ -1,0 +1,91 @@
+'use client';
+// Actions on one result: download with metadata (the engine's PNG as is), download without (pixels re-encoded,
+// no text chunks), reuse settings, share (copies the /r/<id> link and shows it), compare (coming), delete.
+import { useState } from 'react';
+import { downloadName, imageUrl, shareUrl, type ResultRecord } from '@/lib/results.ts';
+import { useStudio } from '@/lib/state/provider.tsx';
+import { CompareIcon, DownloadIcon, EraserIcon, ReuseIcon, ShareIcon, TrashIcon } from '@/components/ui/icons.tsx';
+import { buttonClass } from '@/components/ui/primitives.tsx';
+
+export function ResultActions({ record }: { record: ResultRecord }) {
+  const reuse = useStudio((state) => state.reuse);
+  const remove = useStudio((state) => state.remove);
+  const [shared, setShared] = useState<{ url: string; copied: boolean } | null>(null);
+  const [confirmDelete, setConfirmDelete] = useState(false);
+
+  const share = async () => {
+    const url = new URL(shareUrl(record.id), window.location.origin).toString();
+    let copied = false;
+    try {
+      await navigator.clipboard.writeText(url);
+      copied = true;
+    } catch {
+      // Clipboard access can be refused (permissions, insecure origin); the link is shown for manual copying.
+    }
+    setShared({ url, copied });
+  };
+
+  return (
+    <div className="space-y-2">
+      <div className="flex flex-wrap gap-1.5" role="group" aria-label="Result actions">
+        <a className={buttonClass.secondary} href={imageUrl(record.id, { download: true })} download={downloadName(record, true)}>
+          <DownloadIcon /> Download PNG
+        </a>
+        <a
+          className={buttonClass.secondary}
+          href={imageUrl(record.id, { meta: false, download: true })}
+          download={downloadName(record, false)}
+          title="The same pixels, without the prompt and settings stored in the PNG"
+        >
+          <EraserIcon /> Without metadata
+        </a>
+        <button type="button" className={buttonClass.secondary} onClick={() => reuse(record)}>
+          <ReuseIcon /> Reuse settings
+        </button>
+        <button type="button" className={buttonClass.secondary} onClick={() => void share()}>
+          <ShareIcon /> Share
+        </button>
+        <span className="group relative inline-flex">
+          <button
+            type="button"
+            className={`${buttonClass.secondary} cursor-not-allowed opacity-50`}
+            aria-disabled="true"
+            aria-describedby={`compare-tip-${record.id}`}
+            onClick={(event) => event.preventDefault()}
+          >
+            <CompareIcon /> Compare
+          </button>
+          <span
+            id={`compare-tip-${record.id}`}
+            role="tooltip"
+            className="pointer-events-none absolute bottom-full left-1/2 z-10 mb-1.5 hidden -translate-x-1/2 whitespace-nowrap rounded bg-zinc-700 px-2 py-1 text-[11px] text-zinc-100 shadow group-hover:block group-focus-within:block"
+          >
+            Coming with the BF16 vs FP16 view
+          </span>
+        </span>
+        {confirmDelete ? (
+          <span className="inline-flex items-center gap-1">
+            <button type="button" className={`${buttonClass.secondary} border-rose-500/50 text-rose-200`} onClick={() => void remove(record.id)}>
+              Delete for good
+            </button>
+            <button type="button" className={buttonClass.ghost} onClick={() => setConfirmDelete(false)}>
+              Keep
+            </button>
+          </span>
+        ) : (
+          <button type="button" className={buttonClass.ghost} onClick={() => setConfirmDelete(true)} aria-label="Delete from history">
+            <TrashIcon />
+          </button>
+        )}
+      </div>
+      {shared && (
+        <p className="text-xs text-zinc-400" role="status" data-testid="share-status">
+          {shared.copied ? 'Link copied: ' : 'Copy this link: '}
+          <a className="break-all font-mono text-indigo-300 underline underline-offset-2" href={shared.url} data-testid="share-link">
+            {shared.url}
+          </a>
+        </p>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,171 @@
+// The studio's single door into inference/: it creates the default model, caches system info, resolves a request
+// (model, precision, execution provider) and runs the one loaded ZImagePipeline. Server-only by a runtime guard;
+// deliberately holds no queue or storage logic (lib/server/studio.ts wires those) and no HTTP knowledge.
+// The engine is loaded at run time from dist/engine/engine.mjs (scripts/build-engine.mjs), not bundled by Next.js:
+// it stays plain Node, exactly as the CLI and the tests run it.
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type {
+  ExecutionProvider,
+  GenerateOptions,
+  GenerateResult,
+  ModelEntry,
+  Precision,
+  SystemInfo,
+} from '../../inference/pipeline/types.ts';
+import { StudioError } from '../errors.ts';
+import type { GenerationParams } from '../params.ts';
+import { defaultPrecision, PRECISION_LABELS, precisionOptions } from '../precision.ts';
+import type { JobInput } from '../system.ts';
+import type * as EngineModule from './entry.ts';
+
+if (typeof window !== 'undefined') {
+  throw new Error('lib/engine is server-only: import it from route handlers or server components, never the browser.');
+}
+
+type Engine = typeof EngineModule;
+type Pipeline = Awaited<ReturnType<Engine['ZImagePipeline']['load']>>;
+
+/** Where `npm start` / `npm run dev` put the compiled engine, relative to the project root (the server's cwd). */
+export const ENGINE_BUNDLE = path.join('dist', 'engine', 'engine.mjs');
+
+let engineModule: Promise<Engine> | undefined;
+
+function loadEngine(): Promise<Engine> {
+  const file = path.resolve(ENGINE_BUNDLE);
+  // The magic comments keep the bundler from following this import: the file is loaded by Node at run time.
+  engineModule ??= (import(/* webpackIgnore: true */ /* turbopackIgnore: true */ pathToFileURL(file).href) as Promise<Engine>).catch(
+    (cause: unknown) => {
+      engineModule = undefined;
+      throw new StudioError(
+        503,
+        'engine_not_built',
+        `Cannot load the engine from ${file}: ${(cause as Error).message}. ` +
+          'Run `npm run build:engine` (npm start and npm run dev do it), from the project folder.',
+      );
+    },
+  );
+  return engineModule;
+}
+
+export type EpSetting = 'auto' | ExecutionProvider;
+
+export class EngineAdapter {
+  private readonly weightsDir: string;
+  private readonly epSetting: EpSetting;
+  private readyPromise?: Promise<ModelEntry>;
+  private systemPromise?: Promise<SystemInfo>;
+  private loaded?: { key: string; pipeline: Pipeline };
+
+  constructor(weightsDir: string, epSetting: EpSetting) {
+    this.weightsDir = weightsDir;
+    this.epSetting = epSetting;
+  }
+
+  /** Creates weights/tiny/fp32 when absent (seconds, no network). Retried on the next call if it failed. */
+  ready(): Promise<ModelEntry> {
+    this.readyPromise ??= loadEngine().then((engine) => engine.ensureDefaultModel(this.weightsDir)).catch((error: unknown) => {
+      this.readyPromise = undefined;
+      throw error;
+    });
+    return this.readyPromise;
+  }
+
+  system(): Promise<SystemInfo> {
+    this.systemPromise ??= loadEngine().then((engine) => engine.systemInfo()).catch((error: unknown) => {
+      this.systemPromise = undefined;
+      throw error;
+    });
+    return this.systemPromise;
+  }
+
+  /** Scanned on every call so models converted while the server runs appear without a restart. */
+  async models(): Promise<ModelEntry[]> {
+    await this.ready();
+    return (await loadEngine()).listModels(this.weightsDir);
+  }
+
+  async ep(): Promise<ExecutionProvider> {
+    const { eps } = await this.system();
+    if (this.epSetting === 'auto') return eps.includes('cuda') ? 'cuda' : 'cpu';
+    if (!eps.includes(this.epSetting)) {
+      throw new StudioError(
+        503,
+        'ep_unavailable',
+        `ZIMAGE_EP=${this.epSetting} but onnxruntime-node cannot load the ${this.epSetting.toUpperCase()} provider here ` +
+          `(available: ${eps.join(', ')}). Set ZIMAGE_EP=auto or cpu, or install the CUDA runtime (docs/gpu-host.md).`,
+      );
+    }
+    return this.epSetting;
+  }
+
+  /** The first real model, else the tiny demo. */
+  defaultModel(models: readonly ModelEntry[]): ModelEntry | undefined {
+    return models.find((model) => !model.tiny) ?? models[0];
+  }
+
+  /** Turns validated parameters into a job the engine can run, or a 400 that says what to pick instead. */
+  async resolve(params: GenerationParams): Promise<JobInput> {
+    const [models, system, ep] = await Promise.all([this.models(), this.system(), this.ep()]);
+    const model = params.model ? models.find((entry) => entry.id === params.model) : this.defaultModel(models);
+    if (!model) {
+      throw new StudioError(
+        400,
+        'unknown_model',
+        params.model
+          ? `Model "${params.model}" is not in ${this.weightsDir}. Available: ${models.map((entry) => entry.id).join(', ') || 'none'}.`
+          : `No model in ${this.weightsDir}. Restart the server to create the tiny demo model, or convert real weights.`,
+        'GET /api/system lists models and the precisions each one has.',
+      );
+    }
+    const options = precisionOptions(system.precisions, model);
+    const precision: Precision | undefined = params.precision ?? defaultPrecision(options);
+    const chosen = options.find((option) => option.precision === precision);
+    if (!precision || !chosen?.available) {
+      const available = options.filter((option) => option.available).map((option) => option.precision);
+      throw new StudioError(
+        400,
+        'precision_unavailable',
+        precision
+          ? `${PRECISION_LABELS[precision]} cannot run ${model.name} here: ${(chosen?.reason ?? 'unknown precision').replace(/\.?$/, '.')} ` +
+              `Pick one of: ${available.join(', ') || 'none'}.`
+          : `${model.name} has no precision this machine can run. Convert it in fp32 to run on the CPU.`,
+      );
+    }
+    const { model: _model, precision: _precision, ...request } = params;
+    return { modelId: model.id, request: { ...request, precision, ep } };
+  }
+
+  /** Runs one job. Loading a different model/precision/EP releases the previous pipeline first (one fits in memory). */
+  async generate(input: JobInput, options: GenerateOptions): Promise<{ result: GenerateResult; model: ModelEntry }> {
+    const model = (await this.models()).find((entry) => entry.id === input.modelId);
+    if (!model) {
+      throw new StudioError(
+        410,
+        'model_gone',
+        `Model "${input.modelId}" was removed from ${this.weightsDir} while the job waited. Pick another model and retry.`,
+      );
+    }
+    const key = `${model.dir}|${input.request.precision}|${input.request.ep}`;
+    if (this.loaded?.key !== key) {
+      const previous = this.loaded;
+      this.loaded = undefined;
+      await previous?.pipeline.release();
+      const pipeline = await (await loadEngine()).ZImagePipeline.load(model, input.request.precision, input.request.ep);
+      this.loaded = { key, pipeline };
+    }
+    const result = await this.loaded.pipeline.generate(input.request, options);
+    return { result, model };
+  }
+
+  async release(): Promise<void> {
+    const previous = this.loaded;
+    this.loaded = undefined;
+    await previous?.pipeline.release();
+  }
+}
+
+/** The text chunks of a PNG the engine wrote (tEXt and the UTF-8 iTXt it uses for Chinese prompts). */
+export async function readPngText(png: Uint8Array): Promise<Record<string, string>> {
+  return (await loadEngine()).readPngInfo(png).text;
+}

@@ -1,0 +1,69 @@
+// Tests the shared parameter schema: the rules the browser shows inline and the server enforces.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { generationParamsSchema, paramFieldErrors, parseSize, randomSeed, SEED_MAX, sizeProblem } from './params.ts';
+
+const valid = { prompt: '一位穿汉服的女子，柔和的窗光，人像摄影', steps: 8, cfg: 1, width: 1024, height: 1024, seed: 42 };
+
+describe('generationParamsSchema', () => {
+  test('accepts a Chinese prompt and fills the negative prompt default', () => {
+    const parsed = generationParamsSchema.parse(valid);
+    assert.equal(parsed.prompt, valid.prompt);
+    assert.equal(parsed.negativePrompt, '');
+  });
+
+  test('rejects unknown fields', () => {
+    const result = generationParamsSchema.safeParse({ ...valid, sampler: 'dpm' });
+    assert.equal(result.success, false);
+    assert.equal(result.error?.issues[0].code, 'unrecognized_keys');
+  });
+
+  test('width 1000 is refused with the nearest valid values', () => {
+    const errors = paramFieldErrors({ ...valid, width: 1000 });
+    assert.match(errors.width ?? '', /not a multiple of 16.*Use 992 or 1008/);
+    assert.equal(errors.height, undefined);
+  });
+
+  test('sizes outside 256..2048 are refused; the edges are accepted', () => {
+    assert.match(sizeProblem('Height', 240) ?? '', /outside 256–2048/);
+    assert.match(sizeProblem('Width', 2064) ?? '', /outside/);
+    assert.equal(sizeProblem('Width', 256), null);
+    assert.equal(sizeProblem('Width', 2048), null);
+    assert.equal(sizeProblem('Width', 832), null);
+  });
+
+  test('seed accepts 0..2^53−1 exactly and nothing beyond', () => {
+    assert.equal(generationParamsSchema.parse({ ...valid, seed: SEED_MAX }).seed, 2 ** 53 - 1);
+    assert.ok(paramFieldErrors({ ...valid, seed: 2 ** 53 }).seed);
+    assert.ok(paramFieldErrors({ ...valid, seed: -1 }).seed);
+    assert.ok(paramFieldErrors({ ...valid, seed: 1.5 }).seed);
+  });
+
+  test('CFG is classic: below 1 is refused with the convention explained', () => {
+    assert.match(paramFieldErrors({ ...valid, cfg: 0 }).cfg ?? '', /1 means off/);
+  });
+
+  test('an empty or blank prompt is refused', () => {
+    assert.match(paramFieldErrors({ ...valid, prompt: '   ' }).prompt ?? '', /cannot be empty/);
+  });
+
+  test('steps must be whole and within 1..100', () => {
+    assert.ok(paramFieldErrors({ ...valid, steps: 0 }).steps);
+    assert.ok(paramFieldErrors({ ...valid, steps: 8.5 }).steps);
+    assert.match(paramFieldErrors({ ...valid, steps: 500 }).steps ?? '', /8–12/);
+  });
+});
+
+test('randomSeed stays within 0..2^53−1 and is an integer', () => {
+  for (let index = 0; index < 1000; index++) {
+    const seed = randomSeed();
+    assert.ok(Number.isSafeInteger(seed) && seed >= 0, `seed ${seed}`);
+  }
+});
+
+test('parseSize reads "WxH" and "W×H" and rejects anything else', () => {
+  assert.deepEqual(parseSize('832x1216'), { width: 832, height: 1216 });
+  assert.deepEqual(parseSize('1024×1024'), { width: 1024, height: 1024 });
+  assert.equal(parseSize('big'), null);
+  assert.equal(parseSize('1024'), null);
+});

@@ -1,0 +1,140 @@
+// Generation parameters as the studio accepts them: limits, presets and the zod schema shared by the browser form
+// (inline errors before any request is sent) and the server routes (the same rules, enforced). Deliberately knows
+// nothing about models on disk or the machine: whether a precision is available is decided in lib/precision.ts.
+import { z } from 'zod';
+import { PRECISIONS } from '../inference/pipeline/types.ts';
+
+export const SIZE_LIMITS = { min: 256, max: 2048, multiple: 16 } as const;
+export const STEP_LIMITS = { min: 1, max: 100 } as const;
+export const CFG_LIMITS = { min: 1, max: 20 } as const;
+/** JSON numbers are exact up to 2^53 − 1, so seeds stay exact through every API and the database. */
+export const SEED_MAX = Number.MAX_SAFE_INTEGER;
+/** The text encoder reads at most 512 tokens; this cap only stops absurd payloads, the engine reports truncation. */
+export const PROMPT_MAX_CHARS = 8000;
+
+export interface ResolutionPreset {
+  id: string;
+  label: string;
+  width: number;
+  height: number;
+  /** Width:height, shown beside non-square presets. */
+  aspect: string;
+  note: string;
+}
+
+export const RESOLUTION_PRESETS: readonly ResolutionPreset[] = [
+  { id: '768x768', label: '768²', width: 768, height: 768, aspect: '1:1', note: 'Square, fastest' },
+  { id: '1024x1024', label: '1024²', width: 1024, height: 1024, aspect: '1:1', note: 'Square, the Turbo default' },
+  { id: '1280x1280', label: '1280²', width: 1280, height: 1280, aspect: '1:1', note: 'Square, large' },
+  { id: '832x1216', label: '832 × 1216', width: 832, height: 1216, aspect: '2:3', note: 'Portrait 2:3' },
+  { id: '896x1152', label: '896 × 1152', width: 896, height: 1152, aspect: '7:9', note: 'Portrait 7:9' },
+];
+
+export interface ParamPreset {
+  id: string;
+  label: string;
+  steps: number;
+  cfg: number;
+  description: string;
+}
+
+export const PARAM_PRESETS: readonly ParamPreset[] = [
+  {
+    id: 'turbo-default',
+    label: 'Z-Image-Turbo default',
+    steps: 8,
+    cfg: 1,
+    description: '8 steps, CFG off: what the model was distilled for.',
+  },
+  {
+    id: 'realistic-portrait',
+    label: 'Realistic portrait',
+    steps: 12,
+    cfg: 2,
+    description: '12 steps, CFG 2: finer skin and hair, follows the negative prompt; about 3× the time.',
+  },
+];
+
+/** Says what is wrong with one image side and which valid values are nearest, or null when it is valid. */
+export function sizeProblem(label: 'Width' | 'Height', value: number): string | null {
+  const { min, max, multiple } = SIZE_LIMITS;
+  if (!Number.isFinite(value)) return `${label} must be a number of pixels from ${min} to ${max}.`;
+  if (value < min || value > max) {
+    return `${label} ${value} is outside ${min}–${max}. Use a multiple of ${multiple} from ${min} to ${max}.`;
+  }
+  if (value % multiple !== 0) {
+    const lower = Math.max(min, Math.floor(value / multiple) * multiple);
+    const upper = Math.min(max, Math.ceil(value / multiple) * multiple);
+    return `${label} ${value} is not a multiple of ${multiple}: the latent grid is 1/16 of the image. Use ${lower} or ${upper}.`;
+  }
+  return null;
+}
+
+function dimension(label: 'Width' | 'Height') {
+  return z
+    .number({ error: `${label} must be a number of pixels from ${SIZE_LIMITS.min} to ${SIZE_LIMITS.max}.` })
+    .superRefine((value, ctx) => {
+      const problem = sizeProblem(label, value);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    });
+}
+
+export const generationParamsSchema = z.strictObject({
+  prompt: z
+    .string({ error: 'prompt must be a string.' })
+    .trim()
+    .min(1, 'Write a prompt: it cannot be empty.')
+    .max(PROMPT_MAX_CHARS, `The prompt is over ${PROMPT_MAX_CHARS} characters; the encoder reads only 512 tokens anyway.`),
+  negativePrompt: z
+    .string()
+    .max(PROMPT_MAX_CHARS, `The negative prompt is over ${PROMPT_MAX_CHARS} characters; shorten it.`)
+    .default(''),
+  steps: z
+    .number({ error: 'Steps must be a whole number.' })
+    .int('Steps must be a whole number.')
+    .min(STEP_LIMITS.min, `Steps must be at least ${STEP_LIMITS.min}; Turbo is made for 8.`)
+    .max(STEP_LIMITS.max, `Steps above ${STEP_LIMITS.max} are refused: Turbo gains nothing after ~16. Use 8–12.`),
+  cfg: z
+    .number({ error: 'CFG must be a number (1 = off).' })
+    .min(CFG_LIMITS.min, 'CFG is classic here: 1 means off. Use 1 (Turbo default) or 1.5–3.')
+    .max(CFG_LIMITS.max, `CFG above ${CFG_LIMITS.max} only burns the image. Use 1–3 for Turbo.`),
+  width: dimension('Width'),
+  height: dimension('Height'),
+  seed: z
+    .number({ error: 'Seed must be a whole number.' })
+    .int('Seed must be a whole number.')
+    .min(0, 'Seed must be 0 or more; press the dice for a random one.')
+    .max(SEED_MAX, `Seed must be at most ${SEED_MAX} (2^53 − 1) to stay exact in JSON.`),
+  /** Omitted: the best precision the model and machine allow (see lib/precision.ts). */
+  precision: z.enum(PRECISIONS, { error: `precision must be one of ${PRECISIONS.join(', ')}.` }).optional(),
+  /** Omitted: the first real model, else the tiny demo. */
+  model: z.string().min(1, 'model must be a model id from GET /api/system.').optional(),
+});
+
+export type GenerationParams = z.output<typeof generationParamsSchema>;
+export type GenerationParamsInput = z.input<typeof generationParamsSchema>;
+export type ParamField = keyof GenerationParamsInput;
+
+/** First message per field, for inline errors beside each control. */
+export function paramFieldErrors(input: unknown): Partial<Record<ParamField, string>> {
+  const result = generationParamsSchema.safeParse(input);
+  if (result.success) return {};
+  const errors: Partial<Record<ParamField, string>> = {};
+  for (const issue of result.error.issues) {
+    const field = issue.path[0] as ParamField | undefined;
+    if (field && !errors[field]) errors[field] = issue.message;
+  }
+  return errors;
+}
+
+/** A uniform seed in 0..2^53−1 from the platform CSPRNG (browser and Node both have globalThis.crypto). */
+export function randomSeed(): number {
+  const [high, low] = crypto.getRandomValues(new Uint32Array(2));
+  return (high & 0x1fffff) * 2 ** 32 + low;
+}
+
+/** Parses "1024x1024" (also "1024×1024"); null when it is not two whole numbers. */
+export function parseSize(size: string): { width: number; height: number } | null {
+  const match = /^\s*(\d{1,5})\s*[x×]\s*(\d{1,5})\s*$/i.exec(size);
+  return match ? { width: Number(match[1]), height: Number(match[2]) } : null;
+}

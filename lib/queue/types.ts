@@ -1,0 +1,57 @@
+// The job queue contract the routes depend on: submit, cancel, get, position and an event stream per job.
+// Deliberately back-end neutral: everything is async and JSON-serialisable so a BullMQ/Redis implementation can
+// replace the in-process one (lib/queue/memory-queue.ts) without touching a route or the browser.
+import type { ProgressEvent } from '../../inference/pipeline/types.ts';
+import type { ApiErrorBody } from '../errors.ts';
+
+export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'canceled';
+
+export const TERMINAL_STATUSES: ReadonlySet<JobStatus> = new Set(['succeeded', 'failed', 'canceled']);
+
+export function isTerminal(status: JobStatus): boolean {
+  return TERMINAL_STATUSES.has(status);
+}
+
+export interface JobSnapshot<TInput, TOutput> {
+  id: string;
+  status: JobStatus;
+  /** Grows by one on every change, so a listener can drop events older than the snapshot it already has. */
+  version: number;
+  input: TInput;
+  /** ms since epoch. */
+  createdAt: number;
+  startedAt?: number;
+  finishedAt?: number;
+  /** 1 = runs next; null unless the job is waiting. */
+  position: number | null;
+  /** Latest engine progress while running (and the last one after). */
+  progress?: ProgressEvent;
+  output?: TOutput;
+  error?: ApiErrorBody;
+}
+
+/** Every event carries the job's full snapshot after the change, so a listener can simply replace its copy. */
+export interface JobEvent<TInput, TOutput> {
+  type: 'queued' | 'position' | 'started' | 'progress' | 'succeeded' | 'failed' | 'canceled';
+  job: JobSnapshot<TInput, TOutput>;
+}
+
+export type JobListener<TInput, TOutput> = (event: JobEvent<TInput, TOutput>) => void;
+
+export interface JobQueue<TInput, TOutput> {
+  /** Queues the input; rejects with a 503 StudioError ("queue_full") when too many jobs wait. */
+  submit(input: TInput): Promise<JobSnapshot<TInput, TOutput>>;
+  /** Waiting jobs end at once; a running job is aborted and ends when the engine stops. Ended jobs are unchanged. */
+  cancel(id: string): Promise<JobSnapshot<TInput, TOutput> | undefined>;
+  get(id: string): Promise<JobSnapshot<TInput, TOutput> | undefined>;
+  /** 1-based place among waiting jobs; null when running, ended or unknown. */
+  position(id: string): Promise<number | null>;
+  /** Live events, all jobs or one; returns the unsubscribe function. Listeners must not throw. */
+  subscribe(listener: JobListener<TInput, TOutput>, filter?: { jobId?: string }): () => void;
+}
+
+/** What the queue runs for each job: the engine call plus whatever saving the caller needs. */
+export type JobRunner<TInput, TOutput> = (
+  input: TInput,
+  context: { jobId: string; queuedMs: number; signal: AbortSignal; onProgress: (progress: ProgressEvent) => void },
+) => Promise<TOutput>;

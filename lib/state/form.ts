@@ -1,0 +1,71 @@
+// The parameter form as the browser holds it: numbers kept as the text the user typed (so "1." or an emptied field
+// survive re-renders), converted to API input only when validated or sent. Deliberately no React and no fetching.
+import type { Precision } from '../../inference/pipeline/types.ts';
+import type { GenerationParamsInput } from '../params.ts';
+import { PARAM_PRESETS } from '../params.ts';
+import type { ResultRecord } from '../results.ts';
+
+export interface FormParams {
+  prompt: string;
+  negativePrompt: string;
+  steps: string;
+  cfg: string;
+  width: string;
+  height: string;
+  seed: string;
+  /** null until the system info says which precisions the model can run. */
+  precision: Precision | null;
+  model: string | null;
+}
+
+/** The seed comes from the caller so the server render and the browser start from the same one. */
+export function initialForm(seed: number): FormParams {
+  const turbo = PARAM_PRESETS[0];
+  return {
+    prompt: '',
+    negativePrompt: '',
+    steps: String(turbo.steps),
+    cfg: String(turbo.cfg),
+    width: '1024',
+    height: '1024',
+    seed: String(seed),
+    precision: null,
+    model: null,
+  };
+}
+
+/** Empty text is NaN, not 0, so an emptied field is reported instead of silently becoming zero. */
+function toNumber(text: string): number {
+  return text.trim() === '' ? Number.NaN : Number(text);
+}
+
+export function formToInput(form: FormParams): GenerationParamsInput {
+  const input: GenerationParamsInput = {
+    prompt: form.prompt,
+    negativePrompt: form.negativePrompt,
+    steps: toNumber(form.steps),
+    cfg: toNumber(form.cfg),
+    width: toNumber(form.width),
+    height: toNumber(form.height),
+    seed: toNumber(form.seed),
+  };
+  if (form.precision) input.precision = form.precision;
+  if (form.model) input.model = form.model;
+  return input;
+}
+
+/** "Reuse settings": everything the result ran with, including its seed, model and precision. */
+export function formFromResult(record: ResultRecord): FormParams {
+  const { request } = record;
+  return {
+    prompt: request.prompt,
+    negativePrompt: request.negativePrompt ?? '',
+    steps: String(request.steps),
+    cfg: String(request.cfg),
+    width: String(request.width),
+    height: String(request.height),
+    seed: String(request.seed),
+    precision: request.precision,
+    model: record.model.id,
+  };
+}

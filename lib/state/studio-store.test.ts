@@ -1,0 +1,79 @@
+// Tests the client store's pure behaviour: the first state is complete before any render (so server HTML and
+// hydration agree), presets, reuse with fallbacks, and that invalid settings never call the API.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { ResultRecord } from '../results.ts';
+import type { SystemResponse } from '../system.ts';
+import { createStudioStore } from './studio-store.ts';
+
+const system: SystemResponse = {
+  system: {
+    node: 'v20',
+    onnxruntime: '1.29.0',
+    eps: ['cpu'],
+    precisions: [
+      { precision: 'bf16', available: false, reason: 'no GPU' },
+      { precision: 'fp16', available: false, reason: 'no GPU' },
+      { precision: 'fp16-safe', available: false, reason: 'no GPU' },
+      { precision: 'fp32', available: true },
+    ],
+  },
+  ep: 'cpu',
+  models: [{ id: 'tiny', name: 'tiny', precisions: ['fp32'], tiny: true, parameters: { dit: 1, te: 1, vae: 1 } }],
+  defaultModel: 'tiny',
+};
+
+const init = { system, systemError: null, results: { items: [], nextCursor: null, total: 0 }, seed: 1234 };
+
+test('the first state already names the default model, its best precision and the server seed', () => {
+  const { form } = createStudioStore(init).getState();
+  assert.equal(form.model, 'tiny');
+  assert.equal(form.precision, 'fp32');
+  assert.equal(form.seed, '1234');
+  assert.equal(form.steps, '8');
+  assert.equal(form.cfg, '1');
+});
+
+test('reuse restores every setting and falls back when the model or precision is gone', () => {
+  const store = createStudioStore(init);
+  const record = {
+    id: 'A'.repeat(22),
+    createdAt: new Date(0).toISOString(),
+    request: { prompt: '肖像', negativePrompt: 'blur', steps: 12, cfg: 2, width: 832, height: 1216, seed: 99, precision: 'bf16', ep: 'cuda' },
+    model: { id: 'z-image-turbo', name: 'Z-Image-Turbo', tiny: false },
+    components: [],
+    timings: {},
+    tokens: { count: 3, truncated: false },
+    durationMs: 1,
+    queuedMs: 0,
+    memory: { kind: 'gpu' },
+  } satisfies ResultRecord;
+  store.getState().reuse(record);
+  const { form } = store.getState();
+  assert.deepEqual(
+    [form.prompt, form.negativePrompt, form.steps, form.cfg, form.width, form.height, form.seed],
+    ['肖像', 'blur', '12', '2', '832', '1216', '99'],
+  );
+  assert.equal(form.model, 'tiny', 'a model missing here falls back to the default');
+  assert.equal(store.getState().keepSeed, true, 'reusing means reproducing: the seed is kept');
+  assert.equal(form.precision, 'fp32', 'a precision this machine cannot run falls back to the best available');
+});
+
+test('submit with an invalid width marks the form and sends nothing', async () => {
+  const calls: string[] = [];
+  const realFetch = globalThis.fetch;
+  globalThis.fetch = (async (url: string) => {
+    calls.push(url);
+    throw new Error('no network in this test');
+  }) as typeof fetch;
+  try {
+    const store = createStudioStore(init);
+    store.getState().setField('prompt', 'a portrait');
+    store.getState().setField('width', '1000');
+    await store.getState().submit();
+    assert.equal(store.getState().attempted, true);
+    assert.deepEqual(calls, []);
+  } finally {
+    globalThis.fetch = realFetch;
+  }
+});

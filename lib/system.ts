@@ -1,0 +1,29 @@
+// What GET /api/system returns and the browser builds its pickers from, plus the job types shared by routes and
+// the browser. Deliberately types only (and one mapper): no machine probing and no server code.
+import type { ExecutionProvider, GenerateRequest, ModelEntry, SystemInfo } from '../inference/pipeline/types.ts';
+import type { JobSnapshot } from './queue/types.ts';
+import type { ResultRecord } from './results.ts';
+
+/** A model as the browser sees it: no absolute paths from the server's disk. */
+export type ModelInfo = Omit<ModelEntry, 'dir'>;
+
+export function toModelInfo({ dir: _dir, ...model }: ModelEntry): ModelInfo {
+  return model;
+}
+
+export interface SystemResponse {
+  system: SystemInfo;
+  /** Where jobs run: ZIMAGE_EP, or with 'auto' CUDA when available, else the CPU. */
+  ep: ExecutionProvider;
+  models: ModelInfo[];
+  /** The model used when a request names none: the first real model, else the tiny demo. */
+  defaultModel: string | null;
+}
+
+/** A job's input, fully resolved at submit time so a bad model or precision fails the POST, not the job. */
+export interface JobInput {
+  modelId: string;
+  request: Omit<GenerateRequest, 'latents'>;
+}
+
+export type StudioJob = JobSnapshot<JobInput, ResultRecord>;
