@@ -101,6 +101,36 @@ describe('key tables', () => {
     await b.release();
   });
 
+  test('the BFL ae.safetensors VAE layout converts to the same outputs as the diffusers layout', async () => {
+    const ck = Checkpoint.open(path.join(src, 'vae'));
+    const up = (i: number) => 3 - i; // diffusers up_blocks.i ↔ BFL up.(3−i)
+    const toBfl = (k: string) => k
+      .replace(/^decoder\.mid_block\.resnets\.(\d)\./, (_, n) => `decoder.mid.block_${Number(n) + 1}.`)
+      .replace('decoder.mid_block.attentions.0.group_norm.', 'decoder.mid.attn_1.norm.')
+      .replace(/^decoder\.mid_block\.attentions\.0\.to_(q|k|v)\./, 'decoder.mid.attn_1.$1.')
+      .replace('decoder.mid_block.attentions.0.to_out.0.', 'decoder.mid.attn_1.proj_out.')
+      .replace(/^decoder\.up_blocks\.(\d)\.resnets\.(\d)\./, (_, i, j) => `decoder.up.${up(Number(i))}.block.${j}.`)
+      .replace(/^decoder\.up_blocks\.(\d)\.upsamplers\.0\.conv\./, (_, i) => `decoder.up.${up(Number(i))}.upsample.conv.`)
+      .replace('decoder.conv_norm_out.', 'decoder.norm_out.')
+      .replace('.conv_shortcut.', '.nin_shortcut.');
+    // BFL stores the attention projections as 1×1 convs, and ships the encoder too (ignored).
+    const bfl = ck.keys().map((k): TensorToWrite => {
+      const shape = /attn_1\.(q|k|v|proj_out)\.weight$/.test(toBfl(k)) ? [...ck.get(k).shape, 1, 1] : ck.get(k).shape;
+      return { key: toBfl(k), dtype: 'F32', shape, data: ck.readRaw(k) };
+    });
+    bfl.push({ key: 'encoder.conv_in.weight', dtype: 'F32', shape: [4], data: Buffer.alloc(16) });
+    const file = path.join(tmp, 'ae.safetensors');
+    writeSafetensors(file, bfl);
+    const { dir, manifest } = convert({ sources: [file], out: path.join(tmp, 'bfl'), precision: 'fp32', components: ['vae'] });
+    assert.deepEqual(manifest.components.vae!.tensors.unused, []);
+    const a = await VaeRunner.load(path.join(tmp, 'tiny/fp32'), readManifest(path.join(tmp, 'tiny/fp32')), { ep: 'cpu' });
+    const b = await VaeRunner.load(dir, manifest, { ep: 'cpu' });
+    const z = Float32Array.from({ length: 16 * 3 * 5 }, (_, i) => Math.cos(i * 0.9));
+    assert.deepEqual(await b.decode(z, 3, 5), await a.decode(z, 3, 5));
+    await a.release();
+    await b.release();
+  });
+
   test('a shape mismatch names the key and both shapes', () => {
     const ck = Checkpoint.open(path.join(src, 'transformer'));
     const broken = ck.keys().map((k): TensorToWrite => (k === 'layers.1.feed_forward.w2.weight'
