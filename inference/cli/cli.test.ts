@@ -89,3 +89,17 @@ describe('zimage CLI on the tiny model (CPU, fp32)', () => {
     });
   }
 });
+
+describe('low-memory paths keep the precision', () => {
+  test('--low-vram (components one at a time) and --tiled-vae give a valid image, labelled as such', () => {
+    const out = path.join(tmp, 'lowvram.png');
+    const r = zimage('generate', '--model', path.join(weights, 'tiny'), '--prompt', 'p', '--steps', '2', '--width', '128', '--height', '128',
+      '--seed', '1', '--low-vram', '--tiled-vae', '--cfg', '2', '--out', out);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /fp32 on cpu, tiled VAE, components loaded one at a time/);
+    const meta = JSON.parse(readPngInfo(fs.readFileSync(out)).text['zimage-studio']);
+    assert.equal(meta.residency, 'sequential');
+    assert.equal(meta.vae.tiled, true);
+    assert.deepEqual(meta.components.map((c: { precision: string }) => c.precision), ['fp32', 'fp32', 'fp32']);
+  });
+});

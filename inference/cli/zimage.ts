@@ -24,7 +24,8 @@ const USAGE = `usage: zimage <command> [options]
   eval     dit|te|vae --model DIR --in IN.safetensors --out OUT.safetensors [--ep cpu|cuda]
              dit: x, t, cap_feats → v;  te: input_ids → features;  vae: latents → image
   generate --model DIR --prompt TEXT [--negative TEXT] [--steps 8] [--cfg 1] [--width 1024] [--height 1024]
-           [--seed N] [--precision P] [--ep cpu|cuda] [--latents FILE] [--tiled-vae] [--warmup] [--quiet] --out FILE.png
+           [--seed N] [--precision P] [--ep cpu|cuda] [--latents FILE] [--tiled-vae] [--low-vram] [--warmup] [--quiet]
+           [--cfg-truncation T] [--cfg-normalization K] --out FILE.png
 `;
 
 class UsageError extends Error {}
@@ -125,6 +126,7 @@ async function cmdGenerate(args: string[]) {
       'tiled-vae': { type: 'boolean', default: false }, quiet: { type: 'boolean', default: false },
       // --warmup: one untimed generation first (kernel selection, allocator), for timings that compare fairly
       warmup: { type: 'boolean', default: false },
+      'cfg-truncation': { type: 'string' }, 'cfg-normalization': { type: 'string' }, 'low-vram': { type: 'boolean', default: false },
     },
   });
   const num = (flag: string, v: string | undefined) => {
@@ -149,9 +151,11 @@ async function cmdGenerate(args: string[]) {
   const request: GenerateRequest = {
     prompt, negativePrompt: values.negative, steps: num('steps', values.steps), cfg: num('cfg', values.cfg), width, height,
     seed: values.seed === undefined ? Math.floor(Math.random() * 2 ** 32) : num('seed', values.seed), precision, ep, latents, tiledVae: values['tiled-vae'],
+    cfgTruncation: values['cfg-truncation'] === undefined ? undefined : num('cfg-truncation', values['cfg-truncation']),
+    cfgNormalization: values['cfg-normalization'] === undefined ? undefined : num('cfg-normalization', values['cfg-normalization']),
   };
   validateRequest(request); // before any model is loaded: a bad argument costs nothing and writes nothing
-  const pipe = await ZImagePipeline.load(model, precision, ep);
+  const pipe = await ZImagePipeline.load(model, precision, ep, { residency: values['low-vram'] ? 'sequential' : 'auto' });
   const bar = (e: ProgressEvent) => {
     if (values.quiet) return;
     if (e.phase === 'denoise' && e.step && e.totalSteps) {
@@ -172,7 +176,8 @@ async function cmdGenerate(args: string[]) {
   fs.renameSync(`${out}.tmp`, out);
   const t = result.timings;
   console.log(`${out}: ${width}×${height}, seed ${request.seed}, ${precision} on ${ep}` +
-    `${result.tokens.truncated ? ' (prompt truncated at 512 tokens)' : ''}\n` +
+    `${result.tokens.truncated ? ' (prompt truncated at 512 tokens)' : ''}${result.vae.tiled ? ', tiled VAE' : ''}${result.residency === 'sequential' ? ', components loaded one at a time' : ''}\n` +
+    (result.memory ? `  VRAM peak ${result.memory.peakMiB} MiB (${result.memory.scope}), after ${result.memory.afterMiB} MiB, card ${result.memory.totalMiB} MiB\n` : '') +
     `  timings ms: ${Object.entries(t).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')}`);
 }
 

@@ -12,6 +12,8 @@ import { randn } from '../sampling/rng.ts';
 import { applyGuidance, eulerStep, modelTime, sigmas } from '../sampling/scheduler.ts';
 import { loadTokenizer, type Qwen3Tokenizer } from '../tokenizer/qwen3.ts';
 import { encodePng } from './png.ts';
+import { VramSampler } from '../runtime/vram.ts';
+import type { DitConfig } from '../models/z-image-dit.ts';
 import { decodeTiled, DEFAULT_TILES, vaeDecodeBytes } from './tiled-vae.ts';
 import type { ComponentRunInfo, ExecutionProvider, GenerateOptions, GenerateRequest, GenerateResult, ModelEntry, Precision, ProgressEvent } from './types.ts';
 
@@ -34,6 +36,8 @@ export function validateRequest(req: GenerateRequest, loaded?: { precision: Prec
       bad(name, `must be a multiple of ${LIMITS.multiple} from ${LIMITS.minSide} to ${LIMITS.maxSide} (got ${v})`, Number.isFinite(near) ? `try ${near}` : undefined);
     }
   }
+  if (req.cfgTruncation !== undefined && !(req.cfgTruncation >= 0 && req.cfgTruncation <= 1)) bad('cfgTruncation', `must be from 0 to 1 (got ${req.cfgTruncation})`, '1 keeps guidance on every step');
+  if (req.cfgNormalization !== undefined && !(req.cfgNormalization >= 0 && Number.isFinite(req.cfgNormalization))) bad('cfgNormalization', `must be ≥ 0 (got ${req.cfgNormalization})`, '0 turns it off');
   if (!Number.isSafeInteger(req.seed) || req.seed < 0) bad('seed', `must be an integer from 0 to ${Number.MAX_SAFE_INTEGER} (got ${req.seed})`);
   if (req.latents && req.latents.length !== LATENT_C * (req.height / VAE_FACTOR) * (req.width / VAE_FACTOR)) {
     bad('latents', `have ${req.latents.length} values; ${req.width}×${req.height} needs 1×${LATENT_C}×${req.height / VAE_FACTOR}×${req.width / VAE_FACTOR}`);
@@ -77,6 +81,17 @@ function freeMemoryBytes(ep: ExecutionProvider): number {
   }
 }
 
+/** Components resident in memory for the pipeline's life, or loaded one at a time per phase (low VRAM). */
+export type Residency = 'resident' | 'sequential';
+
+export interface LoadOptions {
+  /** 'auto' (default): sequential when the weights do not fit in free memory with room for activations. */
+  residency?: Residency | 'auto';
+  deviceId?: number;
+}
+
+type Runners = { te?: TextEncoderRunner; dit?: DitRunner; vae?: VaeRunner };
+
 export class ZImagePipeline {
   private featureCache = new Map<string, { features: Float32Array; count: number; truncated: boolean }>();
 
@@ -85,13 +100,14 @@ export class ZImagePipeline {
     readonly manifest: Manifest,
     readonly precision: Precision,
     readonly ep: ExecutionProvider,
+    readonly residency: Residency,
+    private readonly dir: string,
+    private readonly deviceId: number,
     private readonly tokenizer: Qwen3Tokenizer,
-    private readonly te: TextEncoderRunner,
-    private readonly dit: DitRunner,
-    private readonly vae: VaeRunner,
+    private readonly runners: Runners,
   ) {}
 
-  static async load(model: ModelEntry, precision: Precision, ep: ExecutionProvider): Promise<ZImagePipeline> {
+  static async load(model: ModelEntry, precision: Precision, ep: ExecutionProvider, options: LoadOptions = {}): Promise<ZImagePipeline> {
     if (!model.precisions.includes(precision)) {
       throw new EngineError('model-precision-missing', `${model.name} has no ${precision} conversion (has: ${model.precisions.join(', ') || 'none'})`, {
         hint: `convert it: zimage convert SRC --out ${model.dir} --precision ${precision}`,
@@ -99,33 +115,55 @@ export class ZImagePipeline {
     }
     const dir = path.join(model.dir, precision);
     const manifest = readManifest(dir);
-    const tokenizer = await loadTokenizer(manifest.tokenizer ? path.join(dir, manifest.tokenizer) : undefined);
-    const opts = { ep };
-    const te = await TextEncoderRunner.load(dir, manifest, opts);
-    const dit = await DitRunner.load(dir, manifest, opts);
-    const vae = await VaeRunner.load(dir, manifest, opts);
-    if (te.config.hidden !== dit.config.capFeatDim) {
-      throw new EngineError('model-mismatch', `the text encoder gives ${te.config.hidden}-wide features but the DiT reads ${dit.config.capFeatDim}`, { hint: 'convert the text encoder that belongs to this DiT' });
+    const te = manifest.components.te?.config as { hidden?: number } | undefined;
+    const dit = manifest.components.dit?.config as { capFeatDim?: number } | undefined;
+    if (te?.hidden !== dit?.capFeatDim) {
+      throw new EngineError('model-mismatch', `the text encoder gives ${te?.hidden}-wide features but the DiT reads ${dit?.capFeatDim}`, { hint: 'convert the text encoder that belongs to this DiT' });
     }
-    return new ZImagePipeline(model, manifest, precision, ep, tokenizer, te, dit, vae);
+    const tokenizer = await loadTokenizer(manifest.tokenizer ? path.join(dir, manifest.tokenizer) : undefined);
+    // Sequential residency keeps the precision: only one component's weights are in memory at a time.
+    const weights = Object.values(manifest.components).reduce((sum, c) => sum + (c?.weightBytes ?? 0), 0);
+    const residency = options.residency && options.residency !== 'auto' ? options.residency
+      : weights * 1.3 > freeMemoryBytes(ep) ? 'sequential' : 'resident';
+    const deviceId = options.deviceId ?? 0;
+    const pipe = new ZImagePipeline(model, manifest, precision, ep, residency, dir, deviceId, tokenizer, {});
+    if (residency === 'resident') for (const c of ['te', 'dit', 'vae'] as const) await pipe.runner(c);
+    return pipe;
+  }
+
+  private async runner<C extends keyof Runners>(c: C): Promise<NonNullable<Runners[C]>> {
+    const opts = { ep: this.ep, deviceId: this.deviceId };
+    if (!this.runners[c]) {
+      const load = { te: TextEncoderRunner.load, dit: DitRunner.load, vae: VaeRunner.load }[c];
+      this.runners[c] = (await load(this.dir, this.manifest, opts)) as Runners[C];
+    }
+    return this.runners[c]!;
+  }
+
+  /** In sequential residency, frees a component after its phase. */
+  private async done(c: keyof Runners): Promise<void> {
+    if (this.residency !== 'sequential' || !this.runners[c]) return;
+    const r = this.runners[c]!;
+    this.runners[c] = undefined;
+    await r.release();
   }
 
   get components(): ComponentRunInfo[] {
     return (['te', 'dit', 'vae'] as const).map((c) => ({ component: c, precision: this.manifest.components[c]!.precision, ep: this.ep, reason: this.manifest.components[c]!.reason }));
   }
 
-  private async features(prompt: string): Promise<{ features: Float32Array; count: number; truncated: boolean }> {
+  private cached(prompt: string) {
     const hit = this.featureCache.get(prompt);
     if (hit) {
       this.featureCache.delete(prompt);
       this.featureCache.set(prompt, hit); // keep recently used prompts
-      return hit;
     }
-    const enc = this.tokenizer.encodePrompt(prompt);
-    const entry = { features: await this.te.encode(enc.ids), count: enc.count, truncated: enc.truncated };
+    return hit;
+  }
+
+  private remember(prompt: string, entry: { features: Float32Array; count: number; truncated: boolean }) {
     this.featureCache.set(prompt, entry);
     if (this.featureCache.size > 32) this.featureCache.delete(this.featureCache.keys().next().value!);
-    return entry;
   }
 
   async generate(req: GenerateRequest, opts: GenerateOptions = {}): Promise<GenerateResult> {
@@ -139,7 +177,19 @@ export class ZImagePipeline {
       opts.onProgress?.({ phase: name, elapsedMs: now - t0, ...extra });
     };
     const checkAbort = () => { if (opts.signal?.aborted) throw new AbortError(); };
+    const vram = this.ep === 'cuda' ? new VramSampler(this.deviceId).start() : undefined;
+    try {
+      return await this.run(req, opts, phase, checkAbort, timings, t0, vram);
+    } finally {
+      if (this.residency === 'sequential') for (const c of ['te', 'dit', 'vae'] as const) await this.done(c);
+      await vram?.stop();
+    }
+  }
 
+  private async run(
+    req: GenerateRequest, opts: GenerateOptions, phase: (name: ProgressEvent['phase'], extra?: Partial<ProgressEvent>) => void,
+    checkAbort: () => void, timings: Record<string, number>, t0: number, vram: VramSampler | undefined,
+  ): Promise<GenerateResult> {
     // 1. validate
     validateRequest(req, this);
     const w = req.width / VAE_FACTOR, h = req.height / VAE_FACTOR;
@@ -147,11 +197,25 @@ export class ZImagePipeline {
     phase('validate');
     checkAbort();
 
-    // 2–3. tokenize and encode (features cached per prompt; the negative is encoded once per generation)
-    const pos = await this.features(req.prompt);
-    const neg = guidance > 0 ? await this.features(req.negativePrompt ?? '') : undefined;
-    const L = pos.features.length / this.te.config.hidden;
-    const Ln = neg ? neg.features.length / this.te.config.hidden : 0;
+    // 2. tokenize (prompt, and the negative once per generation when guidance is on)
+    const prompts = guidance > 0 ? [req.prompt, req.negativePrompt ?? ''] : [req.prompt];
+    const tokens = prompts.map((p) => this.cached(p) ?? this.tokenizer.encodePrompt(p));
+    phase('tokenize');
+
+    // 3. encode: text features, cached per prompt
+    const features: { features: Float32Array; count: number; truncated: boolean }[] = [];
+    for (let i = 0; i < prompts.length; i++) {
+      const t = tokens[i];
+      if ('features' in t) { features.push(t); continue; }
+      const entry = { features: await (await this.runner('te')).encode(t.ids), count: t.count, truncated: t.truncated };
+      this.remember(prompts[i], entry);
+      features.push(entry);
+    }
+    await this.done('te');
+    const [pos, neg] = features;
+    const capDim = this.manifest.components.dit!.config as DitConfig;
+    const L = pos.features.length / capDim.capFeatDim;
+    const Ln = neg ? neg.features.length / capDim.capFeatDim : 0;
     phase('encode');
     checkAbort();
 
@@ -160,32 +224,40 @@ export class ZImagePipeline {
     phase('noise');
 
     // 5. denoise: Euler on the flow-match sigmas (shift 3), model time t = 1 − σ
+    const dit = await this.runner('dit');
     const sig = sigmas(req.steps);
     const stepStart = performance.now();
     for (let i = 0; i < req.steps; i++) {
       checkAbort();
       const t = modelTime(sig[i]);
-      let v = await this.dit.velocity(z, h, w, t, pos.features, L);
-      if (neg) v = applyGuidance(v, await this.dit.velocity(z, h, w, t, neg.features, Ln), { w: guidance, tModel: t });
+      let v = await dit.velocity(z, h, w, t, pos.features, L);
+      if (neg) {
+        const vNeg = await dit.velocity(z, h, w, t, neg.features, Ln);
+        v = applyGuidance(v, vNeg, { w: guidance, tModel: t, truncation: req.cfgTruncation ?? 1, normalization: req.cfgNormalization || undefined });
+      }
       z = eulerStep(z, v, sig[i], sig[i + 1]);
       const elapsed = performance.now() - stepStart;
       phase('denoise', { step: i + 1, totalSteps: req.steps, etaMs: (elapsed / (i + 1)) * (req.steps - i - 1) });
     }
+    await this.done('dit');
     checkAbort();
 
     // 6. decode: tiled when forced or when the whole decode would not fit in free memory (same precision either way)
-    const tiled = req.tiledVae || vaeDecodeBytes(h, w, this.vae.config.upChannels.at(-1)!, this.manifest.precision === 'fp32' ? 4 : 2) > freeMemoryBytes(this.ep);
+    const vae = await this.runner('vae');
+    const tiled = Boolean(req.tiledVae) || vaeDecodeBytes(h, w, vae.config.upChannels.at(-1)!, this.precision === 'fp32' ? 4 : 2) > freeMemoryBytes(this.ep);
     const image = tiled
-      ? await decodeTiled(z, LATENT_C, h, w, VAE_FACTOR, (tile, th, tw) => this.vae.decode(tile, th, tw), DEFAULT_TILES, checkAbort)
-      : await this.vae.decode(z, h, w);
+      ? await decodeTiled(z, LATENT_C, h, w, VAE_FACTOR, (tile, th, tw) => vae.decode(tile, th, tw), DEFAULT_TILES, checkAbort)
+      : await vae.decode(z, h, w);
+    await this.done('vae');
     phase('decode');
 
     // 7. PNG with the A1111 parameters and our own JSON metadata
     const pixels = toPixels(image, req.width, req.height);
     const { latents: _latents, ...settings } = req;
+    const memory = await vram?.stop();
     const meta = {
       request: settings, model: { id: this.model.id, name: this.model.name }, components: this.components,
-      tokens: { count: pos.count, truncated: pos.truncated }, vae: { tiled }, version: VERSION,
+      tokens: { count: pos.count, truncated: pos.truncated }, vae: { tiled }, residency: this.residency, memory, version: VERSION,
     };
     const png = encodePng(pixels, req.width, req.height, {
       parameters: a1111Parameters(settings, this.model.name),
@@ -193,10 +265,17 @@ export class ZImagePipeline {
     });
     phase('png');
     timings.total = performance.now() - t0;
-    return { pixels, width: req.width, height: req.height, png, request: settings, model: meta.model, components: meta.components, timings, tokens: meta.tokens, vae: meta.vae };
+    return {
+      pixels, width: req.width, height: req.height, png, request: settings, model: meta.model, components: meta.components,
+      timings, tokens: meta.tokens, vae: meta.vae, residency: this.residency, memory,
+    };
   }
 
   async release(): Promise<void> {
-    await Promise.all([this.te.release(), this.dit.release(), this.vae.release()]);
+    for (const c of ['te', 'dit', 'vae'] as const) {
+      const r = this.runners[c];
+      this.runners[c] = undefined;
+      await r?.release();
+    }
   }
 }

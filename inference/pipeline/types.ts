@@ -27,6 +27,10 @@ export interface GenerateRequest {
   latents?: Float32Array;
   /** Force tiled VAE decoding. */
   tiledVae?: boolean;
+  /** CFG truncation (reference convention): guidance is off at steps where t = 1 − σ exceeds it. Default 1. */
+  cfgTruncation?: number;
+  /** CFG normalization k > 0: the guided output's norm is capped at k·‖pos‖. Off when absent or 0. */
+  cfgNormalization?: number;
 }
 
 export interface ProgressEvent {
@@ -63,6 +67,10 @@ export interface GenerateResult {
   tokens: { count: number; truncated: boolean };
   /** Whether the VAE decoded in tiles (forced, or because the whole decode would not fit). */
   vae: { tiled: boolean };
+  /** 'sequential': components were loaded one at a time (low memory), same precision. */
+  residency: 'resident' | 'sequential';
+  /** GPU memory sampled during the run (absent on the CPU). */
+  memory?: { peakMiB: number; afterMiB: number; totalMiB: number; scope: 'process' | 'device'; samples: number };
 }
 
 /**

@@ -35,11 +35,11 @@ export function getStudio(): Studio {
   return holder[STUDIO];
 }
 
-/** CPU runs have no VRAM to report; GPU runs get the card total now and the measured peak once the engine reports it. */
+/** CPU runs have no VRAM to report; GPU runs carry the peak the engine sampled during the run and the card total. */
 function memoryUsage(result: GenerateResult, system: SystemInfo): MemoryUsage {
   const dit = result.components.find((component) => component.component === 'dit') ?? result.components[0];
   if (!dit || dit.ep === 'cpu') return { kind: 'cpu' };
-  return { kind: 'gpu', totalMiB: system.gpu?.memoryTotalMiB };
+  return { kind: 'gpu', peakMiB: result.memory?.peakMiB, totalMiB: result.memory?.totalMiB ?? system.gpu?.memoryTotalMiB };
 }
 
 function createStudio(): Studio {
