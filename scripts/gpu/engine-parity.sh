@@ -4,12 +4,7 @@
 # the tiny golden fixtures for CI. Needs: the staged runtime (/opt/gpu-runtime), dist/zimage.mjs, and
 # .ref/diffusers-src.tar.xz (the diffusers source; the host has torch and transformers but not diffusers).
 # Results go to $OUT (log, compare lines, census, fixtures tarball).
-set -euo pipefail
-OUT=${OUT:-/tmp/out}; W=${WORK:-/tmp/parity}; mkdir -p "$OUT" "$W"
-source /opt/gpu-runtime/env.sh
-[ -d "$W/diffusers-src" ] || { mkdir -p "$W/diffusers-src" && tar xJf .ref/diffusers-src.tar.xz -C "$W/diffusers-src"; }
-export PYTHONPATH="$W/diffusers-src/src${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1
-Z="node dist/zimage.mjs"
+source "$(dirname "$0")/common.sh"
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
 python3 -c "import torch, transformers; print('torch', torch.__version__, 'transformers', transformers.__version__)"
 

