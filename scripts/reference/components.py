@@ -27,6 +27,10 @@ from diffusers.models.transformers.transformer_z_image import ZImageTransformer2
 from transformers import Qwen3Config, Qwen3Model
 
 SCALE, SHIFT = 0.3611, 0.1159
+# REF_STRICT_BF16=1: cuBLAS without bf16 reduced-precision reductions (PyTorch allows them by default), a diagnostic
+# for how much of a bf16 mismatch comes from the reference's own GEMM reductions.
+if os.environ.get("REF_STRICT_BF16") == "1":
+    torch.backends.cuda.matmul.allow_bf16_reduced_precision_reduction = False
 
 
 def randomize_(model, seed):
