@@ -177,6 +177,7 @@ async function cmdGenerate(args: string[]) {
   const t = result.timings;
   console.log(`${out}: ${width}×${height}, seed ${request.seed}, ${precision} on ${ep}` +
     `${result.tokens.truncated ? ' (prompt truncated at 512 tokens)' : ''}${result.vae.tiled ? ', tiled VAE' : ''}${result.residency === 'sequential' ? ', components loaded one at a time' : ''}\n` +
+    (result.health.summary ? `  warning: ${result.health.summary}\n` : '') +
     (result.memory ? `  VRAM peak ${result.memory.peakMiB} MiB (${result.memory.scope}), after ${result.memory.afterMiB} MiB, card ${result.memory.totalMiB} MiB\n` : '') +
     `  timings ms: ${Object.entries(t).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')}`);
 }

@@ -13,6 +13,9 @@ import { applyGuidance, eulerStep, modelTime, sigmas } from '../sampling/schedul
 import { loadTokenizer, type Qwen3Tokenizer } from '../tokenizer/qwen3.ts';
 import { encodePng } from './png.ts';
 import { VramSampler } from '../runtime/vram.ts';
+import { assertRunnable, capabilities } from '../runtime/capabilities.ts';
+import { assertHonest, auditModel, type ModelAudit } from '../audit.ts';
+import { countNonFinite, imageHealth, summarize, type Health, type StepHealth } from './health.ts';
 import type { DitConfig } from '../models/z-image-dit.ts';
 import { decodeTiled, DEFAULT_TILES, vaeDecodeBytes } from './tiled-vae.ts';
 import type { ComponentRunInfo, ExecutionProvider, GenerateOptions, GenerateRequest, GenerateResult, ModelEntry, Precision, ProgressEvent } from './types.ts';
@@ -88,6 +91,8 @@ export interface LoadOptions {
   /** 'auto' (default): sequential when the weights do not fit in free memory with room for activations. */
   residency?: Residency | 'auto';
   deviceId?: number;
+  /** For tests: what the machine can run (default: probed). */
+  capabilities?: ReturnType<typeof capabilities>;
 }
 
 type Runners = { te?: TextEncoderRunner; dit?: DitRunner; vae?: VaeRunner };
@@ -105,6 +110,8 @@ export class ZImagePipeline {
     private readonly deviceId: number,
     private readonly tokenizer: Qwen3Tokenizer,
     private readonly runners: Runners,
+    /** What the ONNX files hold, read back at load time (weights dtype, compute dtype, fp32 parts). */
+    readonly audit: ModelAudit,
   ) {}
 
   static async load(model: ModelEntry, precision: Precision, ep: ExecutionProvider, options: LoadOptions = {}): Promise<ZImagePipeline> {
@@ -113,8 +120,13 @@ export class ZImagePipeline {
         hint: `convert it: zimage convert SRC --out ${model.dir} --precision ${precision}`,
       });
     }
+    // Downgrade traps: refuse what this machine cannot run (bf16 without CUDA, cc < 8.0, old driver), and refuse
+    // files whose weights are not what their label says — never a quiet switch.
+    assertRunnable(precision, ep, options.capabilities);
     const dir = path.join(model.dir, precision);
     const manifest = readManifest(dir);
+    const audit = auditModel(dir);
+    assertHonest(audit);
     const te = manifest.components.te?.config as { hidden?: number } | undefined;
     const dit = manifest.components.dit?.config as { capFeatDim?: number } | undefined;
     if (te?.hidden !== dit?.capFeatDim) {
@@ -126,7 +138,7 @@ export class ZImagePipeline {
     const residency = options.residency && options.residency !== 'auto' ? options.residency
       : weights * 1.3 > freeMemoryBytes(ep) ? 'sequential' : 'resident';
     const deviceId = options.deviceId ?? 0;
-    const pipe = new ZImagePipeline(model, manifest, precision, ep, residency, dir, deviceId, tokenizer, {});
+    const pipe = new ZImagePipeline(model, manifest, precision, ep, residency, dir, deviceId, tokenizer, {}, audit);
     if (residency === 'resident') for (const c of ['te', 'dit', 'vae'] as const) await pipe.runner(c);
     return pipe;
   }
@@ -227,6 +239,8 @@ export class ZImagePipeline {
     const dit = await this.runner('dit');
     const sig = sigmas(req.steps);
     const stepStart = performance.now();
+    const stepHealth: StepHealth[] = [];
+    let stoppedEarly = false;
     for (let i = 0; i < req.steps; i++) {
       checkAbort();
       const t = modelTime(sig[i]);
@@ -236,8 +250,12 @@ export class ZImagePipeline {
         v = applyGuidance(v, vNeg, { w: guidance, tModel: t, truncation: req.cfgTruncation ?? 1, normalization: req.cfgNormalization || undefined });
       }
       z = eulerStep(z, v, sig[i], sig[i + 1]);
+      const bad = countNonFinite(z);
+      stepHealth.push({ step: i + 1, ...bad });
       const elapsed = performance.now() - stepStart;
       phase('denoise', { step: i + 1, totalSteps: req.steps, etaMs: (elapsed / (i + 1)) * (req.steps - i - 1) });
+      // Every value NaN: nothing left to denoise (an fp16 overflow); stop and report instead of burning steps.
+      if (bad.nan === z.length) { stoppedEarly = i + 1 < req.steps; break; }
     }
     await this.done('dit');
     checkAbort();
@@ -253,11 +271,15 @@ export class ZImagePipeline {
 
     // 7. PNG with the A1111 parameters and our own JSON metadata
     const pixels = toPixels(image, req.width, req.height);
+    const imgHealth = imageHealth(pixels);
+    const health: Health = { steps: stepHealth, stoppedEarly, image: imgHealth, ...summarize(stepHealth, imgHealth, this.precision) };
     const { latents: _latents, ...settings } = req;
     const memory = await vram?.stop();
     const meta = {
       request: settings, model: { id: this.model.id, name: this.model.name }, components: this.components,
-      tokens: { count: pos.count, truncated: pos.truncated }, vae: { tiled }, residency: this.residency, memory, version: VERSION,
+      tokens: { count: pos.count, truncated: pos.truncated }, vae: { tiled }, residency: this.residency, memory,
+      health: { firstBadStep: health.firstBadStep, stoppedEarly, summary: health.summary, black: imgHealth.black, flat: imgHealth.flat },
+      audit: this.audit.components.map((c) => ({ component: c.component, computeDtype: c.computeDtype, heavyWeights: c.heavyWeights })), version: VERSION,
     };
     const png = encodePng(pixels, req.width, req.height, {
       parameters: a1111Parameters(settings, this.model.name),
@@ -267,7 +289,7 @@ export class ZImagePipeline {
     timings.total = performance.now() - t0;
     return {
       pixels, width: req.width, height: req.height, png, request: settings, model: meta.model, components: meta.components,
-      timings, tokens: meta.tokens, vae: meta.vae, residency: this.residency, memory,
+      timings, tokens: meta.tokens, vae: meta.vae, residency: this.residency, memory, health, audit: this.audit,
     };
   }
 

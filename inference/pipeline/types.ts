@@ -69,6 +69,10 @@ export interface GenerateResult {
   vae: { tiled: boolean };
   /** 'sequential': components were loaded one at a time (low memory), same precision. */
   residency: 'resident' | 'sequential';
+  /** NaN/Inf per step, early stop, black/flat image check, and a one-line summary when something went wrong. */
+  health: import('./health.ts').Health;
+  /** The load-time audit of the model that ran (weights dtype, compute dtype, fp32 parts per component). */
+  audit: import('../audit.ts').ModelAudit;
   /** GPU memory sampled during the run (absent on the CPU). */
   memory?: { peakMiB: number; afterMiB: number; totalMiB: number; scope: 'process' | 'device'; samples: number };
 }

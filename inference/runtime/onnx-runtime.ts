@@ -105,7 +105,14 @@ export class Session {
     try {
       out = await this.session.run(ortFeeds);
     } catch (e) {
-      throw new EngineError('run-failed', `${path.basename(this.file)} failed on ${this.ep}: ${(e as Error).message}`, { hint: `inputs were ${describe(feeds)}`, cause: e });
+      const msg = (e as Error).message;
+      // Memory pressure never changes the precision: it fails, saying what to do.
+      if (/out of memory|cudaErrorMemoryAllocation|CUBLAS_STATUS_ALLOC_FAILED|Failed to allocate memory|bad_alloc/i.test(msg)) {
+        throw new EngineError('out-of-memory', `${path.basename(this.file)} ran out of ${this.ep === 'cuda' ? 'GPU' : 'host'} memory (${msg.split('\n')[0]})`, {
+          hint: 'use a smaller size, --low-vram (components one at a time) or --tiled-vae; the precision is never lowered to fit', cause: e,
+        });
+      }
+      throw new EngineError('run-failed', `${path.basename(this.file)} failed on ${this.ep}: ${msg}`, { hint: `inputs were ${describe(feeds)}`, cause: e });
     }
     const result: Record<string, OutputTensor> = {};
     for (const [name, value] of Object.entries(out)) {

