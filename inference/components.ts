@@ -1,7 +1,9 @@
 // Runners for the three converted components: each owns one onnxruntime session (through the runtime module)
 // and computes the small per-size tables its graph takes, caching them per size. Shared by `zimage eval`, the
 // pipeline and the benchmarks. They deliberately hold no scheduler state and no tokenizer.
+import fs from 'node:fs';
 import path from 'node:path';
+import { census, readProfile, type Census } from './runtime/census.ts';
 import { EngineError } from './errors.ts';
 import { readManifest, type ComponentManifest, type Manifest } from './convert.ts';
 import { ditAuxInputs, type DitConfig } from './models/z-image-dit.ts';
@@ -13,6 +15,16 @@ import type { HostTensor } from './tensor.ts';
 
 abstract class Runner<C> {
   protected constructor(readonly session: Session, readonly config: C, readonly info: ComponentManifest) {}
+
+  /** Ends this session's profile and returns its census (once; undefined if it was not profiling). */
+  takeCensus(): Census | undefined {
+    const file = this.session.endProfiling();
+    if (!file) return undefined;
+    const c = census(readProfile(file), this.session.ep);
+    fs.rmSync(file, { force: true });
+    return c;
+  }
+
   release(): Promise<void> {
     return this.session.release();
   }

@@ -64,3 +64,16 @@ test('an overflowing checkpoint: NaN from step 1, denoising stops early, the ima
   assert.match(r.health.summary!, /^NaN from step 1 in the DiT: black image$/);
   await pipe.release();
 });
+
+test('the census comes from the run\'s own sessions: measured on the first generation, cited by the next', async () => {
+  const pipe = await load('tiny');
+  const first = await pipe.generate(req);
+  assert.equal(first.census!.scope, 'this generation');
+  assert.equal(first.census!.verdict.level, 'green');
+  assert.match(first.census!.verdict.text, /^FP32 · 100\.00 % of FLOPs · CPU$/);
+  assert.deepEqual(Object.keys(first.census!.merged.byProvider), ['cpu']);
+  const second = await pipe.generate({ ...req, seed: 4 });
+  assert.equal(second.census!.scope, 'first generation of these sessions');
+  assert.equal(second.census!.generation, 1);
+  await pipe.release();
+});

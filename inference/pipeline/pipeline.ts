@@ -3,6 +3,7 @@
 // and plain data out (pixels, PNG, metadata, timings). Reference: diffusers pipeline_z_image.py; spec §5, §9.
 // It deliberately owns no HTTP, queue or storage concerns: the studio and the CLI wrap it.
 import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { AbortError, EngineError } from '../errors.ts';
@@ -13,6 +14,7 @@ import { applyGuidance, eulerStep, modelTime, sigmas } from '../sampling/schedul
 import { loadTokenizer, type Qwen3Tokenizer } from '../tokenizer/qwen3.ts';
 import { encodePng } from './png.ts';
 import { VramSampler } from '../runtime/vram.ts';
+import { mergeCensus, verdict, type Census } from '../runtime/census.ts';
 import { assertRunnable, capabilities } from '../runtime/capabilities.ts';
 import { assertHonest, auditModel, type ModelAudit } from '../audit.ts';
 import { countNonFinite, imageHealth, summarize, type Health, type StepHealth } from './health.ts';
@@ -84,6 +86,14 @@ function freeMemoryBytes(ep: ExecutionProvider): number {
   }
 }
 
+/** The dtype census of a generation, and whether it was measured on that generation or on the sessions' first. */
+export interface RunCensus {
+  scope: 'this generation' | 'first generation of these sessions';
+  generation: number;
+  merged: Census;
+  verdict: ReturnType<typeof verdict>;
+}
+
 /** Components resident in memory for the pipeline's life, or loaded one at a time per phase (low VRAM). */
 export type Residency = 'resident' | 'sequential';
 
@@ -99,6 +109,11 @@ type Runners = { te?: TextEncoderRunner; dit?: DitRunner; vae?: VaeRunner };
 
 export class ZImagePipeline {
   private featureCache = new Map<string, { features: Float32Array; count: number; truncated: boolean }>();
+  private readonly profileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'zimage-profile-'));
+  private pendingCensus: Partial<Record<keyof Runners, Census>> = {};
+  /** The census of the profiled generation of the resident sessions (absent until one finished). */
+  private sessionCensus?: RunCensus;
+  private generations = 0;
 
   private constructor(
     readonly model: ModelEntry,
@@ -144,7 +159,8 @@ export class ZImagePipeline {
   }
 
   private async runner<C extends keyof Runners>(c: C): Promise<NonNullable<Runners[C]>> {
-    const opts = { ep: this.ep, deviceId: this.deviceId };
+    // Sessions profile their first generation: the dtype census comes from the sessions that made the image.
+    const opts = { ep: this.ep, deviceId: this.deviceId, profilePrefix: this.sessionCensus ? undefined : path.join(this.profileDir, c) };
     if (!this.runners[c]) {
       const load = { te: TextEncoderRunner.load, dit: DitRunner.load, vae: VaeRunner.load }[c];
       this.runners[c] = (await load(this.dir, this.manifest, opts)) as Runners[C];
@@ -152,10 +168,12 @@ export class ZImagePipeline {
     return this.runners[c]!;
   }
 
-  /** In sequential residency, frees a component after its phase. */
+  /** After a component's phase: collect its census while it is profiling; in sequential residency, free it. */
   private async done(c: keyof Runners): Promise<void> {
-    if (this.residency !== 'sequential' || !this.runners[c]) return;
-    const r = this.runners[c]!;
+    const r = this.runners[c];
+    if (!r) return;
+    if (r.session.profiling) this.pendingCensus[c] = r.takeCensus();
+    if (this.residency !== 'sequential') return;
     this.runners[c] = undefined;
     await r.release();
   }
@@ -270,6 +288,7 @@ export class ZImagePipeline {
     phase('decode');
 
     // 7. PNG with the A1111 parameters and our own JSON metadata
+    const runCensus = this.censusFor(++this.generations);
     const pixels = toPixels(image, req.width, req.height);
     const imgHealth = imageHealth(pixels);
     const health: Health = { steps: stepHealth, stoppedEarly, image: imgHealth, ...summarize(stepHealth, imgHealth, this.precision) };
@@ -279,6 +298,7 @@ export class ZImagePipeline {
       request: settings, model: { id: this.model.id, name: this.model.name }, components: this.components,
       tokens: { count: pos.count, truncated: pos.truncated }, vae: { tiled }, residency: this.residency, memory,
       health: { firstBadStep: health.firstBadStep, stoppedEarly, summary: health.summary, black: imgHealth.black, flat: imgHealth.flat },
+      census: runCensus && { scope: runCensus.scope, generation: runCensus.generation, verdict: runCensus.verdict, byProvider: runCensus.merged.byProvider, flopShare: runCensus.merged.flopShare },
       audit: this.audit.components.map((c) => ({ component: c.component, computeDtype: c.computeDtype, heavyWeights: c.heavyWeights })), version: VERSION,
     };
     const png = encodePng(pixels, req.width, req.height, {
@@ -289,11 +309,28 @@ export class ZImagePipeline {
     timings.total = performance.now() - t0;
     return {
       pixels, width: req.width, height: req.height, png, request: settings, model: meta.model, components: meta.components,
-      timings, tokens: meta.tokens, vae: meta.vae, residency: this.residency, memory, health, audit: this.audit,
+      timings, tokens: meta.tokens, vae: meta.vae, residency: this.residency, memory, health, audit: this.audit, census: runCensus,
     };
   }
 
+  /**
+   * The census for generation n: measured on this generation when its sessions were profiling (the first of resident
+   * sessions, every one in sequential residency), else the census of the resident sessions' profiled generation.
+   */
+  private censusFor(n: number): RunCensus | undefined {
+    const parts = Object.values(this.pendingCensus).filter((c): c is Census => Boolean(c));
+    this.pendingCensus = {};
+    if (parts.length === 3) {
+      const merged = mergeCensus(parts);
+      const measured: RunCensus = { scope: 'this generation', generation: n, merged, verdict: verdict(merged, this.precision, this.ep) };
+      if (this.residency === 'resident') this.sessionCensus = { ...measured, scope: 'first generation of these sessions' };
+      return measured;
+    }
+    return this.sessionCensus;
+  }
+
   async release(): Promise<void> {
+    fs.rmSync(this.profileDir, { recursive: true, force: true });
     for (const c of ['te', 'dit', 'vae'] as const) {
       const r = this.runners[c];
       this.runners[c] = undefined;

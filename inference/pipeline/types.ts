@@ -73,6 +73,8 @@ export interface GenerateResult {
   health: import('./health.ts').Health;
   /** The load-time audit of the model that ran (weights dtype, compute dtype, fp32 parts per component). */
   audit: import('../audit.ts').ModelAudit;
+  /** The dtype census from onnxruntime's profile of these sessions (see RunCensus.scope). */
+  census?: import('./pipeline.ts').RunCensus;
   /** GPU memory sampled during the run (absent on the CPU). */
   memory?: { peakMiB: number; afterMiB: number; totalMiB: number; scope: 'process' | 'device'; samples: number };
 }

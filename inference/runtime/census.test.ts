@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import zlib from 'node:zlib';
-import { census, nodeDtype, nodeFlops, parseProfile, type ProfileNode } from './census.ts';
+import { census, mergeCensus, nodeDtype, nodeFlops, parseProfile, verdict, type ProfileNode } from './census.ts';
 
 const fixture = (name: string) => parseProfile(JSON.parse(zlib.gunzipSync(fs.readFileSync(path.join(import.meta.dirname, 'fixtures', name))).toString()));
 
@@ -47,4 +47,21 @@ test('VAE bf16 with the spelled-out GroupNorm: every node on CUDA, bf16 FLOPs, f
   // 1024² decode ≈ 11.3 TFLOP (spec §4.3 estimates ≈ 10)
   assert.ok(c.totalFlops > 10e12 && c.totalFlops < 12.5e12, `${c.totalFlops}`);
   assert.ok(c.bytesByDtype.float > c.bytesByDtype.bfloat16, 'the fp32 GroupNorm islands dominate the bytes (a perf target)');
+});
+
+test('badges: green for the H200 bf16 run, amber with CPU nodes, red when the requested precision did not run', () => {
+  const dit = census(fixture('dit-bf16-h200.profile.json.gz'), 'cuda');
+  const te = census(fixture('te-bf16-h200.profile.json.gz'), 'cuda');
+  const vae = census(fixture('vae-bf16-h200.profile.json.gz'), 'cuda');
+  const run = mergeCensus([te, dit, vae]);
+  assert.equal(run.nodes, te.nodes + dit.nodes + vae.nodes);
+  const green = verdict(run, 'bf16', 'cuda');
+  assert.equal(green.level, 'green');
+  assert.match(green.text, /^BF16 · 99\.\d+ % of FLOPs · CUDA$/);
+  const amber = verdict(census(fixture('vae-bf16-groupnorm-op-h200.profile.json.gz'), 'cuda'), 'bf16', 'cuda');
+  assert.equal(amber.level, 'amber');
+  assert.match(amber.reasons[0], /60 nodes ran on CPU: Div, Concat/);
+  const red = verdict(run, 'fp16', 'cuda');
+  assert.equal(red.level, 'red');
+  assert.match(red.reasons[0], /fp16 did not run: 99\.\d % of the FLOPs ran in bfloat16/);
 });

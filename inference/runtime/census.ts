@@ -119,3 +119,48 @@ export function formatCensus(c: Census): string {
   if (c.offProvider.length) lines.push(`off the expected provider (${c.offProvider.length}): ${c.offProvider.slice(0, 10).map((n) => `${n.op} ${n.name}@${n.provider}`).join(', ')}`);
   return lines.join('\n');
 }
+
+export interface Verdict {
+  /** green: the requested precision did the work, all on the requested EP; amber: < 95 % of FLOPs, or any node
+   *  off the EP; red: the requested precision did not run (its dtype does not carry the work). */
+  level: 'green' | 'amber' | 'red';
+  /** Badge text, e.g. "BF16 · 99.9 % of FLOPs · CUDA". */
+  text: string;
+  /** Why it is amber or red. */
+  reasons: string[];
+}
+
+const DTYPE_OF: Record<string, string> = { bf16: 'bfloat16', fp16: 'float16', 'fp16-safe': 'float16', fp32: 'float' };
+
+/** The badge for a run: the requested precision's share of the FLOPs, and every node on the requested EP. */
+export function verdict(c: Census, precision: string, ep: string): Verdict {
+  const share = c.flopShare[DTYPE_OF[precision] ?? precision] ?? 0;
+  const pct = share >= 0.9995 ? (100 * share).toFixed(2) : (100 * share).toFixed(1);
+  const text = `${precision.toUpperCase()} · ${pct} % of FLOPs · ${ep.toUpperCase()}`;
+  const reasons: string[] = [];
+  const top = Object.entries(c.flopShare).sort((a, b) => b[1] - a[1])[0];
+  if (!top || top[0] !== DTYPE_OF[precision]) {
+    reasons.push(`${precision} did not run: ${top ? `${(100 * top[1]).toFixed(1)} % of the FLOPs ran in ${top[0]}` : 'no work recorded'}`);
+    return { level: 'red', text, reasons };
+  }
+  if (share < 0.95) reasons.push(`only ${pct} % of the FLOPs ran in ${precision}`);
+  const off = c.offProvider.filter((n) => n.provider !== ep);
+  if (off.length) reasons.push(`${off.length} node${off.length > 1 ? 's' : ''} ran on ${[...new Set(off.map((n) => n.provider.toUpperCase()))].join(', ')}: ${off.slice(0, 3).map((n) => n.op).join(', ')}${off.length > 3 ? ' …' : ''}`);
+  return { level: reasons.length ? 'amber' : 'green', text, reasons };
+}
+
+/** Merges the censuses of several sessions (te, dit, vae) into one for the whole generation. */
+export function mergeCensus(parts: Census[]): Census {
+  const out: Census = { nodes: 0, byProvider: {}, offProvider: [], flopsByDtype: {}, bytesByDtype: {}, totalFlops: 0, totalBytes: 0, flopShare: {} };
+  for (const c of parts) {
+    out.nodes += c.nodes;
+    for (const [k, v] of Object.entries(c.byProvider)) out.byProvider[k] = (out.byProvider[k] ?? 0) + v;
+    out.offProvider.push(...c.offProvider);
+    for (const [k, v] of Object.entries(c.flopsByDtype)) out.flopsByDtype[k] = (out.flopsByDtype[k] ?? 0) + v;
+    for (const [k, v] of Object.entries(c.bytesByDtype)) out.bytesByDtype[k] = (out.bytesByDtype[k] ?? 0) + v;
+    out.totalFlops += c.totalFlops;
+    out.totalBytes += c.totalBytes;
+  }
+  for (const [k, v] of Object.entries(out.flopsByDtype)) out.flopShare[k] = out.totalFlops ? v / out.totalFlops : 0;
+  return out;
+}

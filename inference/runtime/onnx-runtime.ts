@@ -42,6 +42,8 @@ export function cudaProviderInstalled(): boolean {
 }
 
 export class Session {
+  private profilingEnded = false;
+
   private constructor(
     readonly file: string,
     readonly ep: ExecutionProvider,
@@ -87,6 +89,11 @@ export class Session {
     }
   }
 
+  /** Whether this session is still recording a profile. */
+  get profiling(): boolean {
+    return Boolean(this.profilePrefix) && !this.profilingEnded;
+  }
+
   get inputNames(): readonly string[] {
     return this.session.inputNames;
   }
@@ -124,7 +131,9 @@ export class Session {
 
   /** Ends profiling and returns the profile file path (onnxruntime-node returns nothing; find the newest). */
   endProfiling(): string | undefined {
-    if (!this.profilePrefix) return undefined;
+    // onnxruntime-node cannot restart profiling on a session (its startProfiling is a no-op): once only.
+    if (!this.profilePrefix || this.profilingEnded) return undefined;
+    this.profilingEnded = true;
     this.session.endProfiling();
     const dir = path.dirname(this.profilePrefix);
     const base = path.basename(this.profilePrefix);
