@@ -2,16 +2,17 @@
 // GPU host has no npm). onnxruntime-node stays external: it is a native addon installed beside the bundle.
 import { build } from 'esbuild';
 
-await build({
-  entryPoints: ['inference/cli/zimage.ts'],
+const common = {
   bundle: true,
   platform: 'node',
   format: 'esm',
   target: 'node20',
-  outfile: 'dist/zimage.mjs',
   external: ['onnxruntime-node'],
   // CommonJS dependencies (protobufjs) call require(): give the ESM bundle one.
   banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
   logLevel: 'warning',
-});
-console.log('built dist/zimage.mjs');
+};
+await build({ ...common, entryPoints: ['inference/cli/zimage.ts'], outfile: 'dist/zimage.mjs' });
+// the benchmark of bench/run.sh, bundled the same way
+await build({ ...common, entryPoints: ['bench/ours.ts'], outfile: 'dist/bench.mjs' });
+console.log('built dist/zimage.mjs and dist/bench.mjs');

@@ -86,7 +86,9 @@ def full(args):
     only = set(args.only.split(","))
     torch.manual_seed(0)
     dit = None if "dit" not in only else randomize_(ZImageTransformer2DModel(n_layers=args.layers, axes_lens=[1536, 512, 512]), 1).eval()
+    save_dt = torch.bfloat16 if args.save_dtype == "bf16" else torch.float32
     if dit is not None:
+        dit.to(save_dt)
         dit.save_pretrained(f"{args.out}/diffusers/transformer", safe_serialization=True, max_shard_size="2GB")
         save_file(to_comfy(dit.state_dict()), f"{args.out}/dit_single_file.safetensors")
     torch.manual_seed(2)
@@ -95,6 +97,7 @@ def full(args):
                          max_position_embeddings=40960, tie_word_embeddings=True, attention_bias=False)
     te = None if "te" not in only else randomize_(Qwen3Model(te_cfg), 3).eval()
     if te is not None:
+        te.to(save_dt)
         te.save_pretrained(f"{args.out}/diffusers/text_encoder", safe_serialization=True)
     torch.manual_seed(4)
     vae = AutoencoderKL(in_channels=3, out_channels=3, latent_channels=16, block_out_channels=[128, 256, 512, 512],
@@ -102,10 +105,13 @@ def full(args):
                         layers_per_block=2, norm_num_groups=32, use_quant_conv=False, use_post_quant_conv=False,
                         scaling_factor=SCALE, shift_factor=SHIFT, force_upcast=True, sample_size=1024)
     vae = randomize_(vae, 5).eval()
+    vae.to(save_dt)
     vae.save_pretrained(f"{args.out}/diffusers/vae", safe_serialization=True)
     with open(f"{args.out}/diffusers/model_index.json", "w") as f:
         json.dump({"_class_name": "ZImagePipeline"}, f)
 
+    if args.no_io:
+        return
     g = torch.Generator().manual_seed(10)
     L, hl, wl = 40, args.size // 8, args.size // 8
     x = torch.randn(1, 16, hl, wl, generator=g)
@@ -168,5 +174,7 @@ if __name__ == "__main__":
     ap.add_argument("--te-layers", type=int, default=4)
     ap.add_argument("--size", type=int, default=1024)
     ap.add_argument("--only", default="dit,te,vae", help="full mode: which components to make (comma-separated)")
+    ap.add_argument("--no-io", action="store_true", help="full mode: only write the weights (no reference outputs)")
+    ap.add_argument("--save-dtype", choices=["fp32", "bf16"], default="fp32", help="full mode: dtype of the saved weights")
     a = ap.parse_args()
     full(a) if a.mode == "full" else tiny(a)

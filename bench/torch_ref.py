@@ -1,0 +1,82 @@
+"""PyTorch eager reference for the benchmark (run on the GPU host by bench/run.sh): diffusers' ZImagePipeline in
+bf16 with SDPA on the same random full-shape weights and settings as bench/ours.ts. Session load time, then after
+one warm-up generation, N generations with CFG off and on (fresh prompts), per-stage times with CUDA
+synchronisation around the text encoder, each DiT call and the VAE decode, and the peak VRAM. Prints one JSON.
+
+  python3 bench/torch_ref.py --model DIR/diffusers --tokenizer TOKDIR [--size 1024 --steps 8 --runs 3]
+"""
+import argparse
+import json
+import time
+from collections import defaultdict
+
+import torch
+from transformers import AutoTokenizer, Qwen3Model
+
+from diffusers import AutoencoderKL, FlowMatchEulerDiscreteScheduler, ZImagePipeline
+from diffusers.models.transformers.transformer_z_image import ZImageTransformer2DModel
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--model", required=True)
+    ap.add_argument("--tokenizer", required=True)
+    ap.add_argument("--size", type=int, default=1024)
+    ap.add_argument("--steps", type=int, default=8)
+    ap.add_argument("--runs", type=int, default=3)
+    a = ap.parse_args()
+    dt, dev = torch.bfloat16, "cuda"
+    t0 = time.perf_counter()
+    pipe = ZImagePipeline(
+        scheduler=FlowMatchEulerDiscreteScheduler(num_train_timesteps=1000, shift=3.0, use_dynamic_shifting=False),
+        vae=AutoencoderKL.from_pretrained(f"{a.model}/vae", torch_dtype=dt),
+        text_encoder=Qwen3Model.from_pretrained(f"{a.model}/text_encoder", torch_dtype=dt),
+        tokenizer=AutoTokenizer.from_pretrained(a.tokenizer),
+        transformer=ZImageTransformer2DModel.from_pretrained(f"{a.model}/transformer", torch_dtype=dt),
+    ).to(dev)
+    torch.cuda.synchronize()
+    load_ms = 1000 * (time.perf_counter() - t0)
+    times = defaultdict(list)
+
+    def timed(fn, name):
+        def wrapper(*args, **kw):
+            torch.cuda.synchronize()
+            t = time.perf_counter()
+            r = fn(*args, **kw)
+            torch.cuda.synchronize()
+            times[name].append(1000 * (time.perf_counter() - t))
+            return r
+        return wrapper
+
+    pipe.encode_prompt = timed(pipe.encode_prompt, "encode")
+    pipe.transformer.forward = timed(pipe.transformer.forward, "dit")
+    pipe.vae.decode = timed(pipe.vae.decode, "decode")
+
+    def run(i, cfg):
+        g = torch.Generator().manual_seed(i)
+        return pipe(f"a studio portrait, variation {i}, soft window light, 85mm", height=a.size, width=a.size,
+                    num_inference_steps=a.steps, guidance_scale=cfg - 1.0, generator=g, output_type="np")
+
+    run(0, 1.0)  # warm-up
+    out = {"engine": "diffusers ZImagePipeline (PyTorch eager, SDPA)", "torch": torch.__version__, "size": a.size,
+           "steps": a.steps, "load_ms": load_ms}
+    for cfg, key in [(1.0, "cfg_off"), (2.0, "cfg_on")]:
+        times.clear()
+        torch.cuda.reset_peak_memory_stats()
+        totals = []
+        for i in range(1, a.runs + 1):
+            torch.cuda.synchronize()
+            t = time.perf_counter()
+            run(int(cfg * 100) + i, cfg)
+            totals.append(1000 * (time.perf_counter() - t))
+        n = a.runs
+        denoise = sum(times["dit"]) / n
+        out[key] = {"runs": n, "cfg": cfg, "total_ms": sum(totals) / n, "encode_ms": sum(times["encode"]) / n,
+                    "denoise_ms": denoise, "dit_ms_per_step": denoise / a.steps, "dit_calls_per_image": len(times["dit"]) / n,
+                    "decode_ms": sum(times["decode"]) / n,
+                    "peak_vram_mib": torch.cuda.max_memory_allocated() / 2**20, "vram_scope": "torch allocator"}
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
