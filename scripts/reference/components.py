@@ -82,7 +82,7 @@ def to_comfy(sd):
 
 def full(args):
     os.makedirs(f"{args.out}/io", exist_ok=True)
-    dev = "cuda"
+    dev = "cuda" if torch.cuda.is_available() else "cpu"
     only = set(args.only.split(","))
     torch.manual_seed(0)
     dit = None if "dit" not in only else randomize_(ZImageTransformer2DModel(n_layers=args.layers, axes_lens=[1536, 512, 512]), 1).eval()
