@@ -77,3 +77,13 @@ test('the census comes from the run\'s own sessions: measured on the first gener
   assert.equal(second.census!.generation, 1);
   await pipe.release();
 });
+
+test('sequential residency with a cached prompt: the census still covers the run, citing the text encoder\'s generation', async () => {
+  const pipe = await ZImagePipeline.load(listModels(weights).find((m) => m.id === 'tiny')!, 'fp32', 'cpu', { residency: 'sequential' });
+  await pipe.generate(req);
+  const again = await pipe.generate({ ...req, seed: 9 });
+  assert.equal(again.census!.scope, 'this generation');
+  assert.equal(again.census!.textEncoderFrom, 1);
+  assert.equal(again.census!.verdict.level, 'green');
+  await pipe.release();
+});

@@ -76,10 +76,10 @@ export function toPixels(image: Float32Array, width: number, height: number): Ui
 }
 
 /** Free memory where the decode runs: the GPU's (nvidia-smi) on CUDA, the host's on the CPU. */
-function freeMemoryBytes(ep: ExecutionProvider): number {
+function freeMemoryBytes(ep: ExecutionProvider, deviceId = 0): number {
   if (ep === 'cpu') return os.freemem();
   try {
-    const mib = Number(execFileSync('nvidia-smi', ['--query-gpu=memory.free', '--format=csv,noheader,nounits'], { encoding: 'utf8', timeout: 5000 }).split('\n')[0]);
+    const mib = Number(execFileSync('nvidia-smi', ['--query-gpu=memory.free', '--format=csv,noheader,nounits', `--id=${deviceId}`], { encoding: 'utf8', timeout: 5000 }).split('\n')[0]);
     return Number.isFinite(mib) ? mib * 2 ** 20 : Infinity;
   } catch {
     return Infinity;
@@ -90,6 +90,8 @@ function freeMemoryBytes(ep: ExecutionProvider): number {
 export interface RunCensus {
   scope: 'this generation' | 'first generation of these sessions';
   generation: number;
+  /** Set when the text features were cached: the text encoder's part comes from that earlier generation. */
+  textEncoderFrom?: number;
   merged: Census;
   verdict: ReturnType<typeof verdict>;
 }
@@ -111,6 +113,7 @@ export class ZImagePipeline {
   private featureCache = new Map<string, { features: Float32Array; count: number; truncated: boolean }>();
   private readonly profileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'zimage-profile-'));
   private pendingCensus: Partial<Record<keyof Runners, Census>> = {};
+  private lastCensus: Partial<Record<keyof Runners, { census: Census; generation: number }>> = {};
   /** The census of the profiled generation of the resident sessions (absent until one finished). */
   private sessionCensus?: RunCensus;
   private generations = 0;
@@ -151,7 +154,7 @@ export class ZImagePipeline {
     // Sequential residency keeps the precision: only one component's weights are in memory at a time.
     const weights = Object.values(manifest.components).reduce((sum, c) => sum + (c?.weightBytes ?? 0), 0);
     const residency = options.residency && options.residency !== 'auto' ? options.residency
-      : weights * 1.3 > freeMemoryBytes(ep) ? 'sequential' : 'resident';
+      : weights * 1.3 > freeMemoryBytes(ep, options.deviceId) ? 'sequential' : 'resident';
     const deviceId = options.deviceId ?? 0;
     const pipe = new ZImagePipeline(model, manifest, precision, ep, residency, dir, deviceId, tokenizer, {}, audit);
     if (residency === 'resident') for (const c of ['te', 'dit', 'vae'] as const) await pipe.runner(c);
@@ -280,7 +283,7 @@ export class ZImagePipeline {
 
     // 6. decode: tiled when forced or when the whole decode would not fit in free memory (same precision either way)
     const vae = await this.runner('vae');
-    const tiled = Boolean(req.tiledVae) || vaeDecodeBytes(h, w, vae.config.upChannels.at(-1)!, this.precision === 'fp32' ? 4 : 2) > freeMemoryBytes(this.ep);
+    const tiled = Boolean(req.tiledVae) || vaeDecodeBytes(h, w, vae.config.upChannels.at(-1)!, this.precision === 'fp32' ? 4 : 2) > freeMemoryBytes(this.ep, this.deviceId);
     const image = tiled
       ? await decodeTiled(z, LATENT_C, h, w, VAE_FACTOR, (tile, th, tw) => vae.decode(tile, th, tw), DEFAULT_TILES, checkAbort)
       : await vae.decode(z, h, w);
@@ -318,11 +321,14 @@ export class ZImagePipeline {
    * sessions, every one in sequential residency), else the census of the resident sessions' profiled generation.
    */
   private censusFor(n: number): RunCensus | undefined {
-    const parts = Object.values(this.pendingCensus).filter((c): c is Census => Boolean(c));
+    const pending = this.pendingCensus;
     this.pendingCensus = {};
-    if (parts.length === 3) {
-      const merged = mergeCensus(parts);
-      const measured: RunCensus = { scope: 'this generation', generation: n, merged, verdict: verdict(merged, this.precision, this.ep) };
+    for (const [c, part] of Object.entries(pending)) if (part) this.lastCensus[c as keyof Runners] = { census: part, generation: n };
+    // Cached text features: the text encoder did not run now; its part is the census of the run that encoded them.
+    const te = pending.te ? undefined : this.lastCensus.te;
+    if (pending.dit && pending.vae && (pending.te || te)) {
+      const merged = mergeCensus([pending.te ?? te!.census, pending.dit, pending.vae]);
+      const measured: RunCensus = { scope: 'this generation', generation: n, textEncoderFrom: te?.generation, merged, verdict: verdict(merged, this.precision, this.ep) };
       if (this.residency === 'resident') this.sessionCensus = { ...measured, scope: 'first generation of these sessions' };
       return measured;
     }

@@ -34,7 +34,7 @@ export function capabilities(probe: Probe = realProbe): Pick<SystemInfo, 'eps' |
   const cc = gpu ? Number(gpu.computeCapability) : 0;
   const driverMajor = gpu ? Number(gpu.driver.split('.')[0]) : 0;
   const noCuda = !gpu ? 'no NVIDIA GPU found (nvidia-smi did not run)' : 'the CUDA execution provider is not installed: run npm run setup:gpu';
-  const bf16Reason = !cuda ? noCuda
+  const bf16Reason = !cuda ? `bf16 runs on the GPU only: ${noCuda}`
     : cc < 8 ? `bf16 needs compute capability ≥ 8.0 (Ampere or newer); ${gpu!.name} has ${gpu!.computeCapability}: use fp16-safe or fp32`
     : driverMajor < 525 ? `bf16 needs NVIDIA driver ≥ 525; this one is ${gpu!.driver}: update the driver`
     : undefined;

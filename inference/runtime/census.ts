@@ -131,12 +131,13 @@ export interface Verdict {
 }
 
 const DTYPE_OF: Record<string, string> = { bf16: 'bfloat16', fp16: 'float16', 'fp16-safe': 'float16', fp32: 'float' };
+const LABEL: Record<string, string> = { bf16: 'BF16', fp16: 'FP16', 'fp16-safe': 'FP16-safe', fp32: 'FP32' };
 
 /** The badge for a run: the requested precision's share of the FLOPs, and every node on the requested EP. */
 export function verdict(c: Census, precision: string, ep: string): Verdict {
   const share = c.flopShare[DTYPE_OF[precision] ?? precision] ?? 0;
   const pct = share >= 0.9995 ? (100 * share).toFixed(2) : (100 * share).toFixed(1);
-  const text = `${precision.toUpperCase()} · ${pct} % of FLOPs · ${ep.toUpperCase()}`;
+  const text = `${LABEL[precision] ?? precision.toUpperCase()} · ${pct} % of FLOPs · ${ep.toUpperCase()}`;
   const reasons: string[] = [];
   const top = Object.entries(c.flopShare).sort((a, b) => b[1] - a[1])[0];
   if (!top || top[0] !== DTYPE_OF[precision]) {
