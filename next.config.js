@@ -1,9 +1,30 @@
 // Next.js settings for the studio. onnxruntime-node and better-sqlite3 load native addons, so they stay external
-// (required from node_modules at run time) instead of being bundled into the server chunks.
+// (required from node_modules at run time) instead of being bundled into the server chunks. The headers below go on
+// every response, static files included; the Content-Security-Policy varies per response and is set by proxy.ts.
 /** @type {import('next').NextConfig} */
 const nextConfig = {
-  serverExternalPackages: ['onnxruntime-node', 'onnxruntime-common', 'better-sqlite3'],
+  // bullmq loads ioredis with a run-time require() a bundler cannot follow, so both stay external too.
+  serverExternalPackages: ['onnxruntime-node', 'onnxruntime-common', 'better-sqlite3', 'bullmq', 'ioredis'],
   poweredByHeader: false,
+  experimental: {
+    // The proxy buffers at most this much of a body; routes refuse anything over 256 KiB (lib/api/routes.ts) anyway.
+    proxyClientMaxBodySize: '512kb',
+  },
+  async headers() {
+    return [
+      {
+        source: '/:path*',
+        headers: [
+          { key: 'X-Content-Type-Options', value: 'nosniff' },
+          { key: 'X-Frame-Options', value: 'DENY' },
+          // Share links carry the result id: never hand them to another site in a Referer.
+          { key: 'Referrer-Policy', value: 'same-origin' },
+          { key: 'Cross-Origin-Opener-Policy', value: 'same-origin' },
+          { key: 'Permissions-Policy', value: 'camera=(), microphone=(), geolocation=(), browsing-topics=()' },
+        ],
+      },
+    ];
+  },
 };
 
 export default nextConfig;

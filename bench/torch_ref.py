@@ -7,14 +7,14 @@ synchronisation around the text encoder, each DiT call and the VAE decode, and t
 """
 import argparse
 import json
+import os
+import sys
 import time
-from collections import defaultdict
 
 import torch
-from transformers import AutoTokenizer, Qwen3Model
 
-from diffusers import AutoencoderKL, FlowMatchEulerDiscreteScheduler, ZImagePipeline
-from diffusers.models.transformers.transformer_z_image import ZImageTransformer2DModel
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "scripts", "reference"))
+from pipeline import load_pipeline, time_stages  # noqa: E402  (the reference scripts' shared pipeline setup)
 
 
 def main():
@@ -25,32 +25,11 @@ def main():
     ap.add_argument("--steps", type=int, default=8)
     ap.add_argument("--runs", type=int, default=3)
     a = ap.parse_args()
-    dt, dev = torch.bfloat16, "cuda"
     t0 = time.perf_counter()
-    pipe = ZImagePipeline(
-        scheduler=FlowMatchEulerDiscreteScheduler(num_train_timesteps=1000, shift=3.0, use_dynamic_shifting=False),
-        vae=AutoencoderKL.from_pretrained(f"{a.model}/vae", torch_dtype=dt),
-        text_encoder=Qwen3Model.from_pretrained(f"{a.model}/text_encoder", torch_dtype=dt),
-        tokenizer=AutoTokenizer.from_pretrained(a.tokenizer),
-        transformer=ZImageTransformer2DModel.from_pretrained(f"{a.model}/transformer", torch_dtype=dt),
-    ).to(dev)
+    pipe = load_pipeline(a.model, a.tokenizer)
     torch.cuda.synchronize()
     load_ms = 1000 * (time.perf_counter() - t0)
-    times = defaultdict(list)
-
-    def timed(fn, name):
-        def wrapper(*args, **kw):
-            torch.cuda.synchronize()
-            t = time.perf_counter()
-            r = fn(*args, **kw)
-            torch.cuda.synchronize()
-            times[name].append(1000 * (time.perf_counter() - t))
-            return r
-        return wrapper
-
-    pipe.encode_prompt = timed(pipe.encode_prompt, "encode")
-    pipe.transformer.forward = timed(pipe.transformer.forward, "dit")
-    pipe.vae.decode = timed(pipe.vae.decode, "decode")
+    times = time_stages(pipe)
 
     def run(i, cfg):
         g = torch.Generator().manual_seed(i)

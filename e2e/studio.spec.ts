@@ -25,7 +25,9 @@ test('generates on the tiny model with live progress, honest badges, history and
   await expect(progress).toHaveAttribute('aria-valuenow', '8');
 
   await expect(studio.viewer.getByRole('img')).toBeVisible();
-  await expect(studio.viewerBadge('run')).toHaveText('FP32 · CPU');
+  // The precision badge is the census verdict: fp32 did the work, every node on the CPU.
+  await expect(studio.viewerBadge('run')).toHaveText(/^FP32 · 100(\.00)? % of FLOPs · CPU$/);
+  await expect(studio.viewerBadge('run')).toHaveAttribute('data-level', 'green');
   await expect(studio.viewerBadge('vram')).toContainText('CPU');
   await expect(studio.viewerBadge('time')).toHaveText(/\d/);
   const id = await studio.shownResultId();
@@ -44,7 +46,8 @@ test('generates on the tiny model with live progress, honest badges, history and
   await share.goto(link);
   await expect(share.image).toBeVisible();
   await expect(share.prompt).toHaveText(prompt);
-  await expect(share.runBadge).toHaveText('FP32 · CPU');
+  await expect(share.runBadge).toHaveText(/^FP32 · 100(\.00)? % of FLOPs · CPU$/);
+  await expect(share.page.getByTestId('evidence')).toHaveAttribute('open', '');
   const ogImage = await share.ogImage().getAttribute('content');
   expect(ogImage).toMatch(new RegExp(`^http://[^/]+/api/results/${id}/image\\.png$`));
   const image = await request.get(ogImage!);

@@ -17,8 +17,45 @@ const envSchema = z.object({
   ZIMAGE_EP: z.enum(['auto', 'cpu', 'cuda']).default('auto'),
   /** Absolute origin used in share links and Open Graph tags behind a proxy; else taken from the request. */
   PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
-  /** Jobs allowed to wait behind the running one; more are refused with 503 rather than queued for hours. */
+  /** Jobs allowed to wait behind the running one; more are refused rather than queued for hours. */
   ZIMAGE_MAX_WAITING_JOBS: z.coerce.number().int().min(0).max(10_000).default(32),
+  /**
+   * The shared secret for API clients (`Authorization: Bearer <token>`) and the browser's sign-in page. Required when
+   * the studio is reachable from other machines (HOST or PUBLIC_URL not loopback); when set, it is required always.
+   */
+  ZIMAGE_API_TOKEN: z
+    .string()
+    .min(16, 'must be at least 16 characters; make one with `openssl rand -hex 16`')
+    .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces (it travels in an HTTP header)')
+    .optional(),
+  /** 1 serves a non-loopback bind without a token, with a loud warning at start: anyone who can reach it can use it. */
+  ZIMAGE_ALLOW_OPEN: z
+    .enum(['0', '1', 'false', 'true'], { error: 'must be 1 or 0' })
+    .transform((value) => value === '1' || value === 'true')
+    .default(false),
+  /** API requests per minute per client (a token bucket: this many at once, refilled over a minute). */
+  ZIMAGE_RATE_LIMIT: z.coerce.number().int().min(1).max(1_000_000).default(600),
+  /** Generation requests (studio, OpenAI and A1111 routes) per minute per client, within ZIMAGE_RATE_LIMIT. */
+  ZIMAGE_GENERATE_RATE_LIMIT: z.coerce.number().int().min(1).max(1_000_000).default(30),
+  /** Job event streams (SSE) open at once, all clients together; a quarter of it (at least 1) per client. */
+  ZIMAGE_MAX_EVENT_STREAMS: z.coerce.number().int().min(1).max(100_000).default(64),
+  // --- Scaling out (README, "Scaling out"): a Redis-backed queue in front of GPU workers ---
+  /** Unset: the in-process queue (one process, no Redis). Set: jobs go to BullMQ on this Redis; `npm run worker` runs them. */
+  REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379' }).optional(),
+  /** Prefix of every Redis key, so several studios can share one Redis. */
+  ZIMAGE_QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'must be 1–40 letters, digits, _ or -').default('zimage'),
+  /** Tries per job on the Redis queue (a worker killed mid-job counts as one) before it fails for good. */
+  ZIMAGE_JOB_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(3),
+  /** Worker: the CUDA device it runs on (one worker, one GPU; several workers may share one). */
+  ZIMAGE_DEVICE: z.coerce.number().int().min(0).max(63).default(0),
+  /** Worker: the model (folder under WEIGHTS_DIR) it serves; default the first real model, else the tiny demo. */
+  ZIMAGE_WORKER_MODEL: z.string().regex(/^[^/\\]+$/, 'must be a folder name under WEIGHTS_DIR').optional(),
+  /** Worker: the precision it serves; default the best this machine runs for that model (bf16 on a GPU). */
+  ZIMAGE_WORKER_PRECISION: z.enum(['bf16', 'fp16', 'fp16-safe', 'fp32']).optional(),
+  /** Worker: its name in job snapshots and /api/system; unique per worker. Default host/gpu<device>/<pid>. */
+  ZIMAGE_WORKER_NAME: z.string().regex(/^[\x21-\x7e]{1,100}$/, 'must be 1–100 printable characters without spaces').optional(),
+  /** Worker: ms a job stays taken without a sign of life from its worker before another worker takes it over. */
+  ZIMAGE_JOB_LOCK_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
 });
 
 export type Env = Omit<z.infer<typeof envSchema>, 'DATA_DIR' | 'WEIGHTS_DIR'> & {

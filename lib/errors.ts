@@ -8,6 +8,17 @@ export interface ApiErrorBody {
   /** What failed and how to fix it, written for the person who sees it. */
   message: string;
   hint?: string;
+  /** queue_full only: the place the refused job would have taken in the line (1 = next to run). */
+  position?: number;
+  /** queue_full only: estimated wait before that place would have started, from recent job durations. */
+  etaMs?: number;
+}
+
+/** Extra fields of an error body (see ApiErrorBody) and the Retry-After a client should honour. */
+export interface StudioErrorExtra {
+  details?: Pick<ApiErrorBody, 'position' | 'etaMs'>;
+  /** Seconds; sent as the Retry-After header. */
+  retryAfterS?: number;
 }
 
 export interface ApiErrorResponse {
@@ -19,13 +30,17 @@ export class StudioError extends Error {
   readonly code: string;
   readonly status: number;
   readonly hint?: string;
+  readonly details?: StudioErrorExtra['details'];
+  readonly retryAfterS?: number;
 
-  constructor(status: number, code: string, message: string, hint?: string) {
+  constructor(status: number, code: string, message: string, hint?: string, extra: StudioErrorExtra = {}) {
     super(message);
     this.name = 'StudioError';
     this.status = status;
     this.code = code;
     this.hint = hint;
+    this.details = extra.details;
+    this.retryAfterS = extra.retryAfterS;
   }
 }
 

@@ -1,10 +1,13 @@
-// Helpers every route handler uses: read a JSON body through its zod schema, and turn any thrown error into the
-// `{ error: { code, message, hint? } }` JSON with the right status. Deliberately server-only and route-agnostic:
-// schemas live with their API (lib/api/*), status mapping of engine errors in lib/engine/errors.ts.
+// Helpers every route handler uses: read a JSON body (size-capped, UTF-8, through its zod schema), check a query
+// string and a path id, and turn any thrown error into the `{ error: { code, message, hint? } }` JSON with the right
+// status. Deliberately server-only and route-agnostic: schemas live with their API (lib/api/*), status mapping of
+// engine errors in lib/engine/errors.ts, and access checks before any route runs in lib/server/guard.ts.
 import { z } from 'zod';
+import { MAX_BODY_BYTES } from './api/routes.ts';
 import { describeEngineError } from './engine/errors.ts';
 import { isStudioError, StudioError, type ApiErrorBody } from './errors.ts';
 import { describeIssues } from './issues.ts';
+import { isResultId } from './results.ts';
 
 const NO_STORE = { 'Cache-Control': 'no-store' };
 
@@ -12,15 +15,64 @@ export function json(data: unknown, init: ResponseInit = {}): Response {
   return Response.json(data, { ...init, headers: { ...NO_STORE, ...init.headers } });
 }
 
-/** Parses the body as JSON and validates it; throws a 400 StudioError that says what to change. */
+/**
+ * The body as text, refused past `limit` bytes while it streams in (a missing or false Content-Length changes
+ * nothing) and refused when it is not UTF-8.
+ */
+export async function readBodyText(request: Request, limit = MAX_BODY_BYTES): Promise<string> {
+  const tooLarge = () =>
+    new StudioError(413, 'body_too_large', `The body is over ${limit} bytes, the limit for every request. Shorten the prompts.`);
+  if (Number(request.headers.get('content-length') ?? 0) > limit) throw tooLarge();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  if (request.body) {
+    const reader = request.body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > limit) {
+        await reader.cancel();
+        throw tooLarge();
+      }
+      chunks.push(value);
+    }
+  }
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks));
+  } catch {
+    throw new StudioError(400, 'invalid_encoding', 'The body is not valid UTF-8. Send JSON encoded as UTF-8.');
+  }
+}
+
+/** Media type without parameters, lower-cased: "application/json; charset=utf-8" → "application/json". */
+export function mediaType(request: Request): string {
+  return (request.headers.get('content-type') ?? '').split(';')[0].trim().toLowerCase();
+}
+
+/**
+ * Parses the body as JSON and validates it; throws a 4xx StudioError that says what to change. JSON must be declared
+ * as such: a browser can send text/plain to another site without asking, application/json it cannot.
+ */
 export async function readJson<Schema extends z.ZodType>(
   request: Request,
   schema: Schema,
   hint?: string,
 ): Promise<z.output<Schema>> {
+  const type = mediaType(request);
+  const charset = /charset=([^;]+)/i.exec(request.headers.get('content-type') ?? '')?.[1]?.trim().replace(/"/g, '').toLowerCase();
+  if (type !== 'application/json' || (charset && charset !== 'utf-8' && charset !== 'utf8')) {
+    throw new StudioError(
+      415,
+      'unsupported_media_type',
+      `The body must be JSON with the header Content-Type: application/json (got ${JSON.stringify((request.headers.get('content-type') ?? 'none').slice(0, 100))}).`,
+      hint,
+    );
+  }
+  const text = await readBodyText(request);
   let body: unknown;
   try {
-    body = await request.json();
+    body = JSON.parse(text);
   } catch {
     throw new StudioError(
       400,
@@ -37,10 +89,44 @@ export async function readJson<Schema extends z.ZodType>(
   return result.data;
 }
 
+/** Validates a query string strictly (unknown parameters are refused); a parameter given twice is refused too. */
+export function readQuery<Schema extends z.ZodObject>(request: Request, schema: Schema): z.output<Schema> {
+  const params = new URL(request.url).searchParams;
+  const values: Record<string, string> = {};
+  for (const [key, value] of params) {
+    if (key in values) throw new StudioError(400, 'invalid_request', `Query parameter "${key.slice(0, 50)}" is given twice; give it once.`);
+    values[key] = value;
+  }
+  const result = schema.safeParse(values);
+  if (!result.success) {
+    throw new StudioError(400, 'invalid_request', describeIssues(result.error.issues, Object.keys(schema.shape)));
+  }
+  return result.data;
+}
+
+/** Job ids are opaque to the routes, but always short and URL-safe; anything else is refused before any lookup. */
+export const JOB_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** Checks a path id before it reaches the queue, the database or the disk. */
+export function pathId(kind: 'result' | 'job', id: string): string {
+  const valid = kind === 'result' ? isResultId(id) : JOB_ID_PATTERN.test(id);
+  if (!valid) {
+    throw new StudioError(
+      400,
+      'invalid_id',
+      kind === 'result'
+        ? 'That is not a result id: result ids are 22 characters of A–Z, a–z, 0–9, "_" and "-". Check the link.'
+        : 'That is not a job id: job ids are up to 64 characters of A–Z, a–z, 0–9, "_" and "-", as POST /api/generate returned.',
+    );
+  }
+  return id;
+}
+
 export function errorBody(error: unknown): { status: number; body: ApiErrorBody } {
   if (isStudioError(error)) {
     const body: ApiErrorBody = { code: error.code, message: error.message };
     if (error.hint) body.hint = error.hint;
+    Object.assign(body, error.details);
     return { status: error.status, body };
   }
   const engine = describeEngineError(error);
@@ -61,7 +147,10 @@ export function errorBody(error: unknown): { status: number; body: ApiErrorBody 
 
 export function errorResponse(error: unknown): Response {
   const { status, body } = errorBody(error);
-  return json({ error: body }, { status });
+  // A full queue (429) says when to come back; HTTP clients such as openai's honour Retry-After.
+  const retryAfterS = isStudioError(error) ? error.retryAfterS : undefined;
+  const headers: Record<string, string> = retryAfterS ? { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterS))) } : {};
+  return json({ error: body }, { status, headers });
 }
 
 /** Wraps a handler so every failure becomes the API's error JSON. */

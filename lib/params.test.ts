@@ -47,6 +47,21 @@ describe('generationParamsSchema', () => {
     assert.match(paramFieldErrors({ ...valid, prompt: '   ' }).prompt ?? '', /cannot be empty/);
   });
 
+  test('prompts with control characters or broken UTF-16 are refused; tabs, line breaks and emoji are text', () => {
+    for (const prompt of ['nul\u0000byte', 'bell\u0007', 'esc\u001b[31m', 'half \ud800 pair', 'lone \udc00']) {
+      assert.match(paramFieldErrors({ ...valid, prompt }).prompt ?? '', /control character/, JSON.stringify(prompt));
+    }
+    assert.ok(paramFieldErrors({ ...valid, negativePrompt: '\u0000' }).negativePrompt);
+    assert.equal(generationParamsSchema.safeParse({ ...valid, prompt: 'line one\n\tline two 😀' }).success, true);
+  });
+
+  test('model is an id, never a path', () => {
+    for (const model of ['../../etc/passwd', '/etc/passwd', '..', '.', 'C:\\Windows', 'tiny/fp32', 'tiny\u0000', 'x'.repeat(129), '']) {
+      assert.ok(paramFieldErrors({ ...valid, model }).model, JSON.stringify(model));
+    }
+    assert.equal(generationParamsSchema.safeParse({ ...valid, model: 'beyond-reality v2.1' }).success, true);
+  });
+
   test('steps must be whole and within 1..100', () => {
     assert.ok(paramFieldErrors({ ...valid, steps: 0 }).steps);
     assert.ok(paramFieldErrors({ ...valid, steps: 8.5 }).steps);

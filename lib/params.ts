@@ -79,14 +79,27 @@ function dimension(label: 'Width' | 'Height') {
     });
 }
 
+/** Control characters other than tab and newlines, and UTF-16 halves without their pair: never typed text. */
+const UNPRINTABLE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** Text that goes into the encoder and the PNG's text chunks, where a NUL would end the chunk early. */
+function promptText(label: string) {
+  return z
+    .string({ error: `${label} must be a string.` })
+    .refine((text) => !UNPRINTABLE.test(text), {
+      message: `${label} contains a control character or a broken UTF-16 pair; remove it (tabs and line breaks are fine).`,
+    });
+}
+
+/** Model ids are folder names under weights/, matched exactly against GET /api/system; never used as a path. */
+const MODEL_ID = /^(?!\.{1,2}$)[^/\\\u0000-\u001f\u007f]{1,128}$/;
+
 export const generationParamsSchema = z.strictObject({
-  prompt: z
-    .string({ error: 'prompt must be a string.' })
+  prompt: promptText('prompt')
     .trim()
     .min(1, 'Write a prompt: it cannot be empty.')
     .max(PROMPT_MAX_CHARS, `The prompt is over ${PROMPT_MAX_CHARS} characters; the encoder reads only 512 tokens anyway.`),
-  negativePrompt: z
-    .string()
+  negativePrompt: promptText('negativePrompt')
     .max(PROMPT_MAX_CHARS, `The negative prompt is over ${PROMPT_MAX_CHARS} characters; shorten it.`)
     .default(''),
   steps: z
@@ -108,7 +121,10 @@ export const generationParamsSchema = z.strictObject({
   /** Omitted: the best precision the model and machine allow (see lib/precision.ts). */
   precision: z.enum(PRECISIONS, { error: `precision must be one of ${PRECISIONS.join(', ')}.` }).optional(),
   /** Omitted: the first real model, else the tiny demo. */
-  model: z.string().min(1, 'model must be a model id from GET /api/system.').optional(),
+  model: z
+    .string({ error: 'model must be a model id from GET /api/system.' })
+    .regex(MODEL_ID, 'model must be a model id from GET /api/system (a folder name under weights/, not a path).')
+    .optional(),
 });
 
 export type GenerationParams = z.output<typeof generationParamsSchema>;

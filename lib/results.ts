@@ -1,6 +1,6 @@
 // The saved result as every layer sees it: the database row, the API's JSON, the gallery card and the share page.
 // Deliberately plain JSON (no pixels, no tensors): images live as PNG files and are fetched by URL.
-import type { ComponentRunInfo, GenerateRequest } from '../inference/pipeline/types.ts';
+import type { ComponentName, ComponentRunInfo, GenerateRequest, Precision } from '../inference/pipeline/types.ts';
 
 /** 128 random bits, base64url: share links cannot be guessed or enumerated. */
 export const RESULT_ID_PATTERN = /^[A-Za-z0-9_-]{22}$/;
@@ -10,12 +10,57 @@ export function isResultId(value: string): boolean {
 }
 
 /**
- * Memory a run used. On the CPU there is no VRAM to report. On a GPU the integrity work fills the measured peak and
- * the card's total; until then the slot stays empty and the badge says "not measured" rather than guessing.
+ * Memory a run used. On the CPU there is no VRAM to report. On a GPU: the peak and the level after the run, sampled
+ * by the engine while it ran, and the card's total; a missing peak means "not measured", never a guess.
  */
 export type MemoryUsage =
   | { kind: 'cpu' }
-  | { kind: 'gpu'; peakMiB?: number; totalMiB?: number };
+  | {
+      kind: 'gpu';
+      peakMiB?: number;
+      afterMiB?: number;
+      totalMiB?: number;
+      /** 'device': the whole GPU's use (nvidia-smi), so other processes on it count too; 'process': this one only. */
+      scope?: 'process' | 'device';
+      samples?: number;
+    };
+
+/** The badge's colour: green when the requested precision did the work on the requested EP (inference/runtime/census.ts). */
+export type VerdictLevel = 'green' | 'amber' | 'red';
+
+/** The dtype census of the run, from onnxruntime's profile of the sessions that made the image. */
+export interface CensusEvidence {
+  /** 'first generation of these sessions': measured on generation `generation` of the same sessions, not on this one. */
+  scope: 'this generation' | 'first generation of these sessions';
+  generation: number;
+  verdict: { level: VerdictLevel; text: string; reasons: string[] };
+  /** Node executions per execution provider, e.g. { cuda: 5120, cpu: 3 }. */
+  byProvider: Record<string, number>;
+  /** Share of the FLOPs (0..1) per onnxruntime dtype name: float, float16, bfloat16. */
+  flopShare: Record<string, number>;
+}
+
+/** Numerical health: NaN/Inf in the latents after each step, early stop, and the black/flat check of the image. */
+export interface HealthEvidence {
+  steps: { step: number; nan: number; inf: number }[];
+  firstBadStep?: number;
+  stoppedEarly: boolean;
+  /** The engine's one-line summary when something went wrong. */
+  summary?: string;
+  image: { mean: number; std: number; blackFraction: number; black: boolean; flat: boolean };
+}
+
+/** What the ONNX files of one component hold, read back at load time. */
+export interface ComponentAuditEvidence {
+  component: ComponentName;
+  claimed: Precision;
+  /** The dtype the heavy ops (MatMul, Gemm, Conv) compute in. */
+  computeDtype: string;
+  /** Heavy-op weights by dtype, share of their bytes (0..1). */
+  heavyWeights: Record<string, number>;
+  /** The parts the converter kept in fp32 on purpose (RoPE, norm statistics, …). */
+  islands: string[];
+}
 
 export interface ResultRecord {
   id: string;
@@ -34,6 +79,10 @@ export interface ResultRecord {
   /** Time the job waited in the queue before it started. */
   queuedMs: number;
   memory: MemoryUsage;
+  /** The evidence behind the badges. Absent on results saved before the studio recorded it, or when not measured. */
+  census?: CensusEvidence;
+  health?: HealthEvidence;
+  audit?: ComponentAuditEvidence[];
 }
 
 export function imageUrl(id: string, options: { meta?: boolean; download?: boolean } = {}): string {

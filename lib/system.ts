@@ -1,7 +1,7 @@
 // What GET /api/system returns and the browser builds its pickers from, plus the job types shared by routes and
 // the browser. Deliberately types only (and one mapper): no machine probing and no server code.
-import type { ExecutionProvider, GenerateRequest, ModelEntry, SystemInfo } from '../inference/pipeline/types.ts';
-import type { JobSnapshot } from './queue/types.ts';
+import type { ExecutionProvider, GenerateRequest, ModelEntry, Precision, SystemInfo } from '../inference/pipeline/types.ts';
+import type { JobSnapshot, QueueHealth } from './queue/types.ts';
 import type { ResultRecord } from './results.ts';
 
 /** A model as the browser sees it: no absolute paths from the server's disk. */
@@ -18,6 +18,22 @@ export interface SystemResponse {
   models: ModelInfo[];
   /** The model used when a request names none: the first real model, else the tiny demo. */
   defaultModel: string | null;
+  /** Where jobs wait and run: in this process, or on Redis with these workers (README, "Scaling out"). */
+  queue?: QueueHealth & { workers: WorkerSummary[] };
+}
+
+/** A live worker of the Redis queue, as GET /api/system lists it. */
+export interface WorkerSummary {
+  name: string;
+  host: string;
+  model: string;
+  precision: Precision;
+  ep: ExecutionProvider;
+  device: number;
+  /** The job it runs now. */
+  running: string | null;
+  done: number;
+  averageMs?: number;
 }
 
 /** A job's input, fully resolved at submit time so a bad model or precision fails the POST, not the job. */

@@ -1,12 +1,14 @@
 'use client';
 // Model and precision pickers. A precision is selectable only when the machine can run it AND the model has it
-// converted; the others stay visible, disabled, with the reason. Also shows the tiny-demo note.
+// converted; the others stay visible, disabled, with the reason. Also the load-time audit of the selected precision
+// (audit-panel.tsx) and the tiny-demo note.
 // Deliberately reads availability from lib/precision.ts, the same rule the server enforces.
 import { useMemo } from 'react';
 import { PRECISION_LABELS, PRECISION_NOTES, precisionOptions } from '@/lib/precision.ts';
 import { useStudio } from '@/lib/state/provider.tsx';
 import { modelById } from '@/lib/state/studio-store.ts';
 import { Callout, Hint, Label, Section, inputClass } from '@/components/ui/primitives.tsx';
+import { AuditPanel } from './audit-panel.tsx';
 
 export function ModelSection() {
   const system = useStudio((state) => state.system);
@@ -67,6 +69,7 @@ export function ModelSection() {
           ))}
         </div>
         {precision && <Hint>{PRECISION_NOTES[precision]}</Hint>}
+        {model && precision && <AuditPanel model={model.id} precision={precision} />}
         {unavailable.length > 0 && (
           <ul className="space-y-0.5 text-xs text-zinc-500" aria-label="Unavailable precisions">
             {unavailable.map((option) => (

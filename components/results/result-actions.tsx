@@ -1,17 +1,20 @@
 'use client';
 // Actions on one result: download with metadata (the engine's PNG as is), download without (pixels re-encoded,
-// no text chunks), reuse settings, share (copies the /r/<id> link and shows it), compare (coming), delete.
+// no text chunks), reuse settings, share (copies the /r/<id> link and shows it), compare precisions (the BF16 vs
+// FP16 view, /c/<id>), delete.
 import { useState } from 'react';
 import { downloadName, imageUrl, shareUrl, type ResultRecord } from '@/lib/results.ts';
 import { useStudio } from '@/lib/state/provider.tsx';
 import { CompareIcon, DownloadIcon, EraserIcon, ReuseIcon, ShareIcon, TrashIcon } from '@/components/ui/icons.tsx';
 import { buttonClass } from '@/components/ui/primitives.tsx';
+import { CompareLauncher } from './compare-launcher.tsx';
 
 export function ResultActions({ record }: { record: ResultRecord }) {
   const reuse = useStudio((state) => state.reuse);
   const remove = useStudio((state) => state.remove);
   const [shared, setShared] = useState<{ url: string; copied: boolean } | null>(null);
   const [confirmDelete, setConfirmDelete] = useState(false);
+  const [comparing, setComparing] = useState(false);
 
   const share = async () => {
     const url = new URL(shareUrl(record.id), window.location.origin).toString();
@@ -45,24 +48,16 @@ export function ResultActions({ record }: { record: ResultRecord }) {
         <button type="button" className={buttonClass.secondary} onClick={() => void share()}>
           <ShareIcon /> Share
         </button>
-        <span className="group relative inline-flex">
-          <button
-            type="button"
-            className={`${buttonClass.secondary} cursor-not-allowed opacity-50`}
-            aria-disabled="true"
-            aria-describedby={`compare-tip-${record.id}`}
-            onClick={(event) => event.preventDefault()}
-          >
-            <CompareIcon /> Compare
-          </button>
-          <span
-            id={`compare-tip-${record.id}`}
-            role="tooltip"
-            className="pointer-events-none absolute bottom-full left-1/2 z-10 mb-1.5 hidden -translate-x-1/2 whitespace-nowrap rounded bg-zinc-700 px-2 py-1 text-[11px] text-zinc-100 shadow group-hover:block group-focus-within:block"
-          >
-            Coming with the BF16 vs FP16 view
-          </span>
-        </span>
+        <button
+          type="button"
+          className={buttonClass.secondary}
+          aria-expanded={comparing}
+          aria-controls={`compare-${record.id}`}
+          onClick={() => setComparing((open) => !open)}
+          title="The same prompt, seed and settings in BF16 and FP16 (and more), side by side"
+        >
+          <CompareIcon /> Compare
+        </button>
         {confirmDelete ? (
           <span className="inline-flex items-center gap-1">
             <button type="button" className={`${buttonClass.secondary} border-rose-500/50 text-rose-200`} onClick={() => void remove(record.id)}>
@@ -78,6 +73,11 @@ export function ResultActions({ record }: { record: ResultRecord }) {
           </button>
         )}
       </div>
+      {comparing && (
+        <div id={`compare-${record.id}`}>
+          <CompareLauncher key={record.id} record={record} onClose={() => setComparing(false)} />
+        </div>
+      )}
       {shared && (
         <p className="text-xs text-zinc-400" role="status" data-testid="share-status">
           {shared.copied ? 'Link copied: ' : 'Copy this link: '}

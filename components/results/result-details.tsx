@@ -1,43 +1,102 @@
-// What a result ran with: honest badges (the precision each component actually ran in and where, memory, time) and
-// the full parameter list. Hook-free so the share page renders it on the server and the studio in the browser.
+// What a result ran with: badges backed by evidence — the census verdict of the precision that did the work (green,
+// amber or red, the reasons on hover and focus), the measured VRAM, the time — a health line when the numbers went
+// wrong, and the full parameter list. Hook-free so the share page renders it on the server and the studio in the
+// browser. Deliberately shows what was measured and says when something was not, never a guess.
 import { formatDuration, formatTimestamp } from '@/lib/format.ts';
+import { healthLine, memoryBadge, precisionBadge } from '@/lib/evidence.ts';
 import { PRECISION_LABELS, runBadge } from '@/lib/precision.ts';
-import type { MemoryUsage, ResultRecord } from '@/lib/results.ts';
-import { Badge } from '@/components/ui/primitives.tsx';
+import type { ResultRecord } from '@/lib/results.ts';
+import { Badge, type BadgeTone } from '@/components/ui/primitives.tsx';
 
-function memoryBadge(memory: MemoryUsage): { text: string; title: string } {
-  if (memory.kind === 'cpu') return { text: 'CPU', title: 'Ran on the CPU: no GPU memory was used.' };
-  const total = memory.totalMiB ? `${(memory.totalMiB / 1024).toFixed(0)} GiB` : '?';
-  if (memory.peakMiB === undefined) return { text: `— / ${total}`, title: 'The peak VRAM of this run was not measured.' };
-  return { text: `${(memory.peakMiB / 1024).toFixed(1)} / ${total}`, title: 'Measured peak VRAM during this run / card total.' };
+const LEVEL_TONE: Record<ReturnType<typeof precisionBadge>['level'], BadgeTone> = {
+  green: 'success',
+  amber: 'warn',
+  red: 'danger',
+  unknown: 'neutral',
+};
+
+const LEVEL_LEAD = {
+  amber: 'The requested precision ran, with exceptions:',
+  red: 'The requested precision did NOT do the work:',
+} as const;
+
+/** The census verdict as a badge; amber and red ones are focusable and show their reasons on hover and focus. */
+export function PrecisionBadge({ record }: { record: ResultRecord }) {
+  const badge = precisionBadge(record);
+  const tone = LEVEL_TONE[badge.level];
+  if (badge.level !== 'amber' && badge.level !== 'red') {
+    return (
+      <span title={badge.title} data-testid="badge-run" data-level={badge.level} className="inline-flex">
+        <Badge tone={tone}>{badge.text}</Badge>
+      </span>
+    );
+  }
+  const tipId = `verdict-${record.id}`;
+  return (
+    <span className="group relative inline-flex">
+      <span
+        tabIndex={0}
+        aria-describedby={tipId}
+        data-testid="badge-run"
+        data-level={badge.level}
+        className="inline-flex cursor-help rounded focus-visible:outline-offset-1"
+      >
+        <Badge tone={tone}>{badge.text}</Badge>
+      </span>
+      <span
+        id={tipId}
+        role="tooltip"
+        className="pointer-events-none absolute left-0 top-full z-20 mt-1.5 hidden w-72 max-w-[80vw] rounded-md border border-zinc-700 bg-zinc-900 px-2.5 py-2 text-[11px] leading-relaxed text-zinc-200 shadow-lg group-hover:block group-focus-within:block"
+      >
+        <span className="block font-semibold">{LEVEL_LEAD[badge.level]}</span>
+        {badge.reasons.map((reason) => (
+          <span key={reason} className="block">
+            • {reason}
+          </span>
+        ))}
+      </span>
+    </span>
+  );
 }
 
 export function ResultBadges({ record }: { record: ResultRecord }) {
   const badge = runBadge(record.components);
+  const precision = precisionBadge(record);
   const memory = memoryBadge(record.memory);
+  const health = healthLine(record);
   const detail = record.components
     .map((component) => `${component.component.toUpperCase()}: ${PRECISION_LABELS[component.precision]} on ${component.ep.toUpperCase()} (${component.reason})`)
     .join('\n');
   return (
-    <div className="flex flex-wrap items-center gap-1.5" aria-label="Run badges">
-      <Badge tone="accent" title={detail} testId="badge-run">
-        {badge.label}
-      </Badge>
-      {badge.differing.map((text) => (
-        <Badge key={text} title={detail}>
-          {text}
+    <div className="space-y-1.5">
+      <div className="flex flex-wrap items-center gap-1.5" aria-label="Run badges">
+        <PrecisionBadge record={record} />
+        {badge.differing.map((text) => (
+          <Badge key={text} title={detail}>
+            {text}
+          </Badge>
+        ))}
+        <Badge title={memory.title} testId="badge-vram">
+          <span className="text-zinc-500">VRAM</span> {memory.text}
         </Badge>
-      ))}
-      <Badge title={memory.title} testId="badge-vram">
-        <span className="text-zinc-500">VRAM</span> {memory.text}
-      </Badge>
-      <Badge title={`Queued ${formatDuration(record.queuedMs)} before it started`} testId="badge-time">
-        {formatDuration(record.durationMs)}
-      </Badge>
-      {record.model.tiny && (
-        <Badge tone="warn" title="Tiny random-weights demo model: noise-like images by design.">
-          tiny demo
+        <Badge title={`Queued ${formatDuration(record.queuedMs)} before it started`} testId="badge-time">
+          {formatDuration(record.durationMs)}
         </Badge>
+        {record.model.tiny && (
+          <Badge tone="warn" title="Tiny random-weights demo model: noise-like images by design.">
+            tiny demo
+          </Badge>
+        )}
+      </div>
+      {precision.scopeNote && (
+        <p className="text-[11px] leading-snug text-zinc-500" data-testid="census-scope">
+          Precision census {precision.scopeNote}: later generations reuse the same sessions, so it is not taken again.
+        </p>
+      )}
+      {health && (
+        <p className="text-xs font-medium leading-snug text-rose-300" data-testid="health-line">
+          {health}
+        </p>
       )}
     </div>
   );

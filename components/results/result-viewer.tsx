@@ -1,8 +1,9 @@
 'use client';
-// The selected result (the newest by default) at full size, with its badges, parameters and actions.
+// The selected result (the newest by default) at full size, with its badges, parameters, evidence and actions.
 import { imageUrl } from '@/lib/results.ts';
 import { useStudio } from '@/lib/state/provider.tsx';
 import { ResultActions } from './result-actions.tsx';
+import { EvidenceDetails } from './evidence-details.tsx';
 import { ResultBadges, ResultParameters } from './result-details.tsx';
 
 export function ResultViewer() {
@@ -38,7 +39,8 @@ export function ResultViewer() {
       <div className="space-y-4">
         <ResultBadges record={record} />
         <ResultParameters record={record} />
-        <ResultActions record={record} />
+        <EvidenceDetails key={`evidence-${record.id}`} record={record} />
+        <ResultActions key={`actions-${record.id}`} record={record} />
       </div>
     </article>
   );

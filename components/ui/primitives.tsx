@@ -61,13 +61,14 @@ export function Label({ htmlFor, children, aside }: { htmlFor: string; children:
   );
 }
 
-type BadgeTone = 'neutral' | 'accent' | 'success' | 'warn';
+export type BadgeTone = 'neutral' | 'accent' | 'success' | 'warn' | 'danger';
 
 const badgeTone: Record<BadgeTone, string> = {
   neutral: 'border-zinc-700 bg-zinc-800/70 text-zinc-300',
   accent: 'border-indigo-500/40 bg-indigo-500/10 text-indigo-200',
   success: 'border-emerald-500/30 bg-emerald-500/10 text-emerald-300',
   warn: 'border-amber-500/40 bg-amber-500/10 text-amber-200',
+  danger: 'border-rose-500/50 bg-rose-500/15 text-rose-200',
 };
 
 export function Badge({ tone = 'neutral', title, children, testId }: { tone?: BadgeTone; title?: string; children: ReactNode; testId?: string }) {

@@ -15,6 +15,7 @@ export class StudioPage {
   readonly viewer: Locator;
   readonly historyItems: Locator;
   readonly tinyModelNote: Locator;
+  readonly auditPanel: Locator;
 
   constructor(page: Page) {
     this.page = page;
@@ -29,6 +30,7 @@ export class StudioPage {
     this.viewer = page.getByTestId('result-viewer');
     this.historyItems = page.getByTestId('history-item');
     this.tinyModelNote = page.getByTestId('tiny-model-note');
+    this.auditPanel = page.getByTestId('audit-panel');
   }
 
   async goto(): Promise<void> {
@@ -54,6 +56,13 @@ export class StudioPage {
     const id = await this.viewer.getAttribute('data-result-id');
     if (!id) throw new Error('The viewer shows no result.');
     return id;
+  }
+
+  /** Opens the viewer's evidence (census, audit, health, memory) and returns it. */
+  async openEvidence(): Promise<Locator> {
+    const evidence = this.viewer.getByTestId('evidence');
+    await evidence.locator('summary').click();
+    return evidence;
   }
 
   /** Presses Share and returns the absolute /r/<id> link it shows. */

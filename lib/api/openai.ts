@@ -15,11 +15,11 @@ export const openAiImageRequestSchema = z.strictObject({
   model: z.string().optional(),
   n: z.literal(1, { error: 'n must be 1: the studio makes one image per request. Send several requests for more.' }).optional(),
   /** "WIDTHxHEIGHT", multiples of 16 from 256 to 2048, or "auto" (1024x1024). */
-  size: z.string().optional(),
+  size: z.string().max(32, 'size must be "WIDTHxHEIGHT", e.g. "1024x1024".').optional(),
   /** Default b64_json (works without a reachable server URL); url points at /api/results/<id>/image.png. */
   response_format: z.enum(['b64_json', 'url'], { error: 'response_format must be "b64_json" or "url".' }).optional(),
   /** OpenAI's end-user tag; accepted for client compatibility and not stored. */
-  user: z.string().optional(),
+  user: z.string().max(256, 'user must be at most 256 characters.').optional(),
   // Z-Image extras, named like the A1111/diffusers world knows them.
   negative_prompt: z.string().optional(),
   steps: z.number().optional(),

@@ -1,5 +1,6 @@
-// Query-string schema for GET /api/results (paging). Deliberately separate from the body schemas: query values
-// arrive as strings and are coerced here, once.
+// Query-string schemas of the results routes: paging for GET /api/results, and the image options of
+// GET /api/results/:id/image.png, both read strictly (lib/http.ts readQuery). Deliberately separate from the body
+// schemas: query values arrive as strings and are coerced here, once.
 import { z } from 'zod';
 
 export const resultsQuerySchema = z.strictObject({
@@ -9,9 +10,16 @@ export const resultsQuerySchema = z.strictObject({
     .min(1, 'limit must be at least 1.')
     .max(100, 'limit must be at most 100; page with cursor instead.')
     .default(24),
-  cursor: z.string().min(1, 'cursor must be the nextCursor of the previous page.').optional(),
+  cursor: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,256}$/, 'cursor must be the nextCursor of the previous page, unchanged.')
+    .optional(),
 });
 
-export function searchParamsObject(url: URL): Record<string, string> {
-  return Object.fromEntries(url.searchParams.entries());
-}
+const flag = (name: string, meaning: string) =>
+  z.enum(['0', '1'], { error: `${name} must be 1 (${meaning}) or 0.` }).optional();
+
+export const imageQuerySchema = z.strictObject({
+  meta: flag('meta', 'keep the PNG metadata; 0 strips it'),
+  download: flag('download', 'send as an attachment'),
+});

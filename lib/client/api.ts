@@ -1,10 +1,13 @@
 // The browser's typed calls to the studio API, and the SSE subscription to one job. Deliberately thin: no caching
 // and no state (the zustand slices own that); every non-2xx answer becomes an ApiError with the server's message.
+import type { ModelAuditView } from '../audit.ts';
+import type { ComparisonView } from '../comparison.ts';
 import type { ApiErrorBody } from '../errors.ts';
 import { isApiErrorResponse } from '../errors.ts';
 import type { GenerationParamsInput } from '../params.ts';
 import type { ResultRecord } from '../results.ts';
 import type { StudioJob, SystemResponse } from '../system.ts';
+import type { Precision } from '../../inference/pipeline/types.ts';
 
 export class ApiError extends Error {
   readonly body: ApiErrorBody;
@@ -49,6 +52,11 @@ export const api = {
     return call<{ items: ResultRecord[]; nextCursor: string | null; total: number }>(`/api/results?${query}`);
   },
   deleteResult: (id: string) => call<{ deleted: string }>(`/api/results/${id}`, { method: 'DELETE' }),
+  audit: (model: string, precision: Precision) =>
+    call<{ audit: ModelAuditView }>(`/api/models/${encodeURIComponent(model)}/audit?precision=${encodeURIComponent(precision)}`),
+  compare: (resultId: string, precisions: Precision[]) =>
+    call<{ comparison: ComparisonView; url: string }>('/api/comparisons', { method: 'POST', body: JSON.stringify({ resultId, precisions }) }),
+  comparison: (id: string) => call<{ comparison: ComparisonView }>(`/api/comparisons/${id}`),
 };
 
 export interface JobStreamHandlers {

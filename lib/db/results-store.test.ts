@@ -89,6 +89,50 @@ describe('ResultsStore', () => {
     store.close();
   });
 
+  test('image files whose row was never inserted (a crash between the two) are removed on open', async () => {
+    const first = ResultsStore.open(dataDir);
+    const kept = await first.save(sampleResult(6));
+    first.close();
+    const orphan = 'B'.repeat(22);
+    fs.writeFileSync(path.join(dataDir, 'images', `${orphan}.png`), 'complete but unlisted');
+    fs.writeFileSync(path.join(dataDir, 'images', `${orphan}.thumb.png`), 'complete but unlisted');
+    fs.writeFileSync(path.join(dataDir, 'images', 'notes.txt'), 'not ours: left alone');
+    const store = ResultsStore.open(dataDir);
+    assert.deepEqual(fs.readdirSync(store.imagesDir).sort(), [`${kept.id}.png`, `${kept.id}.thumb.png`, 'notes.txt'].sort());
+    store.close();
+    const reader = ResultsStore.open(dataDir, { sweep: false });
+    fs.writeFileSync(path.join(dataDir, 'images', `${orphan}.png`), 'x');
+    reader.close();
+    assert.ok(fs.existsSync(path.join(dataDir, 'images', `${orphan}.png`)), 'sweep: false touches nothing');
+  });
+
+  test('paths are built from result ids only, and a symlink in an image\'s place is not followed', async () => {
+    const store = ResultsStore.open(dataDir);
+    assert.throws(() => store.imagePath('../studio.db'), /Not a result id/);
+    assert.throws(() => store.thumbnailPath('A'.repeat(21) + '/'), /Not a result id/);
+    const record = await store.save(sampleResult(7));
+    assert.deepEqual(await store.readImage(record.id), new Uint8Array(fs.readFileSync(store.imagePath(record.id))));
+    const secret = path.join(dataDir, 'secret.txt');
+    fs.writeFileSync(secret, 'outside the images folder');
+    fs.rmSync(store.imagePath(record.id));
+    fs.symlinkSync(secret, store.imagePath(record.id));
+    await assert.rejects(store.readImage(record.id), { code: 'ELOOP' });
+    store.close();
+  });
+
+  test('a version 1 database (results only) is migrated in place and keeps its results', async () => {
+    const first = ResultsStore.open(dataDir);
+    const saved = await first.save(sampleResult(8));
+    const db = (first as unknown as { db: { exec(sql: string): void; pragma(sql: string): void } }).db;
+    db.exec('DROP TABLE jobs');
+    db.pragma('user_version = 1');
+    first.close();
+    const second = ResultsStore.open(dataDir);
+    assert.deepEqual(second.get(saved.id), saved);
+    assert.equal(second.jobs.get('nope'), undefined, 'the jobs table exists again');
+    second.close();
+  });
+
   test('list pages newest first with a cursor and ends with a null cursor', async () => {
     const store = ResultsStore.open(dataDir);
     const base = Date.parse('2025-01-01T00:00:00Z');

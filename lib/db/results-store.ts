@@ -1,15 +1,20 @@
 // Persistent history: one better-sqlite3 database plus one PNG (and one thumbnail) per result under DATA_DIR.
-// Writes are atomic in the order that keeps the two consistent: the files land first (temp file + fsync + rename),
-// then the row is inserted in a transaction, so a listed row always has its image. A crash in between leaves at most
-// an unlisted file, never a broken card. Deliberately single-process: two servers must not share one DATA_DIR.
+// Writes are atomic in the order that keeps the two consistent: the files land first (temp file + fsync + rename +
+// folder fsync), then the row is inserted in a transaction, so a listed row always has its image. A crash in between
+// leaves at most an unlisted file, which the next open removes with any temp file. Files are named only by validated
+// result ids and read without following symlinks. Deliberately single-writer: two servers must not share one
+// DATA_DIR (a second, read-mostly process opens it with { sweep: false }).
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { isResultId, type ResultRecord } from '../results.ts';
+import { openDatabase } from './database.ts';
+import { JobJournal } from './job-journal.ts';
 
-const SCHEMA_VERSION = 1;
 const MAX_PAGE = 100;
+/** `<id>.png` and `<id>.thumb.png`: the only names the store writes (temp files end in .tmp). */
+const STORED_FILE = /^([A-Za-z0-9_-]{22})(?:\.thumb)?\.png$/;
 
 export interface NewResult extends Omit<ResultRecord, 'id' | 'createdAt'> {
   /** The engine's PNG, metadata chunks included, stored byte for byte. */
@@ -23,8 +28,26 @@ export interface ResultPage {
   nextCursor: string | null;
 }
 
+function checkedId(id: string): string {
+  if (!isResultId(id)) throw new Error(`Not a result id: ${JSON.stringify(id.slice(0, 40))}; result ids are 22 base64url characters.`);
+  return id;
+}
+
 export function newResultId(): string {
   return randomBytes(16).toString('base64url'); // 128 bits → 22 characters
+}
+
+/** Flushes a folder's entries (a rename is durable only then); a no-op where folders cannot be opened (Windows). */
+async function syncFolder(folder: string): Promise<void> {
+  let handle: fs.promises.FileHandle | undefined;
+  try {
+    handle = await fs.promises.open(folder, 'r');
+    await handle.sync();
+  } catch {
+    // Not supported on this platform; the rename is still atomic, only its durability across power loss is weaker.
+  } finally {
+    await handle?.close();
+  }
 }
 
 /** Writes to a sibling temp file, flushes it to disk, then renames over the target (atomic on one filesystem). */
@@ -66,15 +89,21 @@ interface Row {
 
 export class ResultsStore {
   readonly imagesDir: string;
+  /** The jobs table of the same database. */
+  readonly jobs: JobJournal;
   private readonly db: Database.Database;
 
   private constructor(db: Database.Database, imagesDir: string) {
     this.db = db;
     this.imagesDir = imagesDir;
+    this.jobs = new JobJournal(db);
   }
 
-  /** Opens (creating if needed) DATA_DIR/studio.db and DATA_DIR/images, and removes temp files a crash left. */
-  static open(dataDir: string): ResultsStore {
+  /**
+   * Opens (creating if needed) DATA_DIR/studio.db and DATA_DIR/images. With `sweep` (the default, for the process
+   * that writes results) it removes what a crash can leave: temp files, and image files whose row was never inserted.
+   */
+  static open(dataDir: string, options: { sweep?: boolean } = {}): ResultsStore {
     const imagesDir = path.join(dataDir, 'images');
     try {
       fs.mkdirSync(imagesDir, { recursive: true });
@@ -84,45 +113,52 @@ export class ResultsStore {
           'Set DATA_DIR to a writable folder.',
       );
     }
-    for (const name of fs.readdirSync(imagesDir)) {
-      if (name.endsWith('.tmp')) fs.rmSync(path.join(imagesDir, name), { force: true });
-    }
-    const db = new Database(path.join(dataDir, 'studio.db'));
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = FULL');
-    const version = db.pragma('user_version', { simple: true }) as number;
-    if (version > SCHEMA_VERSION) {
-      db.close();
-      throw new Error(
-        `${path.join(dataDir, 'studio.db')} has schema ${version}, newer than this studio (${SCHEMA_VERSION}). ` +
-          'Update the studio, or point DATA_DIR at another folder.',
-      );
-    }
-    db.exec(`
-      CREATE TABLE IF NOT EXISTS results (
-        id TEXT PRIMARY KEY,
-        created_at INTEGER NOT NULL, -- ms since epoch, the paging key
-        record TEXT NOT NULL         -- ResultRecord as JSON
-      );
-      CREATE INDEX IF NOT EXISTS results_by_time ON results (created_at DESC, id DESC);
-    `);
-    db.pragma(`user_version = ${SCHEMA_VERSION}`);
-    return new ResultsStore(db, imagesDir);
+    const store = new ResultsStore(openDatabase(dataDir), imagesDir);
+    if (options.sweep ?? true) store.sweep();
+    return store;
   }
 
+  /** Removes temp files and images without a row: both are invisible, so this only returns their space. */
+  private sweep(): void {
+    const listed = new Set((this.db.prepare('SELECT id FROM results').all() as { id: string }[]).map((row) => row.id));
+    for (const name of fs.readdirSync(this.imagesDir)) {
+      const id = STORED_FILE.exec(name)?.[1];
+      if (name.endsWith('.tmp') || (id && !listed.has(id))) fs.rmSync(path.join(this.imagesDir, name), { force: true });
+    }
+  }
+
+  /** Throws on anything but a result id, so no caller can build a path from unchecked input. */
   imagePath(id: string): string {
-    return path.join(this.imagesDir, `${id}.png`);
+    return path.join(this.imagesDir, `${checkedId(id)}.png`);
   }
 
   thumbnailPath(id: string): string {
-    return path.join(this.imagesDir, `${id}.thumb.png`);
+    return path.join(this.imagesDir, `${checkedId(id)}.thumb.png`);
   }
 
-  async save(result: NewResult, now = new Date()): Promise<ResultRecord> {
+  /** The stored PNG (or thumbnail) bytes; a symlink planted in its place is refused, not followed. */
+  async readImage(id: string, variant: 'full' | 'thumbnail' = 'full'): Promise<Uint8Array> {
+    const file = variant === 'thumbnail' ? this.thumbnailPath(id) : this.imagePath(id);
+    const handle = await fs.promises.open(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+    try {
+      return new Uint8Array(await handle.readFile());
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /**
+   * Stores a result under a new id, or under `id` when given: the Redis queue derives it from the job id, so saving
+   * the same job's result again (a retry after a crash between insert and acknowledgement) returns the stored record.
+   */
+  async save(result: NewResult, now = new Date(), id?: string): Promise<ResultRecord> {
+    const existing = id === undefined ? undefined : this.get(id);
+    if (existing) return existing;
     const { png, thumbnail, ...rest } = result;
-    const record: ResultRecord = { id: newResultId(), createdAt: now.toISOString(), ...rest };
+    const record: ResultRecord = { id: id ?? newResultId(), createdAt: now.toISOString(), ...rest };
     await writeFileAtomic(this.imagePath(record.id), png);
     await writeFileAtomic(this.thumbnailPath(record.id), thumbnail);
+    await syncFolder(this.imagesDir);
     try {
       this.db.transaction(() => {
         this.db

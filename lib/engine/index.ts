@@ -3,6 +3,7 @@
 // deliberately holds no queue or storage logic (lib/server/studio.ts wires those) and no HTTP knowledge.
 // The engine is loaded at run time from dist/engine/engine.mjs (scripts/build-engine.mjs), not bundled by Next.js:
 // it stays plain Node, exactly as the CLI and the tests run it.
+import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type {
@@ -13,6 +14,7 @@ import type {
   Precision,
   SystemInfo,
 } from '../../inference/pipeline/types.ts';
+import type { ModelAudit } from '../../inference/audit.ts';
 import { StudioError } from '../errors.ts';
 import type { GenerationParams } from '../params.ts';
 import { defaultPrecision, PRECISION_LABELS, precisionOptions } from '../precision.ts';
@@ -23,7 +25,7 @@ if (typeof window !== 'undefined') {
   throw new Error('lib/engine is server-only: import it from route handlers or server components, never the browser.');
 }
 
-type Engine = typeof EngineModule;
+export type Engine = typeof EngineModule;
 type Pipeline = Awaited<ReturnType<Engine['ZImagePipeline']['load']>>;
 
 /** Where `npm start` / `npm run dev` put the compiled engine, relative to the project root (the server's cwd). */
@@ -50,21 +52,43 @@ function loadEngine(): Promise<Engine> {
 
 export type EpSetting = 'auto' | ExecutionProvider;
 
-export class EngineAdapter {
+/**
+ * What routes need to turn parameters into a job and to describe where jobs run: this process's engine (the
+ * in-process queue), or the workers behind the Redis queue (lib/server/worker-catalogue.ts).
+ */
+export interface Catalogue {
+  system(): Promise<SystemInfo>;
+  models(): Promise<ModelEntry[]>;
+  ep(): Promise<ExecutionProvider>;
+  defaultModel(models: readonly ModelEntry[]): ModelEntry | undefined;
+  resolve(params: GenerationParams): Promise<JobInput>;
+}
+
+export class EngineAdapter implements Catalogue {
   private readonly weightsDir: string;
   private readonly epSetting: EpSetting;
+  private readonly deviceId: number;
+  private readonly engine: () => Promise<Engine>;
   private readyPromise?: Promise<ModelEntry>;
   private systemPromise?: Promise<SystemInfo>;
   private loaded?: { key: string; pipeline: Pipeline };
+  private readonly audits = new Map<string, ModelAudit>();
 
-  constructor(weightsDir: string, epSetting: EpSetting) {
+  /**
+   * `deviceId`: the CUDA device sessions are created on (a worker bound to one GPU); 0 by default. `engine`: where
+   * the engine module comes from; the bundle in dist/ by default, while the worker (run by tsx, not Next.js)
+   * imports lib/engine/entry.ts directly and needs no build.
+   */
+  constructor(weightsDir: string, epSetting: EpSetting, options: { deviceId?: number; engine?: () => Promise<Engine> } = {}) {
     this.weightsDir = weightsDir;
     this.epSetting = epSetting;
+    this.deviceId = options.deviceId ?? 0;
+    this.engine = options.engine ?? loadEngine;
   }
 
   /** Creates weights/tiny/fp32 when absent (seconds, no network). Retried on the next call if it failed. */
   ready(): Promise<ModelEntry> {
-    this.readyPromise ??= loadEngine().then((engine) => engine.ensureDefaultModel(this.weightsDir)).catch((error: unknown) => {
+    this.readyPromise ??= this.engine().then((engine) => engine.ensureDefaultModel(this.weightsDir)).catch((error: unknown) => {
       this.readyPromise = undefined;
       throw error;
     });
@@ -72,7 +96,7 @@ export class EngineAdapter {
   }
 
   system(): Promise<SystemInfo> {
-    this.systemPromise ??= loadEngine().then((engine) => engine.systemInfo()).catch((error: unknown) => {
+    this.systemPromise ??= this.engine().then((engine) => engine.systemInfo()).catch((error: unknown) => {
       this.systemPromise = undefined;
       throw error;
     });
@@ -82,7 +106,7 @@ export class EngineAdapter {
   /** Scanned on every call so models converted while the server runs appear without a restart. */
   async models(): Promise<ModelEntry[]> {
     await this.ready();
-    return (await loadEngine()).listModels(this.weightsDir);
+    return (await this.engine()).listModels(this.weightsDir);
   }
 
   async ep(): Promise<ExecutionProvider> {
@@ -138,24 +162,57 @@ export class EngineAdapter {
 
   /** Runs one job. Loading a different model/precision/EP releases the previous pipeline first (one fits in memory). */
   async generate(input: JobInput, options: GenerateOptions): Promise<{ result: GenerateResult; model: ModelEntry }> {
-    const model = (await this.models()).find((entry) => entry.id === input.modelId);
+    const { model, pipeline } = await this.load(input.modelId, input.request.precision, input.request.ep);
+    const result = await pipeline.generate(input.request, options);
+    return { result, model };
+  }
+
+  /** Loads the sessions of one model in one precision now (a worker does it at start), or reuses the loaded ones. */
+  async load(modelId: string, precision: Precision, ep: ExecutionProvider): Promise<{ model: ModelEntry; pipeline: Pipeline }> {
+    const model = (await this.models()).find((entry) => entry.id === modelId);
     if (!model) {
       throw new StudioError(
         410,
         'model_gone',
-        `Model "${input.modelId}" was removed from ${this.weightsDir} while the job waited. Pick another model and retry.`,
+        `Model "${modelId}" was removed from ${this.weightsDir} while the job waited. Pick another model and retry.`,
       );
     }
-    const key = `${model.dir}|${input.request.precision}|${input.request.ep}`;
+    const key = `${model.dir}|${precision}|${ep}`;
     if (this.loaded?.key !== key) {
       const previous = this.loaded;
       this.loaded = undefined;
       await previous?.pipeline.release();
-      const pipeline = await (await loadEngine()).ZImagePipeline.load(model, input.request.precision, input.request.ep);
+      const pipeline = await (await this.engine()).ZImagePipeline.load(model, precision, ep, { deviceId: this.deviceId });
       this.loaded = { key, pipeline };
     }
-    const result = await this.loaded.pipeline.generate(input.request, options);
-    return { result, model };
+    return { model, pipeline: this.loaded.pipeline };
+  }
+
+  /**
+   * The load-time audit of one converted precision, as the pipeline runs it before loading: it reads only the small
+   * .onnx protobufs, never the weight data. Cached per folder until its manifest changes (a reconversion).
+   */
+  async audit(modelId: string, precision: Precision): Promise<{ model: ModelEntry; audit: ModelAudit }> {
+    const model = (await this.models()).find((entry) => entry.id === modelId);
+    if (!model) {
+      throw new StudioError(404, 'unknown_model', `Model "${modelId}" is not in ${this.weightsDir}.`, 'GET /api/system lists the models.');
+    }
+    if (!model.precisions.includes(precision)) {
+      throw new StudioError(
+        404,
+        'precision_not_converted',
+        `${model.name} has no ${precision} conversion (it has: ${model.precisions.join(', ')}).`,
+        `Convert it: npx tsx inference/cli/zimage.ts convert SRC... --out ${path.join(this.weightsDir, model.id)} --precision ${precision}`,
+      );
+    }
+    const dir = path.join(model.dir, precision);
+    const key = `${dir}|${fs.statSync(path.join(dir, 'manifest.json')).mtimeMs}`;
+    let audit = this.audits.get(key);
+    if (!audit) {
+      audit = (await this.engine()).auditModel(dir);
+      this.audits.set(key, audit);
+    }
+    return { model, audit };
   }
 
   async release(): Promise<void> {

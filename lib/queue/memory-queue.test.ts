@@ -139,16 +139,31 @@ describe('MemoryJobQueue', () => {
     assert.ok(seen.every((event) => event.job.id === a.id), `no event of ${b.id} reaches a's subscriber`);
   });
 
-  test('refuses new jobs with 503 queue_full when too many are waiting', async () => {
+  test('refuses new jobs with 429 queue_full, the place they would take and an ETA, when too many are waiting', async () => {
     const engine = controllableEngine();
-    const queue = new MemoryJobQueue({ runner: engine.runner, describeError, maxWaiting: 1 });
+    let clock = 0;
+    const queue = new MemoryJobQueue({ runner: engine.runner, describeError, maxWaiting: 1, now: () => clock });
     await queue.submit('a');
     await tick(); // a is running, nothing waits
     await queue.submit('b');
     await assert.rejects(queue.submit('c'), (error: unknown) => {
       assert.ok(error instanceof StudioError);
-      assert.equal(error.status, 503);
+      assert.equal(error.status, 429);
       assert.equal(error.code, 'queue_full');
+      assert.deepEqual(error.details, { position: 2 }, 'no ETA before any job has ended');
+      assert.equal(error.retryAfterS, 5);
+      return true;
+    });
+    clock = 4000;
+    engine.runs[0].finish('A'); // a ran 4 s; b starts
+    await tick();
+    await queue.submit('c');
+    await assert.rejects(queue.submit('d'), (error: unknown) => {
+      assert.ok(error instanceof StudioError);
+      // c waits behind the running b: d would be second in line, starting after b and c, 4 s each.
+      assert.deepEqual(error.details, { position: 2, etaMs: 8000 });
+      assert.equal(error.retryAfterS, 4);
+      assert.match(error.message, /start in about 8 s/);
       return true;
     });
   });

@@ -1,10 +1,11 @@
 // The in-process JobQueue: one job runs at a time (one engine, one GPU), the rest wait in submission order.
-// Deliberately not durable: waiting jobs are lost on restart (results already saved are not); a Redis-backed queue
-// implementing the same interface is the answer when that matters.
+// Deliberately not durable: waiting jobs are lost on restart (results already saved are not); the Redis-backed queue
+// (lib/queue/bull-queue.ts, same interface) is the answer when that matters.
 import { randomBytes } from 'node:crypto';
 import type { ProgressEvent } from '../../inference/pipeline/types.ts';
-import { StudioError, type ApiErrorBody } from '../errors.ts';
-import { isTerminal, type JobEvent, type JobListener, type JobQueue, type JobRunner, type JobSnapshot } from './types.ts';
+import type { ApiErrorBody } from '../errors.ts';
+import { queueFullError, updateAverage } from './queue-full.ts';
+import { isTerminal, type JobEvent, type JobListener, type JobQueue, type JobRunner, type JobSnapshot, type QueueHealth } from './types.ts';
 
 export interface MemoryQueueOptions<TInput, TOutput> {
   runner: JobRunner<TInput, TOutput>;
@@ -27,6 +28,8 @@ export class MemoryJobQueue<TInput, TOutput> implements JobQueue<TInput, TOutput
   private readonly ended: string[] = [];
   private readonly listeners = new Set<{ listener: JobListener<TInput, TOutput>; jobId?: string }>();
   private running: { id: string; controller: AbortController } | null = null;
+  /** Mean run time of recent jobs, for the ETA of a refused job. */
+  private averageMs?: number;
   private readonly options: Required<MemoryQueueOptions<TInput, TOutput>>;
 
   constructor(options: MemoryQueueOptions<TInput, TOutput>) {
@@ -35,13 +38,7 @@ export class MemoryJobQueue<TInput, TOutput> implements JobQueue<TInput, TOutput
 
   async submit(input: TInput): Promise<JobSnapshot<TInput, TOutput>> {
     if (this.waiting.length >= this.options.maxWaiting) {
-      throw new StudioError(
-        503,
-        'queue_full',
-        `The queue is full: ${this.waiting.length} jobs are waiting behind the running one. ` +
-          'Wait for some to finish or cancel yours, then submit again.',
-        'The limit is ZIMAGE_MAX_WAITING_JOBS on the server.',
-      );
+      throw queueFullError({ waiting: this.waiting.length, slots: 1, averageMs: this.averageMs });
     }
     const job: JobSnapshot<TInput, TOutput> = {
       id: randomBytes(16).toString('base64url'),
@@ -86,6 +83,13 @@ export class MemoryJobQueue<TInput, TOutput> implements JobQueue<TInput, TOutput
     this.listeners.add(entry);
     return () => this.listeners.delete(entry);
   }
+
+  async health(): Promise<QueueHealth> {
+    return { backend: 'memory', ok: true };
+  }
+
+  /** Nothing to release: the running job ends on its own and waiting jobs go with the process. */
+  async close(): Promise<void> {}
 
   /** Every change goes through here: bump the version, then tell the listeners. */
   private emit(type: JobEvent<TInput, TOutput>['type'], job: JobSnapshot<TInput, TOutput>): void {
@@ -143,7 +147,10 @@ export class MemoryJobQueue<TInput, TOutput> implements JobQueue<TInput, TOutput
     Promise.resolve()
       .then(() => this.options.runner(job.input, context))
       .then(
-        (output) => this.finish(job, { status: 'succeeded', output }),
+        (output) => {
+          this.averageMs = updateAverage(this.averageMs, this.options.now() - job.startedAt!);
+          this.finish(job, { status: 'succeeded', output });
+        },
         (error: unknown) => {
           if (controller.signal.aborted || isAbort(error)) this.finish(job, { status: 'canceled' });
           else this.finish(job, { status: 'failed', error: this.options.describeError(error) });

@@ -1,6 +1,7 @@
 // The job queue contract the routes depend on: submit, cancel, get, position and an event stream per job.
-// Deliberately back-end neutral: everything is async and JSON-serialisable so a BullMQ/Redis implementation can
-// replace the in-process one (lib/queue/memory-queue.ts) without touching a route or the browser.
+// Deliberately back-end neutral: everything is async and JSON-serialisable, so the in-process queue
+// (lib/queue/memory-queue.ts, the default) and the BullMQ/Redis one (lib/queue/bull-queue.ts, many workers) are
+// interchangeable without touching a route or the browser.
 import type { ProgressEvent } from '../../inference/pipeline/types.ts';
 import type { ApiErrorBody } from '../errors.ts';
 
@@ -28,6 +29,8 @@ export interface JobSnapshot<TInput, TOutput> {
   progress?: ProgressEvent;
   output?: TOutput;
   error?: ApiErrorBody;
+  /** The worker that runs (or ran) the job, with the Redis back end; absent in-process. */
+  worker?: string;
 }
 
 /** Every event carries the job's full snapshot after the change, so a listener can simply replace its copy. */
@@ -38,8 +41,19 @@ export interface JobEvent<TInput, TOutput> {
 
 export type JobListener<TInput, TOutput> = (event: JobEvent<TInput, TOutput>) => void;
 
+/** Whether the queue can take jobs now; with Redis, whether Redis answers (and since when it does not). */
+export interface QueueHealth {
+  backend: 'memory' | 'redis';
+  ok: boolean;
+  /** What is wrong and what happens meanwhile, when not ok. */
+  message?: string;
+}
+
 export interface JobQueue<TInput, TOutput> {
-  /** Queues the input; rejects with a 503 StudioError ("queue_full") when too many jobs wait. */
+  /**
+   * Queues the input; rejects with a 429 StudioError ("queue_full", body with position and etaMs, Retry-After) when
+   * too many jobs wait, and with a 503 ("queue_unavailable") when the back end cannot be reached.
+   */
   submit(input: TInput): Promise<JobSnapshot<TInput, TOutput>>;
   /** Waiting jobs end at once; a running job is aborted and ends when the engine stops. Ended jobs are unchanged. */
   cancel(id: string): Promise<JobSnapshot<TInput, TOutput> | undefined>;
@@ -48,6 +62,9 @@ export interface JobQueue<TInput, TOutput> {
   position(id: string): Promise<number | null>;
   /** Live events, all jobs or one; returns the unsubscribe function. Listeners must not throw. */
   subscribe(listener: JobListener<TInput, TOutput>, filter?: { jobId?: string }): () => void;
+  health(): Promise<QueueHealth>;
+  /** Stops background work and connections (tests, graceful shutdown); jobs already queued in Redis stay there. */
+  close(): Promise<void>;
 }
 
 /** What the queue runs for each job: the engine call plus whatever saving the caller needs. */

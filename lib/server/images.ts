@@ -1,9 +1,11 @@
 // Serves a saved result's PNG: byte for byte with the engine's metadata, re-encoded without it (?meta=0), or the
-// gallery thumbnail; as a download when asked. Deliberately reads only files named by a validated result id.
-import fs from 'node:fs';
+// gallery thumbnail; as a download when asked. Deliberately reads only files named by a validated result id, through
+// the store (which refuses symlinks), and accepts no query parameter besides meta and download.
+import { imageQuerySchema } from '../api/results-query.ts';
 import { StudioError } from '../errors.ts';
+import { pathId, readQuery } from '../http.ts';
 import { stripPngMetadata } from '../png.ts';
-import { downloadName, isResultId } from '../results.ts';
+import { downloadName } from '../results.ts';
 import { getStudio } from './studio.ts';
 
 export type ImageVariant = 'full' | 'thumbnail';
@@ -12,15 +14,15 @@ function notFound(id: string): StudioError {
   return new StudioError(404, 'result_not_found', `No result ${id}. It was deleted, or the link is mistyped; check the share link.`);
 }
 
-export async function imageResponse(id: string, url: URL, variant: ImageVariant): Promise<Response> {
+export async function imageResponse(request: Request, id: string, variant: ImageVariant): Promise<Response> {
+  const query = readQuery(request, imageQuerySchema);
   const { store } = getStudio();
-  const record = isResultId(id) ? store.get(id) : undefined;
+  const record = store.get(pathId('result', id));
   if (!record) throw notFound(id);
-  const withMetadata = url.searchParams.get('meta') !== '0';
-  const path = variant === 'thumbnail' ? store.thumbnailPath(id) : store.imagePath(id);
+  const withMetadata = query.meta !== '0';
   let bytes: Uint8Array;
   try {
-    bytes = await fs.promises.readFile(path);
+    bytes = await store.readImage(id, variant);
   } catch {
     throw new StudioError(
       410,
@@ -35,7 +37,7 @@ export async function imageResponse(id: string, url: URL, variant: ImageVariant)
     // Results never change once saved, so browsers and proxies may keep them.
     'Cache-Control': 'public, max-age=31536000, immutable',
   };
-  if (url.searchParams.get('download') === '1') {
+  if (query.download === '1') {
     headers['Content-Disposition'] = `attachment; filename="${downloadName(record, withMetadata)}"`;
   }
   return new Response(new Uint8Array(bytes), { headers });

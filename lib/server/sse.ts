@@ -1,12 +1,53 @@
 // One job's life as a Server-Sent Events stream: a `snapshot` first, then every queue event (`queued`, `position`,
 // `started`, `progress`, `succeeded`, `failed`, `canceled`), closed after the job ends. Deliberately stateless
-// across connections: a reconnecting browser gets a fresh snapshot, so nothing is replayed from a log.
-import type { ApiErrorBody } from '../errors.ts';
-import { isTerminal, type JobEvent, type JobQueue } from '../queue/types.ts';
+// across connections: a reconnecting browser gets a fresh snapshot, so nothing is replayed from a log. Open streams
+// are counted (per client and in total) so that many idle browsers cannot hold the server's memory.
+import { getEnv } from '../env.ts';
+import { StudioError, type ApiErrorBody } from '../errors.ts';
+import { isTerminal, type JobEvent, type JobQueue, type JobSnapshot } from '../queue/types.ts';
+import { clientKey, StreamGate } from './limits.ts';
 
 const HEARTBEAT_MS = 15_000;
 
-export function jobEventStream<TInput, TOutput>(queue: JobQueue<TInput, TOutput>, jobId: string, signal: AbortSignal): Response {
+export interface JobStreamOptions<TInput, TOutput> {
+  /** Where to look when the queue does not know the job (the jobs table): its last state is sent, then the end. */
+  lookup?: (jobId: string) => Promise<JobSnapshot<TInput, TOutput> | undefined> | JobSnapshot<TInput, TOutput> | undefined;
+  /** Called once when the stream ends, however it ends. */
+  onClose?: () => void;
+}
+
+const GATE = Symbol.for('zimage-studio.event-stream-gate');
+
+/** The process-wide count of open streams: ZIMAGE_MAX_EVENT_STREAMS in total, a quarter of it per client. */
+function eventStreamGate(): StreamGate {
+  const holder = globalThis as typeof globalThis & { [GATE]?: StreamGate };
+  const max = getEnv().ZIMAGE_MAX_EVENT_STREAMS;
+  holder[GATE] ??= new StreamGate(max, Math.max(1, Math.floor(max / 4)));
+  return holder[GATE];
+}
+
+/** Takes a place for one more stream from this client, or throws the 429 that says which limit is reached. */
+export function admitEventStream(headers: Headers): () => void {
+  const gate = eventStreamGate();
+  const client = clientKey(headers);
+  const entry = gate.enter(client);
+  if ('release' in entry) return entry.release;
+  throw new StudioError(
+    429,
+    'too_many_streams',
+    entry.refused === 'client'
+      ? `${client} already has ${gate.maxPerClient} job event streams open. Close some (each browser tab follows its own jobs), then retry.`
+      : `The server has ${gate.maxTotal} job event streams open, its limit. Retry in a moment, or poll GET /api/jobs/:id instead.`,
+    'The limit is ZIMAGE_MAX_EVENT_STREAMS (a quarter of it per client).',
+  );
+}
+
+export function jobEventStream<TInput, TOutput>(
+  queue: JobQueue<TInput, TOutput>,
+  jobId: string,
+  signal: AbortSignal,
+  options: JobStreamOptions<TInput, TOutput> = {},
+): Response {
   const encoder = new TextEncoder();
   let cleanup = () => {};
   const stream = new ReadableStream<Uint8Array>({
@@ -39,14 +80,17 @@ export function jobEventStream<TInput, TOutput>(queue: JobQueue<TInput, TOutput>
         unsubscribe();
         clearInterval(heartbeat);
         signal.removeEventListener('abort', close);
+        cleanup = () => {};
+        options.onClose?.();
       };
       signal.addEventListener('abort', close, { once: true });
+      if (signal.aborted) return close();
 
-      const job = await queue.get(jobId);
+      const job = (await queue.get(jobId)) ?? (await options.lookup?.(jobId));
       if (!job) {
         const gone: ApiErrorBody = {
           code: 'job_not_found',
-          message: `Job ${jobId} is unknown: jobs live in memory and are forgotten on restart. Saved results stay in the history.`,
+          message: `Job ${jobId} is unknown: it was never submitted here, or it ended more than a week ago. Saved results stay in the history.`,
         };
         send('gone', gone);
         return close();

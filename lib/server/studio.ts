@@ -1,20 +1,27 @@
-// Wires the server side of the studio once per process: environment, engine adapter, history store and job queue,
-// and the job runner that joins them (generate → thumbnail → atomic save). Kept on globalThis because Next.js may
-// load this module once per route bundle; every route must share one queue and one loaded pipeline.
-// Deliberately no HTTP here: routes own requests and responses.
+// Wires the server side of the studio once per process: environment, engine (or the workers' catalogue), history
+// store and job queue, and how a job's result reaches the store. The queue is chosen by REDIS_URL: unset, the
+// in-process queue runs jobs on this process's engine (generate → thumbnail → atomic save); set, BullMQ on Redis
+// carries them to GPU workers (`npm run worker`) and this server stores what they send back, once per job.
+// Kept on globalThis because Next.js may load this module once per route bundle; every route must share one queue
+// and one loaded pipeline. Deliberately no HTTP here: routes own requests and responses.
+import { createHash } from 'node:crypto';
+import os from 'node:os';
 import { ResultsStore } from '../db/results-store.ts';
-import { EngineAdapter } from '../engine/index.ts';
+import { EngineAdapter, type Catalogue } from '../engine/index.ts';
 import { getEnv, type Env } from '../env.ts';
 import { StudioError } from '../errors.ts';
 import { errorBody } from '../http.ts';
 import type { GenerationParams } from '../params.ts';
-import { makeThumbnail } from '../png.ts';
+import { BullJobQueue } from '../queue/bull-queue.ts';
 import { MemoryJobQueue } from '../queue/memory-queue.ts';
+import { redactUrl } from '../queue/redis-protocol.ts';
 import type { JobQueue } from '../queue/types.ts';
 import { waitForJob } from '../queue/wait.ts';
-import type { MemoryUsage, ResultRecord } from '../results.ts';
+import type { ResultRecord } from '../results.ts';
 import type { JobInput } from '../system.ts';
-import type { GenerateResult, SystemInfo } from '../../inference/pipeline/types.ts';
+import { fromProduced, generateResult, jobRoute, resultIdForJob } from './generation.ts';
+import { journalJobs } from './job-journal.ts';
+import { WorkerCatalogue, type StudioWorker } from './worker-catalogue.ts';
 
 if (typeof window !== 'undefined') {
   throw new Error('lib/server is server-only: import it from route handlers or server components.');
@@ -22,52 +29,83 @@ if (typeof window !== 'undefined') {
 
 export interface Studio {
   env: Env;
-  engine: EngineAdapter;
+  /** Models, precisions and providers jobs can use: this process's engine, or the live workers with Redis. */
+  engine: Catalogue;
   store: ResultsStore;
   queue: JobQueue<JobInput, ResultRecord>;
+  /** Live workers (Redis back end); empty in-process. */
+  workers: () => Promise<StudioWorker[]>;
+  /** Gets the studio ready to serve (the default model in-process, Redis with workers) and says how it runs. */
+  prepare: () => Promise<string>;
 }
 
 const STUDIO = Symbol.for('zimage-studio.server');
 
 export function getStudio(): Studio {
   const holder = globalThis as typeof globalThis & { [STUDIO]?: Studio };
-  holder[STUDIO] ??= createStudio();
+  holder[STUDIO] ??= journalJobs(createStudio());
   return holder[STUDIO];
-}
-
-/** CPU runs have no VRAM to report; GPU runs carry the peak the engine sampled during the run and the card total. */
-function memoryUsage(result: GenerateResult, system: SystemInfo): MemoryUsage {
-  const dit = result.components.find((component) => component.component === 'dit') ?? result.components[0];
-  if (!dit || dit.ep === 'cpu') return { kind: 'cpu' };
-  return { kind: 'gpu', peakMiB: result.memory?.peakMiB, totalMiB: result.memory?.totalMiB ?? system.gpu?.memoryTotalMiB };
 }
 
 function createStudio(): Studio {
   const env = getEnv();
-  const engine = new EngineAdapter(env.WEIGHTS_DIR, env.ZIMAGE_EP);
   const store = ResultsStore.open(env.DATA_DIR);
+  return env.REDIS_URL ? redisStudio(env, env.REDIS_URL, store) : inProcessStudio(env, store);
+}
+
+/** The default: one process, one engine, one job at a time, no Redis. */
+function inProcessStudio(env: Env, store: ResultsStore): Studio {
+  const engine = new EngineAdapter(env.WEIGHTS_DIR, env.ZIMAGE_EP);
   const queue = new MemoryJobQueue<JobInput, ResultRecord>({
     maxWaiting: env.ZIMAGE_MAX_WAITING_JOBS,
     describeError: (error) => errorBody(error).body,
-    runner: async (input, { queuedMs, signal, onProgress }) => {
-      const started = performance.now();
-      const { result, model } = await engine.generate(input, { signal, onProgress });
-      const durationMs = Math.round(performance.now() - started);
-      return store.save({
-        png: result.png,
-        thumbnail: makeThumbnail(result.pixels, result.width, result.height),
-        request: result.request,
-        model: { ...result.model, tiny: model.tiny },
-        components: result.components,
-        timings: result.timings,
-        tokens: result.tokens,
-        durationMs,
-        queuedMs,
-        memory: memoryUsage(result, await engine.system()),
-      });
-    },
+    runner: async (input, context) => store.save(await generateResult(engine, input, context)),
   });
-  return { env, engine, store, queue };
+  const prepare = async () => {
+    const model = await engine.ready();
+    return `default model ready: ${model.name} (${model.dir}); jobs run in this process; history in ${env.DATA_DIR}`;
+  };
+  return { env, engine, store, queue, workers: async () => [], prepare };
+}
+
+/**
+ * Scaled out: BullMQ on Redis, GPU workers elsewhere. This server stores the results of the jobs it took, under an
+ * id derived from the job id, so a retry after a crash finds the stored result instead of adding a second one.
+ */
+function redisStudio(env: Env, url: string, store: ResultsStore): Studio {
+  const queue = createRedisQueue(env, url, store);
+  const workers = () => queue.workers() as Promise<StudioWorker[]>;
+  const engine = new WorkerCatalogue(workers, redactUrl(url));
+  const prepare = async () => {
+    const health = await queue.health();
+    const live = await workers();
+    const serving = live.map((worker) => `${worker.name} (${worker.info.model.id} ${worker.info.precision} on ${worker.info.ep})`);
+    return (
+      `jobs go to the Redis queue at ${redactUrl(url)} (${health.ok ? 'connected' : 'not reachable yet'}); ` +
+      `${live.length ? `workers: ${serving.join(', ')}` : 'no worker yet: start one with `npm run worker`'}; history in ${env.DATA_DIR}`
+    );
+  };
+  return { env, engine, store, queue, workers, prepare };
+}
+
+/** The Redis queue as the studio wires it to its store (exported for lib/worker/worker.test.ts). */
+export function createRedisQueue(
+  env: Pick<Env, 'DATA_DIR' | 'ZIMAGE_QUEUE_PREFIX' | 'ZIMAGE_MAX_WAITING_JOBS' | 'ZIMAGE_JOB_ATTEMPTS'>,
+  url: string,
+  store: ResultsStore,
+): BullJobQueue<JobInput, ResultRecord> {
+  // One results store = one DATA_DIR on one machine (the store is single-writer); the servers using it store its jobs.
+  const storeId = createHash('sha256').update(`${os.hostname()}:${env.DATA_DIR}`).digest('base64url').slice(0, 16);
+  return new BullJobQueue<JobInput, ResultRecord>({
+    url,
+    prefix: env.ZIMAGE_QUEUE_PREFIX,
+    route: (input) => jobRoute(input.modelId, input.request.precision),
+    store: storeId,
+    maxWaiting: env.ZIMAGE_MAX_WAITING_JOBS,
+    attempts: env.ZIMAGE_JOB_ATTEMPTS,
+    settle: (jobId, produced, meta) => store.save(fromProduced(produced), new Date(meta.finishedAt), resultIdForJob(jobId)),
+    log: (line) => console.log(line),
+  });
 }
 
 /**

@@ -4,7 +4,18 @@ import { toModelInfo, type SystemResponse } from '../system.ts';
 import { getStudio } from './studio.ts';
 
 export async function loadSystem(): Promise<SystemResponse> {
-  const { engine } = getStudio();
-  const [system, models, ep] = await Promise.all([engine.system(), engine.models(), engine.ep()]);
-  return { system, ep, models: models.map(toModelInfo), defaultModel: engine.defaultModel(models)?.id ?? null };
+  const { engine, queue, workers } = getStudio();
+  const [system, models, ep, health, live] = await Promise.all([engine.system(), engine.models(), engine.ep(), queue.health(), workers()]);
+  const summaries = live.map(({ name, host, running, done, averageMs, info }) => ({
+    name,
+    host,
+    model: info.model.id,
+    precision: info.precision,
+    ep: info.ep,
+    device: info.device,
+    running,
+    done,
+    ...(averageMs === undefined ? {} : { averageMs }),
+  }));
+  return { system, ep, models: models.map(toModelInfo), defaultModel: engine.defaultModel(models)?.id ?? null, queue: { ...health, workers: summaries } };
 }

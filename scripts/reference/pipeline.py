@@ -22,26 +22,19 @@ from diffusers.models.transformers.transformer_z_image import ZImageTransformer2
 PROMPT = "A studio portrait of an elderly fisherman with a weathered face, soft window light, 85mm, photorealistic"
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--model", required=True)
-    ap.add_argument("--tokenizer", required=True)
-    ap.add_argument("--out", required=True)
-    ap.add_argument("--size", type=int, default=1024)
-    ap.add_argument("--steps", type=int, default=8)
-    a = ap.parse_args()
-    dt, dev = torch.bfloat16, "cuda"
-    pipe = ZImagePipeline(
+def load_pipeline(model_dir, tokenizer_dir, dtype=torch.bfloat16, device="cuda"):
+    """diffusers' ZImagePipeline on a diffusers folder, Turbo's scheduler (shift 3, static)."""
+    return ZImagePipeline(
         scheduler=FlowMatchEulerDiscreteScheduler(num_train_timesteps=1000, shift=3.0, use_dynamic_shifting=False),
-        vae=AutoencoderKL.from_pretrained(f"{a.model}/vae", torch_dtype=dt),
-        text_encoder=Qwen3Model.from_pretrained(f"{a.model}/text_encoder", torch_dtype=dt),
-        tokenizer=AutoTokenizer.from_pretrained(a.tokenizer),
-        transformer=ZImageTransformer2DModel.from_pretrained(f"{a.model}/transformer", torch_dtype=dt),
-    ).to(dev)
-    h = a.size // 8
-    latents = torch.randn(1, 16, h, h, generator=torch.Generator().manual_seed(1234))
-    save_file({"latents": latents}, f"{a.out}/latents.safetensors")
+        vae=AutoencoderKL.from_pretrained(f"{model_dir}/vae", torch_dtype=dtype),
+        text_encoder=Qwen3Model.from_pretrained(f"{model_dir}/text_encoder", torch_dtype=dtype),
+        tokenizer=AutoTokenizer.from_pretrained(tokenizer_dir),
+        transformer=ZImageTransformer2DModel.from_pretrained(f"{model_dir}/transformer", torch_dtype=dtype),
+    ).to(device)
 
+
+def time_stages(pipe):
+    """Wraps encode_prompt, the transformer and the VAE decode with CUDA-synchronised timers; returns ms lists."""
     times = defaultdict(list)
 
     def timed(fn, name):
@@ -57,6 +50,24 @@ def main():
     pipe.encode_prompt = timed(pipe.encode_prompt, "encode")
     pipe.transformer.forward = timed(pipe.transformer.forward, "dit")
     pipe.vae.decode = timed(pipe.vae.decode, "decode")
+    return times
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--model", required=True)
+    ap.add_argument("--tokenizer", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--size", type=int, default=1024)
+    ap.add_argument("--steps", type=int, default=8)
+    a = ap.parse_args()
+    dev = "cuda"
+    pipe = load_pipeline(a.model, a.tokenizer)
+    h = a.size // 8
+    latents = torch.randn(1, 16, h, h, generator=torch.Generator().manual_seed(1234))
+    save_file({"latents": latents}, f"{a.out}/latents.safetensors")
+
+    times = time_stages(pipe)
     run = lambda: pipe(PROMPT, height=a.size, width=a.size, num_inference_steps=a.steps, guidance_scale=0.0,
                        latents=latents.to(dev, torch.float32), output_type="np")
     run()  # warm-up

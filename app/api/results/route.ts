@@ -1,22 +1,19 @@
 // GET /api/results?limit=&cursor=: saved results, newest first, paged with the nextCursor of the previous page.
-import { resultsQuerySchema, searchParamsObject } from '@/lib/api/results-query.ts';
+import { resultsQuerySchema } from '@/lib/api/results-query.ts';
 import { StudioError } from '@/lib/errors.ts';
-import { handle, json } from '@/lib/http.ts';
-import { describeIssues } from '@/lib/issues.ts';
+import { handle, json, readQuery } from '@/lib/http.ts';
 import { getStudio } from '@/lib/server/studio.ts';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';
 
 export const GET = handle(async (request: Request) => {
-  const query = resultsQuerySchema.safeParse(searchParamsObject(new URL(request.url)));
-  if (!query.success) {
-    throw new StudioError(400, 'invalid_request', describeIssues(query.error.issues, ['limit', 'cursor']));
-  }
+  const query = readQuery(request, resultsQuerySchema);
   const { store } = getStudio();
   try {
-    return json({ ...store.list(query.data), total: store.count() });
+    return json({ ...store.list(query), total: store.count() });
   } catch (error) {
+    if (!(error as Error).message.startsWith('Invalid cursor')) throw error;
     throw new StudioError(400, 'invalid_cursor', (error as Error).message);
   }
 });

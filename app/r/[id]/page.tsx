@@ -1,15 +1,17 @@
-// The share page /r/<id>: one result rendered on the server (image, parameters, honest badges) with Open Graph and
-// Twitter tags whose image URL is absolute, so link previews work. Ids are 128-bit random, so the page is public
-// but unguessable; it works after restarts and in a fresh browser because it reads only the history store.
+// The share page /r/<id>: one result rendered on the server (image, parameters, badges and the evidence behind
+// them) with Open Graph and Twitter tags whose image URL is absolute, so link previews work. Ids are 128-bit random,
+// so the page is public but unguessable; it works after restarts and in a fresh browser because it reads only the
+// history store.
 import type { Metadata } from 'next';
 import { headers } from 'next/headers';
 import { notFound } from 'next/navigation';
+import { EvidenceDetails } from '@/components/results/evidence-details.tsx';
 import { ResultBadges, ResultParameters } from '@/components/results/result-details.tsx';
 import { DownloadIcon, EraserIcon, ReuseIcon } from '@/components/ui/icons.tsx';
 import { buttonClass } from '@/components/ui/primitives.tsx';
 import { truncate } from '@/lib/format.ts';
 import { publicOrigin } from '@/lib/http.ts';
-import { runBadge } from '@/lib/precision.ts';
+import { precisionBadge } from '@/lib/evidence.ts';
 import { downloadName, imageUrl, shareUrl } from '@/lib/results.ts';
 import { getStudio } from '@/lib/server/studio.ts';
 
@@ -27,7 +29,7 @@ export async function generateMetadata({ params }: Props): Promise<Metadata> {
   const origin = publicOrigin(await headers(), env.PUBLIC_URL);
   const title = `${truncate(record.request.prompt, 70)} · Z-Image BF16 Studio`;
   const { request } = record;
-  const description = `${record.model.name}, ${request.width}×${request.height}, ${request.steps} steps, CFG ${request.cfg}, seed ${request.seed}, ${runBadge(record.components).label}.`;
+  const description = `${record.model.name}, ${request.width}×${request.height}, ${request.steps} steps, CFG ${request.cfg}, seed ${request.seed}, ${precisionBadge(record).text}.`;
   const image = `${origin}${imageUrl(record.id)}`;
   return {
     title,
@@ -52,15 +54,18 @@ export default async function SharePage({ params }: Props) {
   if (!record) notFound();
   return (
     <div className="min-h-screen">
-      <header className="flex h-12 items-center justify-between border-b border-zinc-800 px-4">
-        <a href="/" className="flex items-center gap-2.5 text-sm font-semibold text-zinc-100">
-          <span aria-hidden="true" className="grid h-6 w-6 place-items-center rounded bg-indigo-500 font-mono text-[11px] font-bold text-white">
+      <header className="flex h-12 items-center justify-between gap-3 border-b border-zinc-800 px-4">
+        <a href="/" className="flex min-w-0 items-center gap-2.5 text-sm font-semibold text-zinc-100">
+          <span aria-hidden="true" className="grid h-6 w-6 shrink-0 place-items-center rounded bg-indigo-500 font-mono text-[11px] font-bold text-white">
             Z
           </span>
-          Z-Image <span className="text-zinc-400">BF16 Studio</span>
+          <span className="truncate">
+            Z-Image <span className="text-zinc-400">BF16 Studio</span>
+          </span>
         </a>
-        <a href={`/?from=${record.id}`} className={buttonClass.secondary}>
-          <ReuseIcon /> Open in the studio with these settings
+        <a href={`/?from=${record.id}`} className={`${buttonClass.secondary} shrink-0`}>
+          <ReuseIcon /> <span className="hidden sm:inline">Open in the studio with these settings</span>
+          <span className="sm:hidden">Studio</span>
         </a>
       </header>
       <main className="mx-auto grid max-w-6xl gap-6 p-4 lg:grid-cols-[minmax(0,1fr)_340px] lg:p-8" data-testid="share-page">
@@ -77,6 +82,7 @@ export default async function SharePage({ params }: Props) {
         <aside className="space-y-5">
           <ResultBadges record={record} />
           <ResultParameters record={record} />
+          <EvidenceDetails record={record} open />
           <div className="flex flex-wrap gap-1.5">
             <a className={buttonClass.secondary} href={imageUrl(record.id, { download: true })} download={downloadName(record, true)}>
               <DownloadIcon /> Download PNG

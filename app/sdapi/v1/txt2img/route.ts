@@ -5,7 +5,6 @@ import { handle, json, publicOrigin, readJson } from '@/lib/http.ts';
 import { shareUrl } from '@/lib/results.ts';
 import { readPngText } from '@/lib/engine/index.ts';
 import { generateAndWait, getStudio } from '@/lib/server/studio.ts';
-import fs from 'node:fs';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';
@@ -14,7 +13,7 @@ export const POST = handle(async (request: Request) => {
   const body = await readJson(request, a1111Txt2ImgSchema, A1111_HINT);
   const record = await generateAndWait(a1111ToParams(body), request.signal);
   const { env, store } = getStudio();
-  const png = await fs.promises.readFile(store.imagePath(record.id));
+  const png = await store.readImage(record.id);
   // The engine writes A1111's `parameters` text chunk; A1111 clients expect the same text in info.infotexts.
   const infotext = (await readPngText(png)).parameters;
   const share = `${publicOrigin(request.headers, env.PUBLIC_URL)}${shareUrl(record.id)}`;

@@ -4,7 +4,6 @@ import { OPENAI_HINT, openAiImageRequestSchema, openAiResponse, openAiToParams }
 import { handle, json, publicOrigin, readJson } from '@/lib/http.ts';
 import { imageUrl } from '@/lib/results.ts';
 import { generateAndWait, getStudio } from '@/lib/server/studio.ts';
-import fs from 'node:fs';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';
@@ -14,7 +13,7 @@ export const POST = handle(async (request: Request) => {
   const record = await generateAndWait(openAiToParams(body), request.signal);
   const { env, store } = getStudio();
   const format = body.response_format ?? 'b64_json';
-  const png = format === 'b64_json' ? await fs.promises.readFile(store.imagePath(record.id)) : new Uint8Array();
+  const png = format === 'b64_json' ? await store.readImage(record.id) : new Uint8Array();
   const url = `${publicOrigin(request.headers, env.PUBLIC_URL)}${imageUrl(record.id)}`;
   return json(openAiResponse(format, { png, url }, new Date(record.createdAt)));
 });

@@ -1,12 +1,15 @@
-// GET /api/jobs/:id/events: Server-Sent Events for one job (snapshot, position, per-step progress, end).
-import { handle } from '@/lib/http.ts';
-import { jobEventStream } from '@/lib/server/sse.ts';
+// GET /api/jobs/:id/events: Server-Sent Events for one job (snapshot, position, per-step progress, end). A job the
+// queue no longer holds (ended long ago, or interrupted by a restart) gets its recorded snapshot and the end.
+import { handle, pathId } from '@/lib/http.ts';
+import { admitEventStream, jobEventStream } from '@/lib/server/sse.ts';
 import { getStudio } from '@/lib/server/studio.ts';
 
 export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';
 
 export const GET = handle(async (request: Request, context: { params: Promise<{ id: string }> }) => {
-  const { id } = await context.params;
-  return jobEventStream(getStudio().queue, id, request.signal);
+  const id = pathId('job', (await context.params).id);
+  const { queue, store } = getStudio();
+  const release = admitEventStream(request.headers);
+  return jobEventStream(queue, id, request.signal, { lookup: (jobId) => store.jobs.get(jobId), onClose: release });
 });

@@ -8,5 +8,5 @@ export const dynamic = 'force-dynamic';
 
 export const GET = handle(async (request: Request, context: { params: Promise<{ id: string }> }) => {
   const { id } = await context.params;
-  return imageResponse(id, new URL(request.url), 'full');
+  return imageResponse(request, id, 'full');
 });

@@ -7,5 +7,5 @@ export const dynamic = 'force-dynamic';
 
 export const GET = handle(async (request: Request, context: { params: Promise<{ id: string }> }) => {
   const { id } = await context.params;
-  return imageResponse(id, new URL(request.url), 'thumbnail');
+  return imageResponse(request, id, 'thumbnail');
 });

@@ -1,0 +1,164 @@
+// Who gets in, and how much: security headers on pages and API answers (and the studio still works under its CSP);
+// a studio exposed without a token refuses to start, or with ZIMAGE_ALLOW_OPEN=1 says loudly that it is open; with a
+// token, the API wants it, pages send the browser to /login, the session cookie lets the studio work, and share
+// links stay public; per-client rate limits and event-stream limits answer 429 with a message.
+import fs from 'node:fs';
+import { expect, test } from '@playwright/test';
+import { StudioPage } from './pages/studio-page.ts';
+import { expectPng } from './support/png.ts';
+import { rawRequest, refusalMessage, startStudio, type StudioServer } from './support/studio-server.ts';
+
+const TOKEN = 'e2e-token-0123456789abcdef';
+const servers: StudioServer[] = [];
+
+test.afterAll(async () => {
+  for (const server of servers) {
+    await server.kill();
+    fs.rmSync(server.dataDir, { recursive: true, force: true });
+  }
+});
+
+async function start(...args: Parameters<typeof startStudio>): Promise<StudioServer> {
+  const server = await startStudio(...args);
+  servers.push(server);
+  return server;
+}
+
+test('pages carry a nonce CSP, no framing and nosniff; the studio runs under them without a violation', async ({ page, baseURL }) => {
+  const violations: string[] = [];
+  page.on('console', (message) => {
+    if (/Content Security Policy|Refused to/i.test(message.text())) violations.push(message.text());
+  });
+  const response = await page.goto('/');
+  const headers = response!.headers();
+  expect(headers['content-security-policy']).toMatch(/script-src 'self' 'nonce-[^']+' 'strict-dynamic'/);
+  expect(headers['content-security-policy']).toContain("frame-ancestors 'none'");
+  expect(headers['x-content-type-options']).toBe('nosniff');
+  expect(headers['x-frame-options']).toBe('DENY');
+  expect(headers['referrer-policy']).toBe('same-origin');
+
+  const studio = new StudioPage(page);
+  await studio.fillSettings({ prompt: 'under a strict CSP', width: 256, height: 256, steps: 2 });
+  await studio.generateButton.click();
+  await expect(studio.jobCards.first()).toHaveAttribute('data-status', 'succeeded');
+  await expect(studio.viewer.getByRole('img')).toBeVisible();
+  expect(violations).toEqual([]);
+
+  const api = await rawRequest(baseURL!, { path: '/api/system' });
+  expect(api.headers['content-security-policy']).toMatch(/^default-src 'none'/);
+  expect(api.headers['x-content-type-options']).toBe('nosniff');
+  const asset = (await page.content()).match(/\/_next\/static\/[^"]+\.js/)![0];
+  expect((await rawRequest(baseURL!, { path: asset })).headers['x-content-type-options']).toBe('nosniff');
+});
+
+test('exposed without a token the studio refuses to start; ZIMAGE_ALLOW_OPEN=1 starts it with a loud warning', async () => {
+  // PUBLIC_URL on another host makes the studio reachable from elsewhere, without binding beyond 127.0.0.1 here.
+  const refused = await start({ env: { PUBLIC_URL: 'http://studio.example.net' }, expectExit: true });
+  expect(await refused.exited).toBe(1);
+  expect(refused.log()).toContain('Refusing to serve without an API token');
+  expect(refused.log()).toContain('ZIMAGE_API_TOKEN');
+
+  const open = await start({ env: { PUBLIC_URL: 'http://studio.example.net', ZIMAGE_ALLOW_OPEN: '1' } });
+  expect(open.log()).toContain('WARNING: OPEN TO THE NETWORK WITHOUT A TOKEN');
+  expect((await rawRequest(open.baseURL, { path: '/api/results' })).status).toBe(200);
+});
+
+test('with a token: the API wants it, the browser signs in, share links stay public, signing out ends it', async ({ browser }) => {
+  const studio = await start({ env: { ZIMAGE_API_TOKEN: TOKEN }, token: TOKEN });
+
+  const anonymous = await rawRequest(studio.baseURL, { path: '/api/results' });
+  expect(anonymous.status).toBe(401);
+  expect(refusalMessage(anonymous)).toContain('Authorization: Bearer');
+  expect((await rawRequest(studio.baseURL, { path: '/api/results', headers: { authorization: `Bearer ${TOKEN.slice(0, -1)}` } })).status).toBe(401);
+  expect((await rawRequest(studio.baseURL, { path: '/api/results', headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(200);
+  const basic = `Basic ${Buffer.from(`a1111:${TOKEN}`).toString('base64')}`;
+  expect((await rawRequest(studio.baseURL, { path: '/api/system', headers: { authorization: basic } })).status).toBe(200);
+  const page = await rawRequest(studio.baseURL, { path: '/readme' });
+  expect(page.status).toBe(303);
+  expect(page.headers.location).toBe('/login?next=%2Freadme');
+
+  const context = await browser.newContext({ baseURL: studio.baseURL });
+  const tab = await context.newPage();
+  await tab.goto('/');
+  await expect(tab).toHaveURL(/\/login\?next=%2F$/);
+  await tab.getByLabel('API token').fill('not-the-token-at-all');
+  await tab.getByRole('button', { name: 'Sign in' }).click();
+  await expect(tab.getByRole('alert')).toContainText('That is not the token');
+  await tab.getByLabel('API token').fill(TOKEN);
+  await tab.getByRole('button', { name: 'Sign in' }).click();
+  await expect(tab).toHaveURL(`${studio.baseURL}/`);
+  const cookie = (await context.cookies()).find((entry) => entry.name === 'zimage_session');
+  expect(cookie?.httpOnly).toBe(true);
+  expect(cookie?.sameSite).toBe('Lax');
+  expect(cookie?.value).not.toContain(TOKEN);
+
+  const studioPage = new StudioPage(tab);
+  await studioPage.fillSettings({ prompt: 'signed in', width: 256, height: 256, steps: 2 });
+  await studioPage.generateButton.click();
+  await expect(studioPage.jobCards.first()).toHaveAttribute('data-status', 'succeeded');
+  const id = await studioPage.shownResultId();
+
+  const stranger = await browser.newContext({ baseURL: studio.baseURL });
+  const share = await stranger.newPage();
+  await share.goto(`/r/${id}`);
+  await expect(share.getByTestId('share-page').getByRole('img')).toBeVisible();
+  const image = await rawRequest(studio.baseURL, { path: `/api/results/${id}/image.png` });
+  expectPng(new Uint8Array(image.body), { width: 256, height: 256 });
+  expect((await rawRequest(studio.baseURL, { path: `/api/results/${id}` })).status, 'the record is private').toBe(401);
+  expect((await rawRequest(studio.baseURL, { method: 'DELETE', path: `/api/results/${id}` })).status).toBe(401);
+  await stranger.close();
+
+  const signOut = await tab.request.delete('/api/session');
+  expect(signOut.status()).toBe(200);
+  await tab.goto('/');
+  await expect(tab).toHaveURL(/\/login/);
+  await context.close();
+});
+
+test('per-client rate limits and event-stream limits answer 429 with a message, and streams give their place back', async () => {
+  const studio = await start({ env: { ZIMAGE_RATE_LIMIT: '30', ZIMAGE_GENERATE_RATE_LIMIT: '3', ZIMAGE_MAX_EVENT_STREAMS: '8' } });
+  const as = (client: string) => ({ 'x-forwarded-for': client });
+
+  const burst = await Promise.all(Array.from({ length: 40 }, () => rawRequest(studio.baseURL, { path: '/api/results', headers: as('10.0.0.1') })));
+  const limited = burst.filter((response) => response.status === 429);
+  expect(limited.length).toBeGreaterThanOrEqual(10);
+  expect(burst.filter((response) => response.status === 200).length).toBeLessThanOrEqual(30);
+  expect(Number(limited[0].headers['retry-after'])).toBeGreaterThanOrEqual(1);
+  expect(refusalMessage(limited[0])).toContain('ZIMAGE_RATE_LIMIT');
+  expect((await rawRequest(studio.baseURL, { path: '/api/results', headers: as('10.0.0.2') })).status, 'another client is not slowed').toBe(200);
+
+  // A long job to follow, so the streams stay open.
+  const body = JSON.stringify({ prompt: 'a long one', steps: 100, cfg: 1, width: 1024, height: 1024, seed: 1 });
+  const generations = [];
+  for (let index = 0; index < 4; index++) {
+    generations.push(await rawRequest(studio.baseURL, { method: 'POST', path: '/api/generate', headers: { 'content-type': 'application/json', ...as('10.0.0.3') }, body }));
+  }
+  expect(generations.map((response) => response.status)).toEqual([202, 202, 202, 429]);
+  expect(refusalMessage(generations[3])).toContain('ZIMAGE_GENERATE_RATE_LIMIT');
+  const jobId = (JSON.parse(generations[0].text) as { id: string }).id;
+
+  const streams: AbortController[] = [];
+  const open = async (client: string) => {
+    const controller = new AbortController();
+    const response = await fetch(`${studio.baseURL}/api/jobs/${jobId}/events`, { headers: as(client), signal: controller.signal });
+    if (response.status === 200) streams.push(controller);
+    return response;
+  };
+  expect((await open('10.0.1.1')).status).toBe(200);
+  expect((await open('10.0.1.1')).status).toBe(200);
+  const perClient = await open('10.0.1.1');
+  expect(perClient.status, 'a quarter of 8 per client').toBe(429);
+  expect(((await perClient.json()) as { error: { code: string } }).error.code).toBe('too_many_streams');
+  for (const client of ['10.0.1.2', '10.0.1.2', '10.0.1.3', '10.0.1.3', '10.0.1.4', '10.0.1.4']) expect((await open(client)).status).toBe(200);
+  const total = await open('10.0.1.5');
+  expect(total.status, 'eight in total').toBe(429);
+  expect(((await total.json()) as { error: { message: string } }).error.message).toContain('8 job event streams open');
+
+  for (const controller of streams.splice(0)) controller.abort();
+  await expect.poll(async () => (await open('10.0.1.5')).status, { message: 'closed streams give their place back' }).toBe(200);
+  for (const controller of streams.splice(0)) controller.abort();
+  for (const response of generations.slice(0, 3)) {
+    const id = (JSON.parse(response.text) as { id: string }).id;
+    await rawRequest(studio.baseURL, { method: 'POST', path: `/api/jobs/${id}/cancel`, headers: as('10.0.0.4') });
+  }
+});

@@ -1,0 +1,110 @@
+// With the Redis queue, what the studio offers is what the live workers serve: models, precisions and execution
+// providers come from their adverts (lib/queue/bull-worker.ts), not from this server's disk or GPU, so a web server
+// without a GPU fronts GPU workers. Deliberately the same surface as EngineAdapter (Catalogue), so routes and
+// GET /api/system do not know which back end runs.
+import type { Catalogue } from '../engine/index.ts';
+import { StudioError } from '../errors.ts';
+import type { GenerationParams } from '../params.ts';
+import { defaultPrecision, PRECISION_LABELS, precisionOptions } from '../precision.ts';
+import type { WorkerAdvert } from '../queue/redis-protocol.ts';
+import type { JobInput, ModelInfo } from '../system.ts';
+import { PRECISIONS, type ExecutionProvider, type ModelEntry, type Precision, type SystemInfo } from '../../inference/pipeline/types.ts';
+
+/** What a studio worker announces besides its queue (lib/worker/main.ts). */
+export interface StudioWorkerInfo {
+  model: ModelInfo;
+  precision: Precision;
+  ep: ExecutionProvider;
+  /** CUDA device index (meaningful on 'cuda'). */
+  device: number;
+  system: SystemInfo;
+}
+
+export type StudioWorker = WorkerAdvert<StudioWorkerInfo>;
+
+export class WorkerCatalogue implements Catalogue {
+  private readonly workers: () => Promise<StudioWorker[]>;
+  /** How to start a worker, for the messages (the Redis URL, password hidden). */
+  private readonly where: string;
+
+  constructor(workers: () => Promise<StudioWorker[]>, where: string) {
+    this.workers = workers;
+    this.where = where;
+  }
+
+  private noWorker(): string {
+    return `No worker is connected to the queue at ${this.where}. Start one with \`REDIS_URL=… npm run worker\` (README, "Scaling out").`;
+  }
+
+  /** A machine summary of all workers: the union of what they can run, the first GPU among them. */
+  async system(): Promise<SystemInfo> {
+    const live = await this.workers();
+    const first = live[0]?.info.system;
+    const eps = [...new Set<ExecutionProvider>(['cpu', ...live.map((worker) => worker.info.ep)])];
+    return {
+      node: first?.node ?? process.version,
+      onnxruntime: first?.onnxruntime ?? 'unknown (no worker)',
+      eps,
+      precisions: PRECISIONS.map((precision) => {
+        if (live.some((worker) => worker.info.precision === precision)) return { precision, available: true };
+        const reason = live.length
+          ? `No worker serves ${PRECISION_LABELS[precision]}: start one with ZIMAGE_WORKER_PRECISION=${precision} npm run worker.`
+          : this.noWorker();
+        return { precision, available: false, reason };
+      }),
+      gpu: live.find((worker) => worker.info.system.gpu)?.info.system.gpu,
+    };
+  }
+
+  /** One entry per model, with the precisions some live worker serves. */
+  async models(): Promise<ModelEntry[]> {
+    const byId = new Map<string, ModelEntry>();
+    for (const { info } of await this.workers()) {
+      const entry = byId.get(info.model.id) ?? { ...info.model, dir: '', precisions: [] };
+      if (!entry.precisions.includes(info.precision)) entry.precisions = [...entry.precisions, info.precision];
+      byId.set(info.model.id, entry);
+    }
+    return [...byId.values()].sort((a, b) => a.id.localeCompare(b.id));
+  }
+
+  async ep(): Promise<ExecutionProvider> {
+    return (await this.workers()).some((worker) => worker.info.ep === 'cuda') ? 'cuda' : 'cpu';
+  }
+
+  defaultModel(models: readonly ModelEntry[]): ModelEntry | undefined {
+    return models.find((model) => !model.tiny) ?? models[0];
+  }
+
+  /** A job some live worker can run, or an error that says which worker to start. */
+  async resolve(params: GenerationParams): Promise<JobInput> {
+    const live = await this.workers();
+    if (live.length === 0) throw new StudioError(503, 'no_worker', this.noWorker(), undefined, { retryAfterS: 10 });
+    const models = await this.models();
+    const model = params.model ? models.find((entry) => entry.id === params.model) : this.defaultModel(models);
+    if (!model) {
+      throw new StudioError(
+        400,
+        'unknown_model',
+        `No worker serves model "${params.model}". Served: ${models.map((entry) => entry.id).join(', ')}. ` +
+          `Start a worker for it with ZIMAGE_WORKER_MODEL=${params.model} npm run worker.`,
+        'GET /api/system lists models and the precisions each one has.',
+      );
+    }
+    const options = precisionOptions((await this.system()).precisions, model);
+    const precision = params.precision ?? defaultPrecision(options);
+    const serving = live.filter((worker) => worker.info.model.id === model.id && worker.info.precision === precision);
+    if (!precision || serving.length === 0) {
+      throw new StudioError(
+        400,
+        'precision_unavailable',
+        `No worker serves ${model.name} in ${precision ? PRECISION_LABELS[precision] : 'any precision'}. ` +
+          `Pick one of: ${model.precisions.join(', ')}, or start a worker with ` +
+          `ZIMAGE_WORKER_MODEL=${model.id} ZIMAGE_WORKER_PRECISION=${precision ?? 'bf16'} npm run worker.`,
+      );
+    }
+    // Informative only: each worker runs the job on its own provider, and the result records which one.
+    const ep = serving.some((worker) => worker.info.ep === 'cuda') ? 'cuda' : 'cpu';
+    const { model: _model, precision: _precision, ...request } = params;
+    return { modelId: model.id, request: { ...request, precision, ep } };
+  }
+}
