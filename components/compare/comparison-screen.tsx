@@ -8,7 +8,8 @@ import { useEffect, useState } from 'react';
 import { api } from '@/lib/client/api.ts';
 import { loneColumnNote, resultColumns, type ComparisonView } from '@/lib/comparison.ts';
 import { PRECISION_LABELS } from '@/lib/precision.ts';
-import { ReuseIcon, ShareIcon } from '@/components/ui/icons.tsx';
+import { ShareIcon } from '@/components/ui/icons.tsx';
+import { ShareHeader } from '@/components/share-header.tsx';
 import { buttonClass, Callout } from '@/components/ui/primitives.tsx';
 import { ColumnCard } from './column-card.tsx';
 import { PairView } from './pair-view.tsx';
@@ -44,20 +45,7 @@ export function ComparisonScreen({ initial, shareUrl }: { initial: ComparisonVie
 
   return (
     <div className="min-h-screen">
-      <header className="flex h-12 items-center justify-between gap-3 border-b border-zinc-800 px-4">
-        <a href="/" className="flex min-w-0 items-center gap-2.5 text-sm font-semibold text-zinc-100">
-          <span aria-hidden="true" className="grid h-6 w-6 shrink-0 place-items-center rounded bg-indigo-500 font-mono text-[11px] font-bold text-white">
-            Z
-          </span>
-          <span className="truncate">
-            Z-Image <span className="text-zinc-400">BF16 Studio</span>
-          </span>
-        </a>
-        <a href={`/?from=${view.sourceId}`} className={`${buttonClass.secondary} shrink-0`}>
-          <ReuseIcon /> <span className="hidden sm:inline">Open in the studio with these settings</span>
-          <span className="sm:hidden">Studio</span>
-        </a>
-      </header>
+      <ShareHeader fromId={view.sourceId} />
       <main className="mx-auto max-w-7xl space-y-6 p-4 lg:p-8" data-testid="comparison-page" data-settled={view.settled}>
         <section className="space-y-3">
           <div className="space-y-1">

@@ -7,7 +7,8 @@ import { headers } from 'next/headers';
 import { notFound } from 'next/navigation';
 import { EvidenceDetails } from '@/components/results/evidence-details.tsx';
 import { ResultBadges, ResultParameters } from '@/components/results/result-details.tsx';
-import { DownloadIcon, EraserIcon, ReuseIcon } from '@/components/ui/icons.tsx';
+import { DownloadIcon, EraserIcon } from '@/components/ui/icons.tsx';
+import { ShareHeader } from '@/components/share-header.tsx';
 import { buttonClass } from '@/components/ui/primitives.tsx';
 import { truncate } from '@/lib/format.ts';
 import { publicOrigin } from '@/lib/http.ts';
@@ -54,20 +55,7 @@ export default async function SharePage({ params }: Props) {
   if (!record) notFound();
   return (
     <div className="min-h-screen">
-      <header className="flex h-12 items-center justify-between gap-3 border-b border-zinc-800 px-4">
-        <a href="/" className="flex min-w-0 items-center gap-2.5 text-sm font-semibold text-zinc-100">
-          <span aria-hidden="true" className="grid h-6 w-6 shrink-0 place-items-center rounded bg-indigo-500 font-mono text-[11px] font-bold text-white">
-            Z
-          </span>
-          <span className="truncate">
-            Z-Image <span className="text-zinc-400">BF16 Studio</span>
-          </span>
-        </a>
-        <a href={`/?from=${record.id}`} className={`${buttonClass.secondary} shrink-0`}>
-          <ReuseIcon /> <span className="hidden sm:inline">Open in the studio with these settings</span>
-          <span className="sm:hidden">Studio</span>
-        </a>
-      </header>
+      <ShareHeader fromId={record.id} />
       <main className="mx-auto grid max-w-6xl gap-6 p-4 lg:grid-cols-[minmax(0,1fr)_340px] lg:p-8" data-testid="share-page">
         <div className="flex items-center justify-center rounded-lg border border-zinc-800 bg-zinc-900/40 p-2">
           {/* eslint-disable-next-line @next/next/no-img-element -- the stored PNG, served as is. */}
