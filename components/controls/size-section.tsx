@@ -43,22 +43,7 @@ export function SizeSection({ errors }: { errors: Partial<Record<ParamField, str
         })}
       </div>
       <div className="flex items-end gap-2">
-        <div className="flex-1 space-y-1">
-          <label htmlFor="width" className="text-xs text-zinc-400">
-            Width
-          </label>
-          <input
-            id="width"
-            type="text"
-            inputMode="numeric"
-            autoComplete="off"
-            className={`${inputClass} font-mono tabular-nums`}
-            value={width}
-            onChange={(event) => setField('width', event.target.value)}
-            aria-invalid={errors.width ? true : undefined}
-            aria-describedby={errors.width ? 'width-error' : 'size-hint'}
-          />
-        </div>
+        <DimensionInput field="width" label="Width" value={width} error={errors.width} onChange={(value) => setField('width', value)} />
         <button
           type="button"
           className={`${buttonClass.ghost} mb-0.5 h-8`}
@@ -68,22 +53,7 @@ export function SizeSection({ errors }: { errors: Partial<Record<ParamField, str
         >
           <SwapIcon />
         </button>
-        <div className="flex-1 space-y-1">
-          <label htmlFor="height" className="text-xs text-zinc-400">
-            Height
-          </label>
-          <input
-            id="height"
-            type="text"
-            inputMode="numeric"
-            autoComplete="off"
-            className={`${inputClass} font-mono tabular-nums`}
-            value={height}
-            onChange={(event) => setField('height', event.target.value)}
-            aria-invalid={errors.height ? true : undefined}
-            aria-describedby={errors.height ? 'height-error' : 'size-hint'}
-          />
-        </div>
+        <DimensionInput field="height" label="Height" value={height} error={errors.height} onChange={(value) => setField('height', value)} />
       </div>
       {errors.width && <FieldError id="width-error">{errors.width}</FieldError>}
       {errors.height && <FieldError id="height-error">{errors.height}</FieldError>}
@@ -124,6 +94,29 @@ function VramEstimate({ width, height }: { width: number; height: number }) {
         parameter counts, not a measurement.
         {tooBig && ` More than this GPU's ${formatGiB(gpuTotal)}: pick a smaller size or precision.`}
       </p>
+    </div>
+  );
+}
+
+/** One numeric size field (width or height); its error text is rendered below the pair by the caller. */
+function DimensionInput(props: { field: 'width' | 'height'; label: string; value: string; error?: string; onChange: (value: string) => void }) {
+  const { field, label, value, error, onChange } = props;
+  return (
+    <div className="flex-1 space-y-1">
+      <label htmlFor={field} className="text-xs text-zinc-400">
+        {label}
+      </label>
+      <input
+        id={field}
+        type="text"
+        inputMode="numeric"
+        autoComplete="off"
+        className={`${inputClass} font-mono tabular-nums`}
+        value={value}
+        onChange={(event) => onChange(event.target.value)}
+        aria-invalid={error ? true : undefined}
+        aria-describedby={error ? `${field}-error` : 'size-hint'}
+      />
     </div>
   );
 }
