@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { EngineError } from './errors.ts';
 import { Graph } from './onnx/graph.ts';
-import { BuildContext, precisionPlan, type KeyTable } from './models/blocks.ts';
+import { BuildContext, DEFAULT_GRAPH_OPTIONS, precisionPlan, type GraphOptions, type KeyTable } from './models/blocks.ts';
 import { buildDit, detectDitConfig, ditKeyTable, ditParameterCount, type DitConfig } from './models/z-image-dit.ts';
 import { buildQwen3, detectQwen3Config, qwen3KeyTable, qwen3ParameterCount, type Qwen3Config } from './models/qwen3-encoder.ts';
 import { buildVaeDecoder, detectVaeConfig, VAE_OPSET, vaeDecoderParameterCount, vaeKeyTable, type VaeConfig } from './models/flux-vae.ts';
@@ -33,6 +33,8 @@ export interface ComponentManifest {
   tensors: { initializers: number; sourceTensors: number; unused: string[]; ignored: number };
   opTypes: string[];
   weightBytes: number;
+  /** The graph formulations built (absent in manifests written before they existed: the spelled-out forms). */
+  graph?: GraphOptions;
 }
 
 export interface Manifest {
@@ -53,6 +55,8 @@ export interface ConvertOptions {
   components?: ComponentName[];
   name?: string;
   tiny?: boolean;
+  /** Graph formulations (defaults: all on); the benchmark switches them off one at a time. */
+  graph?: GraphOptions;
   log?: (line: string) => void;
 }
 
@@ -60,6 +64,11 @@ interface ComponentSource {
   ckpt: Checkpoint;
   configJson?: string;
   layout: string;
+}
+
+function islands(name: ComponentName, graph: GraphOptions): string[] {
+  if (name === 'dit' && graph.ropeOp) return ['timestep sinusoid (t_embedder input)', 'RoPE tables (computed in fp32)', 'RMSNorm statistics (stash_type 1)', 'latents in and velocity out'];
+  return ISLANDS[name];
 }
 
 const ISLANDS: Record<ComponentName, string[]> = {
@@ -130,10 +139,10 @@ function sha256(file: string, log?: (l: string) => void): string {
   return h.digest('hex');
 }
 
-function buildComponent(name: ComponentName, src: ComponentSource, precision: Precision, g: Graph) {
+function buildComponent(name: ComponentName, src: ComponentSource, precision: Precision, g: Graph, graph: GraphOptions) {
   const plan = precisionPlan(precision);
   const table: KeyTable = name === 'dit' ? ditKeyTable(src.ckpt) : name === 'te' ? qwen3KeyTable(src.ckpt) : vaeKeyTable(src.ckpt);
-  const ctx = new BuildContext(g, src.ckpt, table, plan);
+  const ctx = new BuildContext(g, src.ckpt, table, plan, graph);
   if (name === 'dit') {
     const config = detectDitConfig(src.ckpt, table, src.configJson);
     buildDit(ctx, config);
@@ -179,7 +188,8 @@ export function convert(opts: ConvertOptions): { dir: string; manifest: Manifest
     for (const name of wanted) {
       const src = found[name]!;
       const g = new Graph(`zimage-${name}`, name === 'vae' ? VAE_OPSET : undefined);
-      const built = buildComponent(name, src, opts.precision, g);
+      const graph = opts.graph ?? DEFAULT_GRAPH_OPTIONS;
+      const built = buildComponent(name, src, opts.precision, g, graph);
       const file = `${name}.onnx`;
       log(`[${name}] ${src.layout}: ${built.ctx.used.size} tensors → ${file} (${opts.precision})`);
       let last = 0;
@@ -193,13 +203,14 @@ export function convert(opts: ConvertOptions): { dir: string; manifest: Manifest
         precision: opts.precision,
         weightDtype: built.ctx.compute.toLowerCase(),
         reason: opts.precision === 'fp16-safe' ? 'requested; fp16 with ComfyUI-style overflow guards (fp32 residual stream and norms, clamps)' : 'requested',
-        fp32Islands: opts.precision === 'fp32' ? [] : ISLANDS[name],
+        fp32Islands: opts.precision === 'fp32' ? [] : islands(name, graph),
         config: built.config,
         parameters: built.parameters,
         source: { layout: src.layout, files: src.ckpt.files.map((f) => ({ path: path.resolve(f), bytes: fs.statSync(f).size, sha256: sha256(f, log) })) },
         tensors: { initializers: g.weights.length, sourceTensors: src.ckpt.keys().length, unused, ignored: built.table.ignored.length },
         opTypes: [...g.opTypes].sort(),
         weightBytes: bytes,
+        graph,
       };
     }
     if (tokenizer) {

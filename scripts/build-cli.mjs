@@ -15,4 +15,6 @@ const common = {
 await build({ ...common, entryPoints: ['inference/cli/zimage.ts'], outfile: 'dist/zimage.mjs' });
 // the benchmark of bench/run.sh, bundled the same way
 await build({ ...common, entryPoints: ['bench/ours.ts'], outfile: 'dist/bench.mjs' });
-console.log('built dist/zimage.mjs and dist/bench.mjs');
+// the differential timing of graph formulations (scripts/gpu/perf-ablate.sh)
+await build({ ...common, entryPoints: ['bench/ablate.ts'], outfile: 'dist/ablate.mjs' });
+console.log('built dist/zimage.mjs, dist/bench.mjs and dist/ablate.mjs');

@@ -41,12 +41,50 @@ export function precisionPlan(precision: Precision): PrecisionPlan {
 /** The largest finite fp16 value: what ComfyUI's clamp_fp16 clips to. */
 const FP16_MAX = 65504;
 
+/**
+ * Graph formulations that trade the reference's exact op order for fewer passes over memory. Each is on by default
+ * and can be switched off (`zimage convert --graph rope-op=0`) so the benchmark can measure it alone.
+ */
+export interface GraphOptions {
+  /** DiT: RoPE through the RotaryEmbedding op in the compute dtype (one kernel) instead of a spelled-out fp32 island. */
+  ropeOp: boolean;
+  /** DiT: adaLN scale and tanh(gate) folded into the RMSNorm weights, residual adds fused into the next norm. */
+  fusedNorms: boolean;
+  /** VAE GroupNorm: statistics in fp32 then `folded` (centred, cast, per-channel affine), `spelled` (the first form). */
+  vaeNorm: 'folded' | 'spelled';
+}
+
+export const DEFAULT_GRAPH_OPTIONS: GraphOptions = { ropeOp: true, fusedNorms: true, vaeNorm: 'folded' };
+
+/** Parses `rope-op=0,fused-norms=1,vae-norm=spelled` (the CLI's --graph) over the defaults. */
+export function parseGraphOptions(spec: string | undefined): GraphOptions {
+  const opts = { ...DEFAULT_GRAPH_OPTIONS };
+  if (!spec) return opts;
+  const flag = (k: string, v: string) => {
+    if (v !== '0' && v !== '1') throw new EngineError('convert-bad-graph-option', `--graph ${k}=${v}: expected 0 or 1`);
+    return v === '1';
+  };
+  for (const part of spec.split(',').filter(Boolean)) {
+    const [k, v = ''] = part.split('=');
+    if (k === 'rope-op') opts.ropeOp = flag(k, v);
+    else if (k === 'fused-norms') opts.fusedNorms = flag(k, v);
+    else if (k === 'vae-norm' && (v === 'folded' || v === 'spelled')) opts.vaeNorm = v;
+    else {
+      throw new EngineError('convert-bad-graph-option', `unknown graph option ${JSON.stringify(part)}`, {
+        hint: 'use rope-op=0|1, fused-norms=0|1, vae-norm=folded|spelled (comma-separated)',
+      });
+    }
+  }
+  return opts;
+}
+
 export class BuildContext {
   readonly used = new Set<string>();
   readonly compute: DType;
   readonly elem: number;
 
-  constructor(readonly g: Graph, readonly ckpt: Checkpoint, readonly table: KeyTable, readonly plan: PrecisionPlan) {
+  constructor(readonly g: Graph, readonly ckpt: Checkpoint, readonly table: KeyTable, readonly plan: PrecisionPlan,
+    readonly options: GraphOptions = DEFAULT_GRAPH_OPTIONS) {
     this.compute = plan.compute;
     this.elem = DTYPE_TO_ELEM[plan.compute];
   }
@@ -156,6 +194,29 @@ export function rmsNorm(ctx: BuildContext, x: string, key: string, width: number
   if (!exact || dtype === 'F32') return ctx.g.op('RMSNormalization', [x, w], attrs, name);
   const ones = ctx.g.constant(DTYPE_TO_ELEM[dtype], [width], new Array(width).fill(1), `ones${width}`);
   return ctx.g.op('Mul', [ctx.g.op('RMSNormalization', [x, ones], attrs, name), w]);
+}
+
+/** RMSNorm over the last axis with a computed scale (e.g. a weight with the adaLN modulation folded in). */
+export function rmsNormScaled(ctx: BuildContext, x: string, scale: string, eps: number, name: string): string {
+  return ctx.g.op('RMSNormalization', [x, scale], { axis: -1, epsilon: { float: eps }, stash_type: 1 }, name);
+}
+
+/**
+ * One kernel for `sum = x + y; out = RMSNorm(sum)·scale` (contrib SkipSimplifiedLayerNormalization, statistics in
+ * fp32). Returns [out, sum]; the sum is the residual stream the next sub-layer adds to.
+ */
+export function skipRmsNorm(ctx: BuildContext, y: string, x: string, scale: string, eps: number, name: string): [string, string] {
+  const [out, , , sum] = ctx.g.node('SkipSimplifiedLayerNormalization', [y, x, scale], { epsilon: { float: eps } },
+    { domain: MS_DOMAIN, outputs: 4, omit: [1, 2], name });
+  return [out, sum];
+}
+
+/**
+ * Rotary embedding of x [1,S,H·D] by the RotaryEmbedding op (opset 23) in x's dtype: `cos`/`sin` are [S', D/2]
+ * tables in that dtype indexed by `pos` [1,S]. On CUDA it is one kernel (the fp32 island is ~10).
+ */
+export function ropeOp(ctx: BuildContext, x3: string, heads: number, cos: string, sin: string, pos: string, interleaved: boolean): string {
+  return ctx.g.op('RotaryEmbedding', [x3, cos, sin, pos], { interleaved: interleaved ? 1 : 0, num_heads: heads }, 'rope');
 }
 
 /** x·sigmoid(x) as one fused op (QuickGelu with alpha 1): one rounding in half precision, like torch's silu. */

@@ -13,6 +13,7 @@ import { writeTinyCheckpoint } from '../tiny.ts';
 import { detectDitConfig, ditKeyTable, ditParameterCount, type DitConfig } from './z-image-dit.ts';
 import { detectQwen3Config, qwen3KeyTable, qwen3ParameterCount } from './qwen3-encoder.ts';
 import { detectVaeConfig, vaeDecoderParameterCount, vaeKeyTable } from './flux-vae.ts';
+import { parseGraphOptions } from './blocks.ts';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'models-test-'));
 const src = path.join(tmp, 'tiny-src');
@@ -22,6 +23,8 @@ const numel = (s: number[]) => s.reduce((a, b) => a * b, 1);
 before(() => {
   writeTinyCheckpoint(src, 0, (f) => fs.writeFileSync(f, '{}'));
   convert({ sources: [src], out: path.join(tmp, 'tiny'), precision: 'fp32' });
+  // The spelled-out formulations (what the benchmark measures the defaults against) must stay right too.
+  convert({ sources: [src], out: path.join(tmp, 'spelled'), precision: 'fp32', graph: parseGraphOptions('rope-op=0,fused-norms=0,vae-norm=spelled') });
 });
 
 describe('config detection from shapes', () => {
@@ -154,31 +157,43 @@ describe('golden outputs vs the PyTorch reference (tiny, fp32, CPU)', () => {
     for (let i = 0; i < got.length; i++) { maxErr = Math.max(maxErr, Math.abs(got[i] - want[i])); maxRef = Math.max(maxRef, Math.abs(want[i])); }
     assert.ok(maxErr <= tol * Math.max(1, maxRef), `max abs error ${maxErr} (reference max ${maxRef})`);
   };
-  const dir = () => path.join(tmp, 'tiny/fp32');
-
-  test('text encoder features', async () => {
-    const f = fixture('te');
-    const te = await TextEncoderRunner.load(dir(), readManifest(dir()), { ep: 'cpu' });
-    close(await te.encode(f.readInts('input_ids')), f.readF32('features'), 1e-4);
-    await te.release();
+  test('the default graphs use the fused ops; the spelled-out ones do not', () => {
+    const ops = (variant: string) => {
+      const m = readManifest(path.join(tmp, `${variant}/fp32`));
+      return [...m.components.dit!.opTypes, ...m.components.vae!.opTypes];
+    };
+    for (const op of ['RotaryEmbedding', 'com.microsoft:SkipSimplifiedLayerNormalization', 'ReduceSumSquare']) {
+      assert.ok(ops('tiny').includes(op), `default graph uses ${op}`);
+      assert.ok(!ops('spelled').includes(op), `spelled-out graph has no ${op}`);
+    }
   });
 
-  for (const name of ['dit_a', 'dit_b']) {
-    test(`DiT velocity (${name})`, async () => {
-      const f = fixture(name);
-      const dit = await DitRunner.load(dir(), readManifest(dir()), { ep: 'cpu' });
-      const [, , h, w] = f.get('x').shape;
-      const L = f.get('cap_feats').shape[0];
-      close(await dit.velocity(f.readF32('x'), h, w, f.readF32('t')[0], f.readF32('cap_feats'), L), f.readF32('v'), 1e-4);
-      await dit.release();
+  for (const variant of ['tiny', 'spelled']) {
+    const dir = () => path.join(tmp, `${variant}/fp32`);
+    test(`text encoder features (${variant})`, async () => {
+      const f = fixture('te');
+      const te = await TextEncoderRunner.load(dir(), readManifest(dir()), { ep: 'cpu' });
+      close(await te.encode(f.readInts('input_ids')), f.readF32('features'), 1e-4);
+      await te.release();
+    });
+
+    for (const name of ['dit_a', 'dit_b']) {
+      test(`DiT velocity (${name}, ${variant})`, async () => {
+        const f = fixture(name);
+        const dit = await DitRunner.load(dir(), readManifest(dir()), { ep: 'cpu' });
+        const [, , h, w] = f.get('x').shape;
+        const L = f.get('cap_feats').shape[0];
+        close(await dit.velocity(f.readF32('x'), h, w, f.readF32('t')[0], f.readF32('cap_feats'), L), f.readF32('v'), 1e-4);
+        await dit.release();
+      });
+    }
+
+    test(`VAE image (${variant})`, async () => {
+      const f = fixture('vae');
+      const vae = await VaeRunner.load(dir(), readManifest(dir()), { ep: 'cpu' });
+      const [, , h, w] = f.get('latents').shape;
+      close(await vae.decode(f.readF32('latents'), h, w), f.readF32('image'), 1e-4);
+      await vae.release();
     });
   }
-
-  test('VAE image', async () => {
-    const f = fixture('vae');
-    const vae = await VaeRunner.load(dir(), readManifest(dir()), { ep: 'cpu' });
-    const [, , h, w] = f.get('latents').shape;
-    close(await vae.decode(f.readF32('latents'), h, w), f.readF32('image'), 1e-4);
-    await vae.release();
-  });
 });

@@ -9,7 +9,7 @@ import { EngineError } from '../errors.ts';
 import { ElemType, Graph } from '../onnx/graph.ts';
 import type { Checkpoint } from '../safetensors.ts';
 import { int64Tensor as i64, type HostTensor } from '../tensor.ts';
-import { BuildContext, f32Input, int64Input, linear, mha, rmsNorm, rope, silu, swiglu, clampFp16, type KeyTable } from './blocks.ts';
+import { BuildContext, f32Input, int64Input, linear, mha, rmsNorm, rmsNormScaled, rope, ropeOp, silu, skipRmsNorm, swiglu, clampFp16, type KeyTable } from './blocks.ts';
 
 export interface DitConfig {
   dim: number;
@@ -144,7 +144,7 @@ export function ditParameterCount(cfg: DitConfig): number {
 
 /** The names of the DiT graph's inputs that the host computes per size (see ditAuxInputs). */
 export const DIT_AUX = ['patch_shape', 'img_pads', 'img_keep', 'cap_pads', 'cap_keep', 'rope_img_cos', 'rope_img_sin',
-  'rope_cap_cos', 'rope_cap_sin', 'img_tokens', 'unpatch_shape', 'latent_shape'] as const;
+  'rope_cap_cos', 'rope_cap_sin', 'img_tokens', 'unpatch_shape', 'latent_shape', 'rope_img_pos', 'rope_cap_pos', 'rope_all_pos'] as const;
 
 export function buildDit(ctx: BuildContext, cfg: DitConfig): void {
   const g = ctx.g;
@@ -165,6 +165,12 @@ export function buildDit(ctx: BuildContext, cfg: DitConfig): void {
     const S = part === 'img' ? 'Ni' : 'Lp';
     aux[`rope_${part}_cos`] = f32Input(g, `rope_${part}_cos`, [S, half]);
     aux[`rope_${part}_sin`] = f32Input(g, `rope_${part}_sin`, [S, half]);
+  }
+  if (ctx.options.ropeOp) {
+    // RotaryEmbedding's position ids [1,S] (0..S−1) index the per-token tables.
+    aux.rope_img_pos = g.input('rope_img_pos', ElemType.INT64, [1, 'Ni']);
+    aux.rope_cap_pos = g.input('rope_cap_pos', ElemType.INT64, [1, 'Lp']);
+    aux.rope_all_pos = g.input('rope_all_pos', ElemType.INT64, [1, 'S']);
   }
   aux.img_tokens = int64Input(g, 'img_tokens', 1);
   aux.unpatch_shape = int64Input(g, 'unpatch_shape', 5);
@@ -187,11 +193,18 @@ export function buildDit(ctx: BuildContext, cfg: DitConfig): void {
   // 3. embed, then replace pad positions by x_pad_token ([1,Ni,dim]).
   let xi = linear(ctx, xc, 'all_x_embedder.2-1', p * p * C, dim, true);
   xi = replacePads(ctx, xi, aux.img_keep, 'x_pad_token', dim);
-  const ropeT = (cos: string) => g.op('Reshape', [cos, g.int64([1, -1, 1, half, 1])]);
-  const imgRope = { cos: ropeT(aux.rope_img_cos), sin: ropeT(aux.rope_img_sin) };
-  const capRope = { cos: ropeT(aux.rope_cap_cos), sin: ropeT(aux.rope_cap_sin) };
+  // RoPE tables: [S, D/2] in the compute dtype for the RotaryEmbedding op, or [1,S,1,D/2,1] fp32 for the island.
+  const ropeT = (cos: string) => (ctx.options.ropeOp
+    ? (ctx.compute === 'F32' ? cos : ctx.cast(cos, ctx.compute))
+    : g.op('Reshape', [cos, g.int64([1, -1, 1, half, 1])]));
+  const imgRope: Rope = { cos: ropeT(aux.rope_img_cos), sin: ropeT(aux.rope_img_sin), pos: aux.rope_img_pos };
+  const capRope: Rope = { cos: ropeT(aux.rope_cap_cos), sin: ropeT(aux.rope_cap_sin), pos: aux.rope_cap_pos };
   if (res !== ctx.compute) xi = ctx.cast(xi, res);
-  for (let i = 0; i < cfg.refinerLayers; i++) xi = block(ctx, cfg, xi, `noise_refiner.${i}`, imgRope, c);
+  const refine = (s: Stream, prefix: string, r: Rope, cond: string | undefined, n: number) => {
+    for (let i = 0; i < n; i++) s = block(ctx, cfg, s, `${prefix}.${i}`, r, cond);
+    return settle(ctx, s);
+  };
+  xi = refine({ x: xi }, 'noise_refiner', imgRope, c, cfg.refinerLayers);
 
   // 4. captions: pad rows to Lp, embed (RMSNorm → Linear), replace pads by cap_pad_token, refine.
   let cc = g.op('Unsqueeze', [g.op('Pad', [cap, aux.cap_pads]), g.int64([0])]); // [1,Lp,capDim]
@@ -199,12 +212,13 @@ export function buildDit(ctx: BuildContext, cfg: DitConfig): void {
   cc = linear(ctx, rmsNorm(ctx, cc, 'cap_embedder.0.weight', cfg.capFeatDim, cfg.normEps), 'cap_embedder.1', cfg.capFeatDim, dim, true);
   cc = replacePads(ctx, cc, aux.cap_keep, 'cap_pad_token', dim);
   if (res !== ctx.compute) cc = ctx.cast(cc, res);
-  for (let i = 0; i < cfg.refinerLayers; i++) cc = block(ctx, cfg, cc, `context_refiner.${i}`, capRope, undefined);
+  cc = refine({ x: cc }, 'context_refiner', capRope, undefined, cfg.refinerLayers);
 
   // 5. unified sequence [image, caption] through the main layers.
   let u = g.op('Concat', [xi, cc], { axis: 1 });
-  const uRope = { cos: g.op('Concat', [imgRope.cos, capRope.cos], { axis: 1 }), sin: g.op('Concat', [imgRope.sin, capRope.sin], { axis: 1 }) };
-  for (let i = 0; i < cfg.layers; i++) u = block(ctx, cfg, u, `layers.${i}`, uRope, c);
+  const axis = ctx.options.ropeOp ? 0 : 1;
+  const uRope: Rope = { cos: g.op('Concat', [imgRope.cos, capRope.cos], { axis }), sin: g.op('Concat', [imgRope.sin, capRope.sin], { axis }), pos: aux.rope_all_pos };
+  u = refine({ x: u }, 'layers', uRope, c, cfg.layers);
 
   // 6. final layer: LayerNorm (no affine, eps 1e-6) · (1 + Linear(SiLU(c))) → Linear → [1,S,4C].
   if (res !== ctx.compute) u = ctx.cast(u, ctx.compute);
@@ -231,22 +245,48 @@ function replacePads(ctx: BuildContext, x: string, keepF32: string, padKey: stri
   return g.op('Add', [g.op('Mul', [x, keep]), g.op('Mul', [drop, pad])]);
 }
 
-interface Rope { cos: string; sin: string }
+interface Rope { cos: string; sin: string; pos?: string }
+
+/** The residual stream as `x + pending`: with fused norms the last sub-layer's add waits for the next norm. */
+interface Stream { x: string; pending?: string }
+
+/** Adds a pending sub-layer output into the stream (where no norm follows to fuse it into). */
+function settle(ctx: BuildContext, s: Stream): string {
+  return s.pending ? ctx.g.op('Add', [s.x, s.pending]) : s.x;
+}
 
 /**
  * One ZImageTransformerBlock on [1,S,dim]. Modulated when `c` is given (noise_refiner, layers):
  *   x += tanh(gate_msa)·norm2(attn(norm1(x)·(1+scale_msa))); x += tanh(gate_mlp)·ffn_norm2(ffn(ffn_norm1(x)·(1+scale_mlp)))
+ * With `fusedNorms` (not in fp16-safe plans, whose residual is fp32) the modulation is folded into each norm's
+ * weight (RMSNorm(x)·w·s = RMSNorm(x)·(w·s): one rounding instead of two) and each residual add is fused into the
+ * norm that follows it; the block's last add is left pending for the next block's first norm.
  */
-function block(ctx: BuildContext, cfg: DitConfig, x: string, prefix: string, r: Rope, c: string | undefined): string {
+function block(ctx: BuildContext, cfg: DitConfig, s: Stream, prefix: string, r: Rope, c: string | undefined): Stream {
   const g = ctx.g;
   const { dim, heads, headDim, normEps: eps } = cfg;
-  const res = ctx.plan.guards ? 'F32' : ctx.compute;
   let mods: string[] | undefined;
   if (c) {
     const m = linear(ctx, c, `${prefix}.adaLN_modulation.0`, cfg.adalnDim, 4 * dim, true); // [1, 4·dim]
     mods = g.node('Split', [g.op('Unsqueeze', [m, g.int64([1])]), g.int64([dim, dim, dim, dim])], { axis: 2 }, { outputs: 4, name: `${prefix}.mod` });
   }
-  const scaleOf = (s: string) => g.op('Add', [ctx.scalar(1), s]);
+  const attention = (a: string) => {
+    const qk = (name: 'q' | 'k') => {
+      const proj = linear(ctx, a, `${prefix}.attention.to_${name}`, dim, dim, false); // [1,S,dim]
+      const h4 = g.op('Reshape', [proj, g.int64([0, 0, heads, headDim])]); // [1,S,H,D]
+      const n = rmsNorm(ctx, h4, `${prefix}.attention.norm_${name}.weight`, headDim, eps);
+      if (ctx.options.ropeOp) return ropeOp(ctx, g.op('Reshape', [n, g.int64([0, 0, dim])]), heads, r.cos, r.sin, r.pos!, true);
+      return g.op('Reshape', [rope(ctx, n, heads, headDim, r.cos, r.sin, true, true), g.int64([0, 0, dim])]);
+    };
+    const v = linear(ctx, a, `${prefix}.attention.to_v`, dim, dim, false);
+    return linear(ctx, mha(ctx, qk('q'), qk('k'), v, heads), `${prefix}.attention.to_out.0`, dim, dim, false); // [1,S,dim]
+  };
+  const ffn = (f: string) => swiglu(ctx, f, `${prefix}.feed_forward`, ['w1', 'w2', 'w3'], dim, cfg.ffnHidden);
+  if (ctx.options.fusedNorms && !ctx.plan.guards) return fusedBlock(ctx, cfg, s, prefix, mods, attention, ffn);
+
+  let x = settle(ctx, s);
+  const res = ctx.plan.guards ? 'F32' : ctx.compute;
+  const scaleOf = (m: string) => g.op('Add', [ctx.scalar(1), m]);
   // pre-norm in the residual dtype, output in the compute dtype.
   const preNorm = (h: string, key: string, scale?: string) => {
     let n = rmsNorm(ctx, h, key, dim, eps, res);
@@ -261,23 +301,33 @@ function block(ctx: BuildContext, cfg: DitConfig, x: string, prefix: string, r: 
     const tg = g.op('Tanh', [gate]);
     return g.op('Mul', [n, res === ctx.compute ? tg : ctx.cast(tg, res)]);
   };
-
-  // attention
-  const a = preNorm(x, `${prefix}.attention_norm1.weight`, mods && scaleOf(mods[0]));
-  const qk = (name: 'q' | 'k') => {
-    const proj = linear(ctx, a, `${prefix}.attention.to_${name}`, dim, dim, false);
-    const h4 = g.op('Reshape', [proj, g.int64([0, 0, heads, headDim])]);
-    const n = rmsNorm(ctx, h4, `${prefix}.attention.norm_${name}.weight`, headDim, eps);
-    return g.op('Reshape', [rope(ctx, n, heads, headDim, r.cos, r.sin, true, true), g.int64([0, 0, dim])]);
-  };
-  const v = linear(ctx, a, `${prefix}.attention.to_v`, dim, dim, false);
-  const att = linear(ctx, mha(ctx, qk('q'), qk('k'), v, heads), `${prefix}.attention.to_out.0`, dim, dim, false);
+  const att = attention(preNorm(x, `${prefix}.attention_norm1.weight`, mods && scaleOf(mods[0])));
   x = g.op('Add', [x, postNorm(att, `${prefix}.attention_norm2.weight`, mods?.[1])], {}, `${prefix}.x_attn`);
+  const ff = ffn(preNorm(x, `${prefix}.ffn_norm1.weight`, mods && scaleOf(mods[2])));
+  return { x: g.op('Add', [x, postNorm(ff, `${prefix}.ffn_norm2.weight`, mods?.[3])], {}, `${prefix}.x_out`) };
+}
 
-  // feed-forward
-  const f = preNorm(x, `${prefix}.ffn_norm1.weight`, mods && scaleOf(mods[2]));
-  const ff = swiglu(ctx, f, `${prefix}.feed_forward`, ['w1', 'w2', 'w3'], dim, cfg.ffnHidden);
-  return g.op('Add', [x, postNorm(ff, `${prefix}.ffn_norm2.weight`, mods?.[3])], {}, `${prefix}.x_out`);
+/** The block with modulation folded into the norm weights and residual adds fused into the norms (see block). */
+function fusedBlock(ctx: BuildContext, cfg: DitConfig, s: Stream, prefix: string, mods: string[] | undefined,
+  attention: (a: string) => string, ffn: (f: string) => string): Stream {
+  const g = ctx.g;
+  const { dim, normEps: eps } = cfg;
+  // weight·(1+scale) or weight·tanh(gate), [dim]: a few thousand values per block instead of a pass over [S,dim].
+  const weight = (key: string, mod?: string, kind?: 'scale' | 'gate') => {
+    const w = ctx.weight(key, [dim]);
+    if (!mod) return w;
+    const m = g.op('Reshape', [mod, g.int64([dim])]);
+    return g.op('Mul', [w, kind === 'scale' ? g.op('Add', [ctx.scalar(1), m]) : g.op('Tanh', [m])]);
+  };
+  const norm = (h: string, key: string, mod?: string, kind?: 'scale' | 'gate') =>
+    rmsNormScaled(ctx, h, weight(key, mod, kind), eps, key.replace(/\.weight$/, ''));
+  const preNorm = (st: Stream, key: string, mod?: string): [string, string] => (st.pending
+    ? skipRmsNorm(ctx, st.pending, st.x, weight(key, mod, 'scale'), eps, key.replace(/\.weight$/, ''))
+    : [norm(st.x, key, mod, 'scale'), st.x]);
+  const [a, x0] = preNorm(s, `${prefix}.attention_norm1.weight`, mods?.[0]);
+  const att = norm(attention(a), `${prefix}.attention_norm2.weight`, mods?.[1], 'gate');
+  const [f, x1] = preNorm({ x: x0, pending: att }, `${prefix}.ffn_norm1.weight`, mods?.[2]);
+  return { x: x1, pending: norm(ffn(f), `${prefix}.ffn_norm2.weight`, mods?.[3], 'gate') };
 }
 
 // ---- host-side tables ------------------------------------------------------------------------------------------
@@ -322,6 +372,7 @@ export function ditAuxInputs(cfg: DitConfig, h: number, w: number, L: number): R
     const { cos, sin } = ropeTables(cfg, ids);
     return [{ type: 'float32', dims: [n, half], data: cos }, { type: 'float32', dims: [n, half], data: sin }] as HostTensor[];
   };
+  const positions = (n: number): HostTensor => ({ type: 'int64', dims: [1, n], data: BigInt64Array.from({ length: n }, (_, i) => BigInt(i)) });
   const [imgCos, imgSin] = table(imgIds, Ni);
   const [capCos, capSin] = table(capIds, Lp);
   return {
@@ -335,6 +386,9 @@ export function ditAuxInputs(cfg: DitConfig, h: number, w: number, L: number): R
     rope_cap_cos: capCos,
     rope_cap_sin: capSin,
     img_tokens: i64([N]),
+    rope_img_pos: positions(Ni),
+    rope_cap_pos: positions(Lp),
+    rope_all_pos: positions(Ni + Lp),
     unpatch_shape: i64([Ht, Wt, p, p, C]),
     latent_shape: i64([1, C, h, w]),
   };

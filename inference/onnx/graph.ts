@@ -100,10 +100,11 @@ export class Graph {
   }
 
   /** Adds a node; returns its output names. `outputs` names them (count) or fixes one name. */
-  node(op: string, inputs: string[], attrs: Attrs = {}, opts: { domain?: string; outputs?: number; name?: string } = {}): string[] {
+  node(op: string, inputs: string[], attrs: Attrs = {}, opts: { domain?: string; outputs?: number; name?: string; omit?: number[] } = {}): string[] {
     const count = opts.outputs ?? 1;
     const base = opts.name ?? op.toLowerCase();
-    const outs = Array.from({ length: count }, (_, i) => this.unique(count > 1 ? `${base}_${i}` : base));
+    // `omit`: optional outputs left unnamed ('' in ONNX), so the kernel need not produce them.
+    const outs = Array.from({ length: count }, (_, i) => (opts.omit?.includes(i) ? '' : this.unique(count > 1 ? `${base}_${i}` : base)));
     this.opTypes.add(opts.domain ? `${opts.domain}:${op}` : op);
     this.nodes.push({
       opType: op,
