@@ -13,7 +13,7 @@ import { randn } from '../sampling/rng.ts';
 import { applyGuidance, eulerStep, modelTime, sigmas } from '../sampling/scheduler.ts';
 import { loadTokenizer, type Qwen3Tokenizer } from '../tokenizer/qwen3.ts';
 import { encodePng } from './png.ts';
-import { VramSampler } from '../runtime/vram.ts';
+import { GpuMonitor, VramSampler } from '../runtime/vram.ts';
 import { mergeCensus, verdict, type Census } from '../runtime/census.ts';
 import { assertRunnable, capabilities } from '../runtime/capabilities.ts';
 import { assertHonest, auditModel, type ModelAudit } from '../audit.ts';
@@ -76,8 +76,11 @@ export function toPixels(image: Float32Array, width: number, height: number): Ui
 }
 
 /** Free memory where the decode runs: the GPU's (nvidia-smi) on CUDA, the host's on the CPU. */
-function freeMemoryBytes(ep: ExecutionProvider, deviceId = 0): number {
+/** Free memory for the low-VRAM decisions: the GPU monitor's latest reading, or (at load) one nvidia-smi call. */
+function freeMemoryBytes(ep: ExecutionProvider, deviceId = 0, monitor?: GpuMonitor): number {
   if (ep === 'cpu') return os.freemem();
+  const fresh = monitor?.freeBytes();
+  if (fresh !== undefined) return fresh;
   try {
     const mib = Number(execFileSync('nvidia-smi', ['--query-gpu=memory.free', '--format=csv,noheader,nounits', `--id=${deviceId}`], { encoding: 'utf8', timeout: 5000 }).split('\n')[0]);
     return Number.isFinite(mib) ? mib * 2 ** 20 : Infinity;
@@ -117,6 +120,8 @@ export class ZImagePipeline {
   /** The census of the profiled generation of the resident sessions (absent until one finished). */
   private sessionCensus?: RunCensus;
   private generations = 0;
+  /** One looping nvidia-smi for the pipeline's life (CUDA only): no process is forked during a generation. */
+  private readonly monitor?: GpuMonitor;
 
   private constructor(
     readonly model: ModelEntry,
@@ -130,7 +135,9 @@ export class ZImagePipeline {
     private readonly runners: Runners,
     /** What the ONNX files hold, read back at load time (weights dtype, compute dtype, fp32 parts). */
     readonly audit: ModelAudit,
-  ) {}
+  ) {
+    if (ep === 'cuda') this.monitor = GpuMonitor.acquire(deviceId);
+  }
 
   static async load(model: ModelEntry, precision: Precision, ep: ExecutionProvider, options: LoadOptions = {}): Promise<ZImagePipeline> {
     if (!model.precisions.includes(precision)) {
@@ -210,7 +217,7 @@ export class ZImagePipeline {
       opts.onProgress?.({ phase: name, elapsedMs: now - t0, ...extra });
     };
     const checkAbort = () => { if (opts.signal?.aborted) throw new AbortError(); };
-    const vram = this.ep === 'cuda' ? new VramSampler(this.deviceId).start() : undefined;
+    const vram = this.monitor ? new VramSampler(this.monitor).start() : undefined;
     try {
       return await this.run(req, opts, phase, checkAbort, timings, t0, vram);
     } finally {
@@ -283,7 +290,7 @@ export class ZImagePipeline {
 
     // 6. decode: tiled when forced or when the whole decode would not fit in free memory (same precision either way)
     const vae = await this.runner('vae');
-    const tiled = Boolean(req.tiledVae) || vaeDecodeBytes(h, w, vae.config.upChannels.at(-1)!, this.precision === 'fp32' ? 4 : 2) > freeMemoryBytes(this.ep, this.deviceId);
+    const tiled = Boolean(req.tiledVae) || vaeDecodeBytes(h, w, vae.config.upChannels.at(-1)!, this.precision === 'fp32' ? 4 : 2) > freeMemoryBytes(this.ep, this.deviceId, this.monitor);
     const image = tiled
       ? await decodeTiled(z, LATENT_C, h, w, VAE_FACTOR, (tile, th, tw) => vae.decode(tile, th, tw), DEFAULT_TILES, checkAbort)
       : await vae.decode(z, h, w);
@@ -337,6 +344,7 @@ export class ZImagePipeline {
 
   async release(): Promise<void> {
     fs.rmSync(this.profileDir, { recursive: true, force: true });
+    this.monitor?.release();
     for (const c of ['te', 'dit', 'vae'] as const) {
       const r = this.runners[c];
       this.runners[c] = undefined;

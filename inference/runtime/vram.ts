@@ -1,8 +1,13 @@
-// GPU memory of this process, sampled through nvidia-smi while a generation runs: peak, after the run, and the
-// card's total. When the process is not visible to nvidia-smi (containers with their own pid namespace), the
-// device-wide used memory is reported instead, and the scope says so. With no NVIDIA GPU there is nothing to
-// sample: the caller shows "CPU". It deliberately does not link NVML: nvidia-smi ships with every driver.
-import { execFile } from 'node:child_process';
+// GPU memory of this process, read from one long-running `nvidia-smi … -lms 200` per device (started when a CUDA
+// pipeline loads, not per reading): a generation's peak, the latest reading after it, and the card's total; the
+// device's free memory for the low-VRAM decisions. Measured on the H200: forking nvidia-smi every 200 ms from a
+// process holding a 13 GB model stalled its main thread (a 15 ms DiT step took 40 ms, the PNG 430 ms), so no
+// reading forks during a generation. When the process is not visible to nvidia-smi (containers with their own pid
+// namespace), the device-wide used memory is reported and the scope says so. It deliberately does not link NVML:
+// nvidia-smi ships with every driver.
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import readline from 'node:readline';
 
 export interface VramReport {
   peakMiB: number;
@@ -13,62 +18,136 @@ export interface VramReport {
   samples: number;
 }
 
-function smi(args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => execFile('nvidia-smi', args, { timeout: 5000 }, (err, out) => (err ? reject(err) : resolve(out))));
-}
+const INTERVAL_MS = 200;
+/** A reading of this process older than this means nvidia-smi no longer lists it (or never did). */
+const OWN_STALE_MS = 3 * INTERVAL_MS + 500;
 
-/** One reading: this process's MiB on the GPU if listed, else the device's used MiB. */
-export async function readVram(pid = process.pid, deviceId = 0): Promise<{ usedMiB: number; totalMiB: number; scope: 'process' | 'device' }> {
-  const [apps, dev] = await Promise.all([
-    smi(['--query-compute-apps=pid,used_memory', '--format=csv,noheader,nounits', `--id=${deviceId}`]),
-    smi(['--query-gpu=memory.used,memory.total', '--format=csv,noheader,nounits', `--id=${deviceId}`]),
-  ]);
-  const [used, total] = dev.trim().split(',').map((s) => Number(s.trim()));
-  const mine = apps.trim().split('\n').map((l) => l.split(',').map((s) => s.trim())).find(([p]) => Number(p) === pid);
-  return mine ? { usedMiB: Number(mine[1]), totalMiB: total, scope: 'process' } : { usedMiB: used, totalMiB: total, scope: 'device' };
-}
+type Listener = (usedMiB: number, scope: 'process' | 'device') => void;
 
-/** Samples every `intervalMs` until stop(); stop() takes one last reading ("after the run"). */
-export class VramSampler {
-  private peak = 0;
-  private total = 0;
-  private scope: 'process' | 'device' = 'process';
-  private samples = 0;
-  private timer?: NodeJS.Timeout;
-  private pending?: Promise<void>;
-  private result?: Promise<VramReport | undefined>;
+/** One device's memory, updated by two looping nvidia-smi children (device totals, and per-process usage). */
+export class GpuMonitor {
+  private static monitors = new Map<number, GpuMonitor>();
+  private children: ChildProcess[] = [];
+  private listeners = new Set<Listener>();
+  private users = 0;
+  device?: { usedMiB: number; freeMiB: number; totalMiB: number; at: number };
+  own?: { usedMiB: number; at: number };
 
-  constructor(private readonly deviceId = 0, private readonly intervalMs = 200) {}
+  private constructor(readonly deviceId: number) {}
 
-  private async sample(): Promise<number> {
-    const r = await readVram(process.pid, this.deviceId);
-    this.peak = Math.max(this.peak, r.usedMiB);
-    this.total = r.totalMiB;
-    this.scope = r.scope;
-    this.samples++;
-    return r.usedMiB;
+  /** The shared monitor of a device, started on first use; release() when done (the last release stops it). */
+  static acquire(deviceId = 0): GpuMonitor {
+    let m = GpuMonitor.monitors.get(deviceId);
+    if (!m) {
+      if (!GpuMonitor.monitors.size) process.once('exit', () => { for (const mon of GpuMonitor.monitors.values()) mon.stop(); });
+      m = new GpuMonitor(deviceId);
+      m.start();
+      GpuMonitor.monitors.set(deviceId, m);
+    }
+    m.users++;
+    return m;
   }
 
-  start(): this {
-    const tick = () => {
-      this.pending = this.sample().then(() => undefined, () => undefined);
-      this.timer = setTimeout(tick, this.intervalMs);
+  release(): void {
+    if (--this.users > 0) return;
+    this.stop();
+    GpuMonitor.monitors.delete(this.deviceId);
+  }
+
+  private stop() {
+    for (const c of this.children) c.kill();
+    this.children = [];
+  }
+
+  private start() {
+    // nvidia-smi block-buffers a pipe; stdbuf (coreutils) makes it hand over each line as it is printed.
+    const loop = (query: string, onLine: (fields: number[]) => void) => {
+      const args = [query, '--format=csv,noheader,nounits', `--id=${this.deviceId}`, `-lms`, String(INTERVAL_MS)];
+      const child = fs.existsSync('/usr/bin/stdbuf') ? spawn('/usr/bin/stdbuf', ['-oL', 'nvidia-smi', ...args], { stdio: ['ignore', 'pipe', 'ignore'] })
+        : spawn('nvidia-smi', args, { stdio: ['ignore', 'pipe', 'ignore'] });
+      child.on('error', () => {}); // no nvidia-smi: no readings, the callers report none
+      child.unref();
+      (child.stdout as NodeJS.ReadableStream & { unref?: () => void }).unref?.();
+      readline.createInterface({ input: child.stdout! }).on('line', (line) => {
+        const fields = line.split(',').map((s) => Number(s.trim()));
+        if (fields.every(Number.isFinite)) onLine(fields);
+      });
+      this.children.push(child);
     };
-    tick();
+    loop('--query-gpu=memory.used,memory.free,memory.total', ([usedMiB, freeMiB, totalMiB]) => {
+      this.device = { usedMiB, freeMiB, totalMiB, at: Date.now() };
+      this.emit(usedMiB, 'device');
+    });
+    loop('--query-compute-apps=pid,used_memory', ([pid, usedMiB]) => {
+      if (pid !== process.pid) return;
+      this.own = { usedMiB, at: Date.now() };
+      this.emit(usedMiB, 'process');
+    });
+  }
+
+  private ownFresh(): boolean {
+    return Boolean(this.own && Date.now() - this.own.at < OWN_STALE_MS);
+  }
+
+  private emit(usedMiB: number, scope: 'process' | 'device') {
+    for (const l of this.listeners) l(usedMiB, scope);
+  }
+
+  get scope(): 'process' | 'device' {
+    return this.ownFresh() ? 'process' : 'device';
+  }
+
+  /** The latest reading in the current scope, if any. */
+  latestMiB(): number | undefined {
+    return this.ownFresh() ? this.own!.usedMiB : this.device?.usedMiB;
+  }
+
+  /** The device's free bytes from a reading at most a few seconds old, else undefined. */
+  freeBytes(): number | undefined {
+    return this.device && Date.now() - this.device.at < 5000 ? this.device.freeMiB * 2 ** 20 : undefined;
+  }
+
+  on(l: Listener): () => void {
+    this.listeners.add(l);
+    return () => this.listeners.delete(l);
+  }
+}
+
+/**
+ * A generation's VRAM: the peak of the monitor's readings between start() and stop(), and the latest after. Peaks
+ * are kept per scope, so a device-wide reading never counts as this process's.
+ */
+export class VramSampler {
+  private peak = { process: 0, device: 0 };
+  private samples = { process: 0, device: 0 };
+  private off?: () => void;
+  private result?: Promise<VramReport | undefined>;
+
+  constructor(private readonly monitor: GpuMonitor) {}
+
+  start(): this {
+    const now = this.monitor.latestMiB();
+    if (now !== undefined) this.record(now, this.monitor.scope);
+    this.off = this.monitor.on((mib, scope) => this.record(mib, scope));
     return this;
   }
 
-  /** Idempotent: later calls return the first report. */
+  private record(mib: number, scope: 'process' | 'device') {
+    this.peak[scope] = Math.max(this.peak[scope], mib);
+    this.samples[scope]++;
+  }
+
+  /** Idempotent. Waits (≤ 1 s) only when no reading has come in yet, e.g. right after the monitor started. */
   stop(): Promise<VramReport | undefined> {
     this.result ??= (async () => {
-      clearTimeout(this.timer);
-      await this.pending;
-      try {
-        const after = await this.sample();
-        return { peakMiB: this.peak, afterMiB: after, totalMiB: this.total, scope: this.scope, samples: this.samples };
-      } catch {
-        return undefined; // nvidia-smi vanished mid-run: no report rather than a wrong one
-      }
+      for (let waited = 0; this.monitor.latestMiB() === undefined && waited < 1000; waited += 50) await new Promise((r) => setTimeout(r, 50));
+      this.off?.();
+      const after = this.monitor.latestMiB();
+      const total = this.monitor.device?.totalMiB;
+      if (after === undefined || total === undefined) return undefined; // no nvidia-smi readings: no report rather than a wrong one
+      const scope = this.monitor.scope;
+      this.record(after, scope);
+      return { peakMiB: this.peak[scope], afterMiB: after, totalMiB: total, scope, samples: this.samples[scope] };
     })();
     return this.result;
   }
