@@ -9,7 +9,7 @@ const ref = JSON.parse(fs.readFileSync(torchFile, 'utf8'));
 const env = JSON.parse(fs.readFileSync(envFile, 'utf8'));
 const rows = [['session load', 'load_ms']];
 for (const mode of ['cfg_off', 'cfg_on']) {
-  for (const k of ['encode_ms', 'dit_ms_per_step', 'decode_ms', 'total_ms', 'peak_vram_mib']) rows.push([`${mode} ${k}`, `${mode}.${k}`]);
+  for (const k of ['encode_ms', 'dit_ms_per_step', 'decode_ms', 'image_ms', 'total_ms', 'peak_vram_mib']) rows.push([`${mode} ${k}`, `${mode}.${k}`]);
 }
 const get = (o, p) => p.split('.').reduce((x, k) => x?.[k], o);
 const table = rows.map(([label, p]) => ({ measure: label, ours: get(ours, p), pytorch: get(ref, p), ratio: get(ours, p) / get(ref, p) }));

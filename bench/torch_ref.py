@@ -50,10 +50,11 @@ def main():
             totals.append(1000 * (time.perf_counter() - t))
         n = a.runs
         denoise = sum(times["dit"]) / n
-        out[key] = {"runs": n, "cfg": cfg, "total_ms": sum(totals) / n, "encode_ms": sum(times["encode"]) / n,
+        out[key] = {"runs": n, "cfg": cfg, "total_ms": sum(totals) / n, "image_ms": sum(totals) / n, "encode_ms": sum(times["encode"]) / n,
                     "denoise_ms": denoise, "dit_ms_per_step": denoise / a.steps, "dit_calls_per_image": len(times["dit"]) / n,
                     "decode_ms": sum(times["decode"]) / n,
-                    "peak_vram_mib": torch.cuda.max_memory_allocated() / 2**20, "vram_scope": "torch allocator"}
+                    "peak_vram_mib": torch.cuda.max_memory_reserved() / 2**20, "peak_allocated_mib": torch.cuda.max_memory_allocated() / 2**20,
+                    "vram_scope": "torch caching allocator, reserved (no CUDA context)"}
     print(json.dumps(out))
 
 
