@@ -72,8 +72,8 @@ describe('PNG helpers', () => {
     assert.equal(Buffer.from(stripped).includes('secret prompt'), false);
   });
 
-  test('stripping also drops the UTF-8 iTXt chunk the engine writes for Chinese prompts', () => {
-    const engineLike = encodePngWithText(rgb, 64, 32, { parameters: '老渔夫的肖像\nSteps: 8', 'zimage-studio': '{"seed":1}' });
+  test('stripping also drops the UTF-8 iTXt chunk the engine writes for Chinese prompts', async () => {
+    const engineLike = await encodePngWithText(rgb, 64, 32, { parameters: '老渔夫的肖像\nSteps: 8', 'zimage-studio': '{"seed":1}' });
     assert.ok(Buffer.from(engineLike).includes('iTXt'), 'the fixture has an iTXt chunk');
     const stripped = Buffer.from(stripPngMetadata(engineLike));
     for (const type of ['tEXt', 'iTXt', 'zTXt']) assert.equal(stripped.includes(type), false, `no ${type} left`);

@@ -75,7 +75,6 @@ export function toPixels(image: Float32Array, width: number, height: number): Ui
   return out;
 }
 
-/** Free memory where the decode runs: the GPU's (nvidia-smi) on CUDA, the host's on the CPU. */
 /** Free memory for the low-VRAM decisions: the GPU monitor's latest reading, or (at load) one nvidia-smi call. */
 function freeMemoryBytes(ep: ExecutionProvider, deviceId = 0, monitor?: GpuMonitor): number {
   if (ep === 'cpu') return os.freemem();
@@ -311,7 +310,7 @@ export class ZImagePipeline {
       census: runCensus && { scope: runCensus.scope, generation: runCensus.generation, verdict: runCensus.verdict, byProvider: runCensus.merged.byProvider, flopShare: runCensus.merged.flopShare },
       audit: this.audit.components.map((c) => ({ component: c.component, computeDtype: c.computeDtype, heavyWeights: c.heavyWeights })), version: VERSION,
     };
-    const png = encodePng(pixels, req.width, req.height, {
+    const png = await encodePng(pixels, req.width, req.height, {
       parameters: a1111Parameters(settings, this.model.name),
       'zimage-studio': JSON.stringify({ ...meta, timings }),
     });
