@@ -18,6 +18,17 @@ test('DiT bf16 on the H200: every node on CUDA, ≥ 99 % of FLOPs in bf16', () =
   assert.ok(c.totalFlops > 6e12 && c.totalFlops < 8e12, `${c.totalFlops}`);
 });
 
+test('the default graphs (RotaryEmbedding op, fused norms, folded GroupNorm) on the H200: all CUDA, the fp32 bytes gone from the DiT', () => {
+  const spelled = census(fixture('dit-bf16-h200.profile.json.gz'), 'cuda');
+  const dit = census(fixture('dit-bf16-fused-h200.profile.json.gz'), 'cuda');
+  assert.deepEqual(Object.keys(dit.byProvider), ['cuda']);
+  assert.ok(dit.nodes < spelled.nodes, `${dit.nodes} nodes, spelled out ${spelled.nodes}`);
+  // the RoPE island moved ~40 % of the DiT's bytes through fp32; the RotaryEmbedding op runs in bf16
+  assert.ok((dit.bytesByDtype.float ?? 0) / dit.totalBytes < 0.01, `fp32 bytes ${dit.bytesByDtype.float} of ${dit.totalBytes}`);
+  assert.ok((spelled.bytesByDtype.float ?? 0) / spelled.totalBytes > 0.3);
+  assert.equal(verdict(mergeCensus([dit, census(fixture('vae-bf16-folded-h200.profile.json.gz'), 'cuda')]), 'bf16', 'cuda').level, 'green');
+});
+
 test('text encoder bf16: all CUDA, bf16 work', () => {
   const c = census(fixture('te-bf16-h200.profile.json.gz'), 'cuda');
   assert.equal(c.offProvider.length, 0);
