@@ -17,4 +17,16 @@ await build({
   sourcemap: 'linked',
   logLevel: 'warning',
 });
-console.log('built dist/engine/engine.mjs and dist/engine/engine-thread.mjs');
+// The HTTP server `npm start` runs (server.ts): Next.js's handler behind the client-address check.
+await build({
+  entryPoints: ['server.ts'],
+  bundle: true,
+  packages: 'external',
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  outfile: 'dist/server.mjs',
+  sourcemap: 'linked',
+  logLevel: 'warning',
+});
+console.log('built dist/engine/engine.mjs, dist/engine/engine-thread.mjs and dist/server.mjs');
