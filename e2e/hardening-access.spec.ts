@@ -24,29 +24,61 @@ async function start(...args: Parameters<typeof startStudio>): Promise<StudioSer
   return server;
 }
 
-test('pages carry a nonce CSP, no framing and nosniff; the studio runs under them without a violation', async ({ page, baseURL }) => {
+test('pages carry a nonce CSP without inline styles, no framing and nosniff; studio, share and compare pages run under it without a violation', async ({ page, baseURL }) => {
+  // Every violation the browser reports, on every page this tab opens (the listener is installed before any script).
   const violations: string[] = [];
+  await page.exposeFunction('reportCspViolation', (line: string) => violations.push(line));
+  await page.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (event) => {
+      (window as unknown as { reportCspViolation: (line: string) => void }).reportCspViolation(
+        `${event.violatedDirective} blocked ${event.blockedURI || 'inline'} in ${event.documentURI} (${event.sample})`,
+      );
+    });
+  });
   page.on('console', (message) => {
     if (/Content Security Policy|Refused to/i.test(message.text())) violations.push(message.text());
   });
   const response = await page.goto('/');
   const headers = response!.headers();
-  expect(headers['content-security-policy']).toMatch(/script-src 'self' 'nonce-[^']+' 'strict-dynamic'/);
-  expect(headers['content-security-policy']).toContain("frame-ancestors 'none'");
+  const csp = headers['content-security-policy'];
+  expect(csp).toMatch(/script-src 'self' 'nonce-[^']+' 'strict-dynamic'/);
+  expect(csp).toMatch(/style-src 'self' 'nonce-[^']+'(;|$)/);
+  expect(csp).not.toContain('unsafe-inline');
+  expect(csp).toContain("frame-ancestors 'none'");
   expect(headers['x-content-type-options']).toBe('nosniff');
   expect(headers['x-frame-options']).toBe('DENY');
   expect(headers['referrer-policy']).toBe('same-origin');
 
+  // The studio: a job with its progress bar, then the result's evidence with its share bars.
   const studio = new StudioPage(page);
   await studio.fillSettings({ prompt: 'under a strict CSP', width: 256, height: 256, steps: 2 });
   await studio.generateButton.click();
   await expect(studio.jobCards.first()).toHaveAttribute('data-status', 'succeeded');
   await expect(studio.viewer.getByRole('img')).toBeVisible();
+  await studio.openEvidence();
+  const id = await studio.shownResultId();
+
+  // The share page, server-rendered, with the evidence open.
+  const share = await page.goto(`/r/${id}`);
+  expect(share!.headers()['content-security-policy']).not.toContain('unsafe-inline');
+  await expect(page.getByTestId('share-page').getByRole('img')).toBeVisible();
+
+  // The comparison page: its columns keep the image's shape through a CSS value set after mount.
+  const created = await page.request.post('/api/comparisons', { data: { resultId: id } });
+  expect(created.status()).toBe(201);
+  const { url } = (await created.json()) as { url: string };
+  const comparison = await page.goto(new URL(url, baseURL).pathname);
+  expect(comparison!.headers()['content-security-policy']).not.toContain('unsafe-inline');
+  const frame = page.locator('[data-state="unavailable"] [class*="frame-aspect"]').first();
+  await expect(frame).toBeVisible();
+  await expect.poll(() => frame.evaluate((element: HTMLElement) => element.style.getPropertyValue('--frame-aspect'))).toBe('256 / 256');
+
   expect(violations).toEqual([]);
 
   const api = await rawRequest(baseURL!, { path: '/api/system' });
   expect(api.headers['content-security-policy']).toMatch(/^default-src 'none'/);
   expect(api.headers['x-content-type-options']).toBe('nosniff');
+  await page.goto('/');
   const asset = (await page.content()).match(/\/_next\/static\/[^"]+\.js/)![0];
   expect((await rawRequest(baseURL!, { path: asset })).headers['x-content-type-options']).toBe('nosniff');
 });
