@@ -5,7 +5,7 @@ import { NextResponse, type NextRequest } from 'next/server';
 import { SESSION_COOKIE, accessPolicy } from './lib/server/access.ts';
 import { getEnv } from './lib/env.ts';
 import { guard, type GuardContext } from './lib/server/guard.ts';
-import { RateLimiter } from './lib/server/limits.ts';
+import { RateLimiter, SERVED_BY_STUDIO_SERVER } from './lib/server/limits.ts';
 
 let context: GuardContext | undefined;
 
@@ -26,6 +26,12 @@ function guardContext(): GuardContext {
     limits: { api: new RateLimiter(env?.ZIMAGE_RATE_LIMIT ?? 600), generate: new RateLimiter(env?.ZIMAGE_GENERATE_RATE_LIMIT ?? 30) },
     dev: process.env.NODE_ENV === 'development',
   };
+  if (!(globalThis as Record<symbol, unknown>)[SERVED_BY_STUDIO_SERVER]) {
+    console.warn(
+      '[studio] WARNING: not started by server.ts (`npm start`): X-Forwarded-For is taken as clients send it, so a ' +
+        'client can pose as many to the per-client limits. Start the studio with `npm start` or `npm run dev`.',
+    );
+  }
   return context;
 }
 

@@ -24,29 +24,61 @@ async function start(...args: Parameters<typeof startStudio>): Promise<StudioSer
   return server;
 }
 
-test('pages carry a nonce CSP, no framing and nosniff; the studio runs under them without a violation', async ({ page, baseURL }) => {
+test('pages carry a nonce CSP without inline styles, no framing and nosniff; studio, share and compare pages run under it without a violation', async ({ page, baseURL }) => {
+  // Every violation the browser reports, on every page this tab opens (the listener is installed before any script).
   const violations: string[] = [];
+  await page.exposeFunction('reportCspViolation', (line: string) => violations.push(line));
+  await page.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (event) => {
+      (window as unknown as { reportCspViolation: (line: string) => void }).reportCspViolation(
+        `${event.violatedDirective} blocked ${event.blockedURI || 'inline'} in ${event.documentURI} (${event.sample})`,
+      );
+    });
+  });
   page.on('console', (message) => {
     if (/Content Security Policy|Refused to/i.test(message.text())) violations.push(message.text());
   });
   const response = await page.goto('/');
   const headers = response!.headers();
-  expect(headers['content-security-policy']).toMatch(/script-src 'self' 'nonce-[^']+' 'strict-dynamic'/);
-  expect(headers['content-security-policy']).toContain("frame-ancestors 'none'");
+  const csp = headers['content-security-policy'];
+  expect(csp).toMatch(/script-src 'self' 'nonce-[^']+' 'strict-dynamic'/);
+  expect(csp).toMatch(/style-src 'self' 'nonce-[^']+'(;|$)/);
+  expect(csp).not.toContain('unsafe-inline');
+  expect(csp).toContain("frame-ancestors 'none'");
   expect(headers['x-content-type-options']).toBe('nosniff');
   expect(headers['x-frame-options']).toBe('DENY');
   expect(headers['referrer-policy']).toBe('same-origin');
 
+  // The studio: a job with its progress bar, then the result's evidence with its share bars.
   const studio = new StudioPage(page);
   await studio.fillSettings({ prompt: 'under a strict CSP', width: 256, height: 256, steps: 2 });
   await studio.generateButton.click();
   await expect(studio.jobCards.first()).toHaveAttribute('data-status', 'succeeded');
   await expect(studio.viewer.getByRole('img')).toBeVisible();
+  await studio.openEvidence();
+  const id = await studio.shownResultId();
+
+  // The share page, server-rendered, with the evidence open.
+  const share = await page.goto(`/r/${id}`);
+  expect(share!.headers()['content-security-policy']).not.toContain('unsafe-inline');
+  await expect(page.getByTestId('share-page').getByRole('img')).toBeVisible();
+
+  // The comparison page: its columns keep the image's shape through a CSS value set after mount.
+  const created = await page.request.post('/api/comparisons', { data: { resultId: id } });
+  expect(created.status()).toBe(201);
+  const { url } = (await created.json()) as { url: string };
+  const comparison = await page.goto(new URL(url, baseURL).pathname);
+  expect(comparison!.headers()['content-security-policy']).not.toContain('unsafe-inline');
+  const frame = page.locator('[data-state="unavailable"] [class*="frame-aspect"]').first();
+  await expect(frame).toBeVisible();
+  await expect.poll(() => frame.evaluate((element: HTMLElement) => element.style.getPropertyValue('--frame-aspect'))).toBe('256 / 256');
+
   expect(violations).toEqual([]);
 
   const api = await rawRequest(baseURL!, { path: '/api/system' });
   expect(api.headers['content-security-policy']).toMatch(/^default-src 'none'/);
   expect(api.headers['x-content-type-options']).toBe('nosniff');
+  await page.goto('/');
   const asset = (await page.content()).match(/\/_next\/static\/[^"]+\.js/)![0];
   expect((await rawRequest(baseURL!, { path: asset })).headers['x-content-type-options']).toBe('nosniff');
 });
@@ -117,7 +149,8 @@ test('with a token: the API wants it, the browser signs in, share links stay pub
 });
 
 test('per-client rate limits and event-stream limits answer 429 with a message, and streams give their place back', async () => {
-  const studio = await start({ env: { ZIMAGE_RATE_LIMIT: '30', ZIMAGE_GENERATE_RATE_LIMIT: '3', ZIMAGE_MAX_EVENT_STREAMS: '8' } });
+  // 127.0.0.1 plays a trusted reverse proxy, so X-Forwarded-For names the clients.
+  const studio = await start({ env: { ZIMAGE_RATE_LIMIT: '30', ZIMAGE_GENERATE_RATE_LIMIT: '3', ZIMAGE_MAX_EVENT_STREAMS: '8', ZIMAGE_TRUSTED_PROXIES: '127.0.0.1' } });
   const as = (client: string) => ({ 'x-forwarded-for': client });
 
   const burst = await Promise.all(Array.from({ length: 40 }, () => rawRequest(studio.baseURL, { path: '/api/results', headers: as('10.0.0.1') })));
@@ -162,4 +195,43 @@ test('per-client rate limits and event-stream limits answer 429 with a message, 
     const id = (JSON.parse(response.text) as { id: string }).id;
     await rawRequest(studio.baseURL, { method: 'POST', path: `/api/jobs/${id}/cancel`, headers: as('10.0.0.4') });
   }
+});
+
+test('a client cannot pose as others with X-Forwarded-For; behind a trusted proxy the hop it added counts', async () => {
+  // Counts, not exact numbers: the bucket refills 10 per minute while the requests run on a slow machine.
+  const direct = await start({ env: { ZIMAGE_RATE_LIMIT: '10' } });
+  // No proxy is trusted: every forged value is the same client, the TCP peer 127.0.0.1.
+  const forged = [];
+  for (let index = 0; index < 20; index++) {
+    forged.push(await rawRequest(direct.baseURL, { path: '/api/results', headers: { 'x-forwarded-for': `10.9.${index}.1, 10.8.0.${index}` } }));
+  }
+  expect(forged.filter((response) => response.status === 200).length).toBeLessThanOrEqual(12);
+  const refused = forged.filter((response) => response.status === 429);
+  expect(refused.length).toBeGreaterThanOrEqual(8);
+  expect(refusalMessage(refused[0])).toContain('from 127.0.0.1');
+
+  // 127.0.0.1 is a trusted proxy: the right-most hop it did not add is the client; what the client wrote left of it
+  // (its own forged X-Forwarded-For, which a proxy keeps and appends to) changes nothing.
+  const proxied = await start({ env: { ZIMAGE_RATE_LIMIT: '10', ZIMAGE_TRUSTED_PROXIES: '127.0.0.1,10.20.0.0/16' } });
+  const via = (forgedHop: string) => ({ 'x-forwarded-for': `${forgedHop}, 203.0.113.7, 10.20.0.5` });
+  const behind = [];
+  for (let index = 0; index < 20; index++) {
+    behind.push(await rawRequest(proxied.baseURL, { path: '/api/results', headers: via(`198.51.100.${index}`) }));
+  }
+  expect(behind.filter((response) => response.status === 200).length).toBeLessThanOrEqual(12);
+  const limited = behind.filter((response) => response.status === 429);
+  expect(limited.length).toBeGreaterThanOrEqual(8);
+  expect(refusalMessage(limited[0])).toContain('from 203.0.113.7');
+  const other = await rawRequest(proxied.baseURL, { path: '/api/results', headers: { 'x-forwarded-for': '203.0.113.8, 10.20.0.5' } });
+  expect(other.status, 'another client behind the proxy is not slowed').toBe(200);
+});
+
+test('headers over 16 KB get the API\'s JSON 431 with a message, not a bare status line', async ({ baseURL }) => {
+  const response = await rawRequest(baseURL!, { path: '/api/system', headers: { 'x-padding': 'a'.repeat(20_000) } });
+  expect(response.status).toBe(431);
+  expect(response.headers['content-type']).toBe('application/json');
+  expect(response.headers['x-content-type-options']).toBe('nosniff');
+  const body = JSON.parse(response.text) as { error: { code: string; message: string } };
+  expect(body.error.code).toBe('headers_too_large');
+  expect(body.error.message).toContain('16 KB');
 });

@@ -17,7 +17,14 @@ let studio: StudioServer;
 test.beforeAll(async () => {
   // The generation rate limit is lifted so that the queue bound, not the per-client limit, does the refusing.
   studio = await startStudio({
-    env: { ZIMAGE_MAX_WAITING_JOBS: String(MAX_WAITING), ZIMAGE_GENERATE_RATE_LIMIT: '1000', ZIMAGE_RATE_LIMIT: '100000', ZIMAGE_MAX_EVENT_STREAMS: String(STREAM_CAP) },
+    // 127.0.0.1 plays a trusted reverse proxy, so the X-Forwarded-For of the stream requests names 20 clients.
+    env: {
+      ZIMAGE_MAX_WAITING_JOBS: String(MAX_WAITING),
+      ZIMAGE_GENERATE_RATE_LIMIT: '1000',
+      ZIMAGE_RATE_LIMIT: '100000',
+      ZIMAGE_MAX_EVENT_STREAMS: String(STREAM_CAP),
+      ZIMAGE_TRUSTED_PROXIES: '127.0.0.1',
+    },
   });
 });
 

@@ -3,6 +3,7 @@
 // and reads nothing at import time, so `next build` does not need a configured environment.
 import path from 'node:path';
 import { z } from 'zod';
+import { parseProxyEntry } from './server/client-address.ts';
 
 const portSchema = z.coerce.number().int().min(1).max(65535);
 
@@ -37,6 +38,22 @@ const envSchema = z.object({
   ZIMAGE_RATE_LIMIT: z.coerce.number().int().min(1).max(1_000_000).default(600),
   /** Generation requests (studio, OpenAI and A1111 routes) per minute per client, within ZIMAGE_RATE_LIMIT. */
   ZIMAGE_GENERATE_RATE_LIMIT: z.coerce.number().int().min(1).max(1_000_000).default(30),
+  /**
+   * Reverse proxies whose X-Forwarded-For is believed: addresses or CIDR ranges, comma-separated. A request from one
+   * of them counts as coming from the right-most X-Forwarded-For hop that is not one of them; every other request
+   * counts as coming from its TCP peer, whatever X-Forwarded-For it sends. Empty: no proxy is trusted.
+   */
+  ZIMAGE_TRUSTED_PROXIES: z
+    .string()
+    .transform((value, context) => {
+      const entries = value.split(/[\s,]+/).filter(Boolean);
+      for (const entry of entries) {
+        const parsed = parseProxyEntry(entry);
+        if (parsed instanceof Error) context.addIssue({ code: 'custom', message: `${parsed.message}; list addresses or ranges, e.g. 127.0.0.1,10.0.0.0/8` });
+      }
+      return entries;
+    })
+    .default([]),
   /** Job event streams (SSE) open at once, all clients together; a quarter of it (at least 1) per client. */
   ZIMAGE_MAX_EVENT_STREAMS: z.coerce.number().int().min(1).max(100_000).default(64),
   // --- Scaling out (README, "Scaling out"): a Redis-backed queue in front of GPU workers ---

@@ -4,6 +4,10 @@
 import { z } from 'zod';
 import { PRECISIONS } from '../inference/pipeline/types.ts';
 
+// The browser runs these schemas under a CSP without 'unsafe-eval': zod's fast path probes `Function("")` on first
+// use, which the browser reports as a violation even though zod catches it. Jitless skips the probe (zod's global).
+z.config({ jitless: true });
+
 export const SIZE_LIMITS = { min: 256, max: 2048, multiple: 16 } as const;
 export const STEP_LIMITS = { min: 1, max: 100 } as const;
 export const CFG_LIMITS = { min: 1, max: 20 } as const;

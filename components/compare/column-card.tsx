@@ -1,7 +1,7 @@
 // One precision's column of a comparison: its image with the census badge, the health line and its numbers (time,
 // VRAM, NaN/Inf, black pixels); a job still waiting or running with its progress; or, for a precision that did not
 // run, an empty frame of the image's shape that says why. Hook-free: the numbers come from the record's evidence.
-import type { CSSProperties, ReactNode } from 'react';
+import type { ReactNode } from 'react';
 import { describeProgress, formatDuration } from '@/lib/format.ts';
 import { formatShare, healthLine, memoryBadge, nonFiniteAtEnd } from '@/lib/evidence.ts';
 import type { ColumnView } from '@/lib/comparison.ts';
@@ -9,6 +9,7 @@ import { PRECISION_LABELS, PRECISION_NOTES } from '@/lib/precision.ts';
 import { imageUrl, shareUrl } from '@/lib/results.ts';
 import { EvidenceDetails } from '@/components/results/evidence-details.tsx';
 import { PrecisionBadge } from '@/components/results/result-details.tsx';
+import { Styled } from '@/components/ui/styled.tsx';
 
 /**
  * Where the image would be. `compact`: only as tall as its text on a phone (a column that will never hold an image
@@ -16,14 +17,15 @@ import { PrecisionBadge } from '@/components/results/result-details.tsx';
  */
 function Frame({ width, height, compact = false, children }: { width: number; height: number; compact?: boolean; children: ReactNode }) {
   return (
-    <div
+    <Styled
+      as="div"
       className={`flex items-center justify-center rounded-md border border-dashed border-zinc-700 bg-zinc-950/60 p-4 text-center ${
         compact ? 'sm:aspect-(--frame-aspect)' : 'aspect-(--frame-aspect)'
       }`}
-      style={{ '--frame-aspect': `${width} / ${height}` } as CSSProperties}
+      css={{ '--frame-aspect': `${width} / ${height}` }}
     >
       {children}
-    </div>
+    </Styled>
   );
 }
 
@@ -56,7 +58,7 @@ export function ColumnCard({ column, width, height }: { column: ColumnView; widt
             </p>
             {column.progress?.phase === 'denoise' && column.progress.totalSteps ? (
               <div className="h-1 overflow-hidden rounded-full bg-zinc-800">
-                <div className="h-full rounded-full bg-indigo-400" style={{ width: `${(100 * (column.progress.step ?? 0)) / column.progress.totalSteps}%` }} />
+                <Styled as="div" className="h-full rounded-full bg-indigo-400" css={{ width: `${(100 * (column.progress.step ?? 0)) / column.progress.totalSteps}%` }} />
               </div>
             ) : null}
           </div>

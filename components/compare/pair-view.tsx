@@ -12,6 +12,7 @@ import { PRECISION_LABELS } from '@/lib/precision.ts';
 import { imageUrl } from '@/lib/results.ts';
 import type { Precision } from '@/inference/pipeline/types.ts';
 import { inputClass } from '@/components/ui/primitives.tsx';
+import { Styled } from '@/components/ui/styled.tsx';
 
 type RanColumn = Extract<ColumnView, { state: 'result' }>;
 
@@ -100,8 +101,8 @@ export function PairView({ columns, width, height }: { columns: RanColumn[]; wid
   const left = perRun(a, 0);
   const right = perRun(b, 1);
   // Both pictures keep the image's shape and stay within 70 % of the window's height, however wide the page.
-  const figure = { maxWidth: `calc(70vh * ${width / height})` };
-  const frame = { aspectRatio: `${width} / ${height}` };
+  const figure = { 'max-width': `calc(70vh * ${width / height})` };
+  const frame = { 'aspect-ratio': `${width} / ${height}` };
   const gradient = `linear-gradient(to right, ${[0, 0.35, 0.7, 1].map((t) => `rgb(${heatColour(t).join(',')})`).join(', ')})`;
 
   return (
@@ -127,22 +128,23 @@ export function PairView({ columns, width, height }: { columns: RanColumn[]; wid
       </div>
 
       <div className="grid gap-4 lg:grid-cols-2">
-        <figure className="mx-auto w-full space-y-2" style={figure}>
-          <div className="relative select-none overflow-hidden rounded-md bg-zinc-950" style={frame}>
+        <Styled as="figure" className="mx-auto w-full space-y-2" css={figure}>
+          <Styled as="div" className="relative select-none overflow-hidden rounded-md bg-zinc-950" css={frame}>
             {/* eslint-disable-next-line @next/next/no-img-element -- stored PNGs, compared as they are. */}
             <img src={imageUrl(b.result.id)} alt={`${label(b)} (right of the split)`} className="absolute inset-0 h-full w-full" draggable={false} />
             {/* eslint-disable-next-line @next/next/no-img-element -- stored PNGs, compared as they are. */}
-            <img
+            <Styled
+              as="img"
               src={imageUrl(a.result.id)}
               alt={`${label(a)} (left of the split)`}
               className="absolute inset-0 h-full w-full"
-              style={{ clipPath: `inset(0 ${100 - split}% 0 0)` }}
+              css={{ 'clip-path': `inset(0 ${100 - split}% 0 0)` }}
               draggable={false}
             />
-            <div aria-hidden="true" className="absolute inset-y-0 w-0.5 bg-white/80 shadow" style={{ left: `calc(${split}% - 1px)` }} />
+            <Styled as="div" aria-hidden="true" className="absolute inset-y-0 w-0.5 bg-white/80 shadow" css={{ left: `calc(${split}% - 1px)` }} />
             <span className="absolute left-2 top-2 rounded bg-black/60 px-1.5 py-0.5 font-mono text-[11px] text-white">{label(a)}</span>
             <span className="absolute right-2 top-2 rounded bg-black/60 px-1.5 py-0.5 font-mono text-[11px] text-white">{label(b)}</span>
-          </div>
+          </Styled>
           <input
             type="range"
             min={0}
@@ -154,10 +156,10 @@ export function PairView({ columns, width, height }: { columns: RanColumn[]; wid
             aria-valuetext={`${split} % ${label(a)}`}
           />
           <figcaption className="text-[11px] text-zinc-500">Drag to move the split: {label(a)} on the left, {label(b)} on the right.</figcaption>
-        </figure>
+        </Styled>
 
-        <figure className="mx-auto w-full space-y-2" style={figure}>
-          <div className="overflow-hidden rounded-md bg-black" style={frame}>
+        <Styled as="figure" className="mx-auto w-full space-y-2" css={figure}>
+          <Styled as="div" className="overflow-hidden rounded-md bg-black" css={frame}>
             <canvas
               ref={heatRef}
               className="h-full w-full [image-rendering:pixelated]"
@@ -165,13 +167,13 @@ export function PairView({ columns, width, height }: { columns: RanColumn[]; wid
               aria-label={`Difference map of ${label(a)} and ${label(b)}: brighter means a larger difference`}
               data-testid="diff-map"
             />
-          </div>
-          <div aria-hidden="true" className="h-1.5 rounded-full" style={{ background: gradient }} />
+          </Styled>
+          <Styled as="div" aria-hidden="true" className="h-1.5 rounded-full" css={{ background: gradient }} />
           <figcaption className="flex justify-between text-[11px] text-zinc-500">
             <span>identical</span>
             <span>{measured ? `largest difference: ${measured.maxPixel}/255 per channel` : error ? 'not computed' : 'computing…'}</span>
           </figcaption>
-        </figure>
+        </Styled>
       </div>
 
       {error && <p className="text-xs text-rose-300">{error}</p>}

@@ -7,6 +7,7 @@ import type { ReactNode } from 'react';
 import { dtypeLabel, formatShare, formatShares, healthLine, nonFiniteAtEnd } from '@/lib/evidence.ts';
 import { PRECISION_LABELS } from '@/lib/precision.ts';
 import type { ResultRecord } from '@/lib/results.ts';
+import { Styled } from '@/components/ui/styled.tsx';
 
 const COMPONENT_LABELS = { te: 'Text encoder', dit: 'DiT', vae: 'VAE' } as const;
 
@@ -47,7 +48,7 @@ function ShareBar({ shares }: { shares: Record<string, number> }) {
   return (
     <div aria-hidden="true" className="flex h-1.5 overflow-hidden rounded-full bg-zinc-800">
       {entries.map(([dtype, share]) => (
-        <span key={dtype} className={DTYPE_COLOUR[dtype] ?? 'bg-zinc-500'} style={{ width: `${Math.max(share * 100, share > 0 ? 0.5 : 0)}%` }} />
+        <Styled as="span" key={dtype} className={DTYPE_COLOUR[dtype] ?? 'bg-zinc-500'} css={{ width: `${Math.max(share * 100, share > 0 ? 0.5 : 0)}%` }} />
       ))}
     </div>
   );

@@ -7,6 +7,7 @@ import type { StudioJob } from '@/lib/system.ts';
 import type { ApiErrorBody } from '@/lib/errors.ts';
 import { CloseIcon } from '@/components/ui/icons.tsx';
 import { buttonClass } from '@/components/ui/primitives.tsx';
+import { Styled } from '@/components/ui/styled.tsx';
 
 export function RunsPanel() {
   const jobs = useStudio((state) => state.jobs);
@@ -105,9 +106,10 @@ function JobRow({ job, lost }: { job: StudioJob; lost?: ApiErrorBody }) {
           aria-valuetext={`Step ${step} of ${total}`}
           className="mt-2 h-1 overflow-hidden rounded-full bg-zinc-800"
         >
-          <div
+          <Styled
+            as="div"
             className={`h-full rounded-full transition-[width] duration-300 ${job.status === 'succeeded' ? 'bg-emerald-500/70' : 'bg-indigo-400'}`}
-            style={{ width: `${total > 0 ? (100 * step) / total : 0}%` }}
+            css={{ width: `${total > 0 ? (100 * step) / total : 0}%` }}
           />
         </div>
       )}

@@ -1,5 +1,5 @@
-// Starts extra studio servers for the hardening specs: the build the Playwright web server made, served by
-// `next start` on 127.0.0.1 and a free port, with its own DATA_DIR and the environment a spec needs, so a spec can
+// Starts extra studio servers for the hardening specs: the build the Playwright web server made, served by the
+// studio's server (dist/server.mjs, what `npm start` runs after building) on 127.0.0.1 and a free port, with its own DATA_DIR and the environment a spec needs, so a spec can
 // set a token or tight limits, kill the process with SIGKILL and start it again on the same data. Also a raw HTTP
 // client that sends paths, headers and bodies exactly as given (fetch would normalise or refuse many of them).
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -9,7 +9,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
-const NEXT_BIN = path.resolve('node_modules/next/dist/bin/next');
+const STUDIO_SERVER = path.resolve('dist/server.mjs');
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -91,7 +91,7 @@ export async function startStudio(options: StartOptions = {}): Promise<StudioSer
   const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'zimage-hardening-'));
   // The tiny model made by the Playwright web server, shared read-only, so no server here waits to make it again.
   const weightsDir = path.join(process.env.E2E_ROOT!, 'weights');
-  const child = spawn(process.execPath, [NEXT_BIN, 'start', '-H', '127.0.0.1', '-p', String(port)], {
+  const child = spawn(process.execPath, [STUDIO_SERVER], {
     env: {
       ...process.env,
       HOST: '127.0.0.1',

@@ -20,7 +20,7 @@ import { assertHonest, auditModel, type ModelAudit } from '../audit.ts';
 import { countNonFinite, imageHealth, summarize, type Health, type StepHealth } from './health.ts';
 import type { DitConfig } from '../models/z-image-dit.ts';
 import { decodeTiled, DEFAULT_TILES, vaeDecodeBytes } from './tiled-vae.ts';
-import type { ComponentRunInfo, ExecutionProvider, GenerateOptions, GenerateRequest, GenerateResult, ModelEntry, Precision, ProgressEvent } from './types.ts';
+import type { ComponentRunInfo, ExecutionProvider, GenerateOptions, GenerateRequest, GenerateResult, ModelEntry, Precision, ProgressEvent, RunCensus } from './types.ts';
 
 export const LIMITS = { minSide: 64, maxSide: 2048, multiple: 16, maxSteps: 100, maxCfg: 20, maxPromptChars: 20000 } as const;
 export const VERSION = '0.1.0';
@@ -86,16 +86,6 @@ function freeMemoryBytes(ep: ExecutionProvider, deviceId = 0, monitor?: GpuMonit
   } catch {
     return Infinity;
   }
-}
-
-/** The dtype census of a generation, and whether it was measured on that generation or on the sessions' first. */
-export interface RunCensus {
-  scope: 'this generation' | 'first generation of these sessions';
-  generation: number;
-  /** Set when the text features were cached: the text encoder's part comes from that earlier generation. */
-  textEncoderFrom?: number;
-  merged: Census;
-  verdict: ReturnType<typeof verdict>;
 }
 
 /** Components resident in memory for the pipeline's life, or loaded one at a time per phase (low VRAM). */

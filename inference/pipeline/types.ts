@@ -1,5 +1,9 @@
 // The pipeline's plain-data contract: what a caller (CLI, studio adapter, queue worker) passes in and gets back.
-// Deliberately holds no onnxruntime types: sessions and tensors never leave inference/.
+// Deliberately holds no onnxruntime types: sessions and tensors never leave inference/. The evidence types it names
+// (health, audit, census) are defined beside the code that computes them and imported here as types only.
+import type { ModelAudit } from '../audit.ts';
+import type { Census, Verdict } from '../runtime/census.ts';
+import type { Health } from './health.ts';
 
 /** Precisions a converted model can be built in (see inference/models/precision.ts for what each one means). */
 export const PRECISIONS = ['bf16', 'fp16', 'fp16-safe', 'fp32'] as const;
@@ -70,13 +74,23 @@ export interface GenerateResult {
   /** 'sequential': components were loaded one at a time (low memory), same precision. */
   residency: 'resident' | 'sequential';
   /** NaN/Inf per step, early stop, black/flat image check, and a one-line summary when something went wrong. */
-  health: import('./health.ts').Health;
+  health: Health;
   /** The load-time audit of the model that ran (weights dtype, compute dtype, fp32 parts per component). */
-  audit: import('../audit.ts').ModelAudit;
+  audit: ModelAudit;
   /** The dtype census from onnxruntime's profile of these sessions (see RunCensus.scope). */
-  census?: import('./pipeline.ts').RunCensus;
+  census?: RunCensus;
   /** GPU memory sampled during the run (absent on the CPU). */
   memory?: { peakMiB: number; afterMiB: number; totalMiB: number; scope: 'process' | 'device'; samples: number };
+}
+
+/** The dtype census of a generation, and whether it was measured on that generation or on the sessions' first. */
+export interface RunCensus {
+  scope: 'this generation' | 'first generation of these sessions';
+  generation: number;
+  /** Set when the text features were cached: the text encoder's part comes from that earlier generation. */
+  textEncoderFrom?: number;
+  merged: Census;
+  verdict: Verdict;
 }
 
 /**

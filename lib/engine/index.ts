@@ -1,6 +1,8 @@
 // The studio's single door into inference/: it creates the default model, caches system info, resolves a request
-// (model, precision, execution provider) and runs the one loaded ZImagePipeline. Server-only by a runtime guard;
-// deliberately holds no queue or storage logic (lib/server/studio.ts wires those) and no HTTP knowledge.
+// (model, precision, execution provider) and runs the one loaded ZImagePipeline — on the engine thread
+// (lib/engine/thread-worker.ts) for the in-process queue, in the worker process for the Redis queue. Server-only by
+// a runtime guard; deliberately holds no queue or storage logic (lib/server/studio.ts wires those) and no HTTP
+// knowledge.
 // The engine is loaded at run time from dist/engine/engine.mjs (scripts/build-engine.mjs), not bundled by Next.js:
 // it stays plain Node, exactly as the CLI and the tests run it.
 import fs from 'node:fs';

@@ -1,8 +1,8 @@
 // Who may use the studio. Decides once per process whether the studio is reachable from other machines (the address
-// `next start` listens on, or a PUBLIC_URL that is not loopback) and so whether requests need ZIMAGE_API_TOKEN; then
-// checks a request's Authorization header or session cookie against it in constant time. Deliberately stateless:
-// the browser's session cookie is an HMAC of the token, so sessions survive restarts and all end when the token
-// changes; there is no session table and no per-user account.
+// it listens on: HOST for server.ts, -H for a `next start` run by hand; or a PUBLIC_URL that is not loopback) and so
+// whether requests need ZIMAGE_API_TOKEN; then checks a request's Authorization header or session cookie against it
+// in constant time. Deliberately stateless: the browser's session cookie is an HMAC of the token, so sessions survive
+// restarts and all end when the token changes; there is no session table and no per-user account.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import net from 'node:net';
 import path from 'node:path';

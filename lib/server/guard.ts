@@ -36,13 +36,14 @@ export type GuardDecision =
 
 const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
-/** Pages: scripts only with this response's nonce (Next.js stamps it on its own), no framing, no plugins. */
+/** Pages: scripts only with this response's nonce (Next.js stamps it on its own), no inline styles, no framing. */
 export function pageCsp(nonce: string, dev = false): string {
   return [
     "default-src 'self'",
     `script-src 'self' 'nonce-${nonce}' 'strict-dynamic'${dev ? " 'unsafe-eval'" : ''}`,
-    // React writes progress-bar widths as style attributes, which a nonce cannot cover.
-    "style-src 'self' 'unsafe-inline'",
+    // No style attributes in the HTML: data-driven styles are CSSOM writes after mount (components/ui/styled.tsx).
+    // The nonce admits a <style> element Next.js stamps; development keeps 'unsafe-inline' for its overlay and HMR.
+    `style-src 'self' ${dev ? "'unsafe-inline'" : `'nonce-${nonce}'`}`,
     "img-src 'self' data: blob:",
     "font-src 'self'",
     `connect-src 'self'${dev ? ' ws:' : ''}`,

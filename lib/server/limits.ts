@@ -2,7 +2,13 @@
 // limiter and a gate that counts open event streams. Both hold a bounded number of clients, so a flood of distinct
 // client addresses costs a fixed amount of memory. Deliberately in-process and approximate: a restart forgets them.
 
-/** The client address Next.js puts in x-forwarded-for (the socket's, unless a proxy in front set it). */
+/**
+ * Set on globalThis by server.ts, which overwrites X-Forwarded-For with the client's address before Next.js sees a
+ * request. Without it (`next start` run by hand) the header is whatever the client sent, and proxy.ts says so.
+ */
+export const SERVED_BY_STUDIO_SERVER = Symbol.for('zimage-studio.served-by-studio-server');
+
+/** The client address server.ts puts in x-forwarded-for (lib/server/client-address.ts decides which one). */
 export function clientKey(headers: Headers): string {
   const first = headers.get('x-forwarded-for')?.split(',')[0]?.trim().toLowerCase() ?? '';
   return first.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '').slice(0, 64) || 'unknown';

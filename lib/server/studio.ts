@@ -1,6 +1,7 @@
 // Wires the server side of the studio once per process: environment, engine (or the workers' catalogue), history
 // store and job queue, and how a job's result reaches the store. The queue is chosen by REDIS_URL: unset, the
-// in-process queue runs jobs on this process's engine (generate → thumbnail → atomic save); set, BullMQ on Redis
+// in-process queue runs jobs on this process's engine thread (generate → thumbnail on the thread, atomic save here,
+// so HTTP answers never wait for the engine's CPU work); set, BullMQ on Redis
 // carries them to GPU workers (`npm run worker`) and this server stores what they send back, once per job.
 // Kept on globalThis because Next.js may load this module once per route bundle; every route must share one queue
 // and one loaded pipeline. Deliberately no HTTP here: routes own requests and responses.
@@ -8,6 +9,7 @@ import { createHash } from 'node:crypto';
 import os from 'node:os';
 import { ResultsStore } from '../db/results-store.ts';
 import { EngineAdapter, type Catalogue } from '../engine/index.ts';
+import { EngineThread } from '../engine/thread.ts';
 import { getEnv, type Env } from '../env.ts';
 import { StudioError } from '../errors.ts';
 import { errorBody } from '../http.ts';
@@ -19,7 +21,7 @@ import type { JobQueue } from '../queue/types.ts';
 import { waitForJob } from '../queue/wait.ts';
 import type { ResultRecord } from '../results.ts';
 import type { JobInput } from '../system.ts';
-import { fromProduced, generateResult, jobRoute, resultIdForJob } from './generation.ts';
+import { fromProduced, jobRoute, resultIdForJob } from './generation.ts';
 import { journalJobs } from './job-journal.ts';
 import { WorkerCatalogue, type StudioWorker } from './worker-catalogue.ts';
 
@@ -53,13 +55,18 @@ function createStudio(): Studio {
   return env.REDIS_URL ? redisStudio(env, env.REDIS_URL, store) : inProcessStudio(env, store);
 }
 
-/** The default: one process, one engine, one job at a time, no Redis. */
+/**
+ * The default: one process, one job at a time, no Redis. Jobs run on the engine thread (lib/engine/thread.ts), which
+ * keeps the sessions loaded between jobs, so the server answers while a job computes; this thread's engine only
+ * describes what can run (system info, models, audits).
+ */
 function inProcessStudio(env: Env, store: ResultsStore): Studio {
   const engine = new EngineAdapter(env.WEIGHTS_DIR, env.ZIMAGE_EP);
+  const thread = new EngineThread({ weightsDir: env.WEIGHTS_DIR, epSetting: env.ZIMAGE_EP });
   const queue = new MemoryJobQueue<JobInput, ResultRecord>({
     maxWaiting: env.ZIMAGE_MAX_WAITING_JOBS,
     describeError: (error) => errorBody(error).body,
-    runner: async (input, context) => store.save(await generateResult(engine, input, context)),
+    runner: async (input, context) => store.save(await thread.generate(context.jobId, input, context)),
   });
   const prepare = async () => {
     const model = await engine.ready();

@@ -1,0 +1,82 @@
+// The studio's HTTP server (`npm start`, and `npm run dev` with --dev): Next.js's request handler behind a plain Node
+// http.Server, for two things `next start` cannot do. (1) Client identity: Next.js keeps any X-Forwarded-For a client
+// sends, so before Next.js sees a request this server overwrites that header with the address the per-client limits
+// may trust (lib/server/client-address.ts: the TCP peer, or behind ZIMAGE_TRUSTED_PROXIES the right-most hop they
+// did not add). (2) Malformed requests Node refuses before any handler runs (headers over 16 KB, bad syntax) get the
+// API's JSON error instead of a bare status line. Deliberately nothing else: access checks, limits and headers stay in
+// proxy.ts and lib/server/guard.ts. Compiled by scripts/build-engine.mjs into dist/server.mjs (next stays external).
+import http from 'node:http';
+import type { Duplex } from 'node:stream';
+import next from 'next';
+import { getEnv, type Env } from './lib/env.ts';
+import { clientAddress, trustedProxies } from './lib/server/client-address.ts';
+import { API_CSP } from './lib/server/guard.ts';
+import { SERVED_BY_STUDIO_SERVER } from './lib/server/limits.ts';
+
+const dev = process.argv.includes('--dev');
+
+let env: Env;
+try {
+  env = getEnv();
+} catch (error) {
+  console.error(`[studio] ${(error as Error).message}`);
+  process.exit(1);
+}
+const trusted = trustedProxies(env.ZIMAGE_TRUSTED_PROXIES);
+
+/** A refusal written straight to the socket, as the API's JSON error, for requests Node could not parse. */
+function refuse(socket: Duplex, status: number, reason: string, code: string, message: string): void {
+  const body = JSON.stringify({ error: { code, message } });
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+      `Cache-Control: no-store\r\nContent-Security-Policy: ${API_CSP}\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
+
+function onClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+  if (!socket.writable || error.code === 'ECONNRESET') {
+    socket.destroy();
+  } else if (error.code === 'HPE_HEADER_OVERFLOW') {
+    refuse(
+      socket,
+      431,
+      'Request Header Fields Too Large',
+      'headers_too_large',
+      `The request's headers are over ${Math.round(http.maxHeaderSize / 1024)} KB, the limit for every request. ` +
+        'Send fewer or shorter headers (a cookie jar full of other sites\' cookies, for one).',
+    );
+  } else if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+    refuse(socket, 408, 'Request Timeout', 'request_timeout', 'The request was not sent completely in time. Send it again.');
+  } else {
+    refuse(socket, 400, 'Bad Request', 'malformed_request', 'The request is not valid HTTP/1.1. Send it with an HTTP client (curl, fetch, an SDK).');
+  }
+}
+
+// Next.js reads the environment itself (NODE_ENV, its .env files); `next start` sets production the same way.
+(process.env as Record<string, string>).NODE_ENV ??= dev ? 'development' : 'production';
+const app = next({ dev, hostname: env.HOST, port: env.PORT, dir: process.cwd() });
+const handle = app.getRequestHandler();
+(globalThis as Record<symbol, unknown>)[SERVED_BY_STUDIO_SERVER] = true;
+
+const server = http.createServer((request, response) => {
+  // Replaces whatever the client sent: from here on X-Forwarded-For is one address the limits can key on.
+  request.headers['x-forwarded-for'] = clientAddress(request.socket.remoteAddress, request.headers['x-forwarded-for'], trusted);
+  handle(request, response).catch((error: unknown) => {
+    console.error(`[studio] request for ${request.url} failed:`, error);
+    if (!response.headersSent) response.writeHead(500, { 'Content-Type': 'text/plain' });
+    response.end('Internal Server Error');
+  });
+});
+server.on('clientError', onClientError);
+
+await app.prepare();
+if (dev) {
+  const upgrade = app.getUpgradeHandler();
+  server.on('upgrade', (request, socket, head) => {
+    upgrade(request, socket, head).catch(() => socket.destroy());
+  });
+}
+server.listen(env.PORT, env.HOST, () => {
+  const host = env.HOST.includes(':') ? `[${env.HOST}]` : env.HOST;
+  console.log(`[studio] serving on http://${host}:${env.PORT}${dev ? ' (development)' : ''}`);
+});
