@@ -139,7 +139,7 @@ timeout "$(within $(( LOAD_TIMEOUT * LOADS + SERIES * 60 + 120 )))" "$NODE" "$AP
   --model "$MODEL" --precisions "$PRECISION${PRECISION2:+,$PRECISION2}" --compare "$COMPARE" --series "$SERIES" --size "$SIZE" \
   --steps "$STEPS" --seed "$SEED" --pid "$SERVER_PID" --timeout "$(within 100000)" --job-timeout "$LOAD_TIMEOUT" 2>&1 | tee -a "$LOGS/evidence.log"
 cp "$EV"/result-*.json "$EV/compare.json" "$EV/memory-series.csv" "$EV/memory-series.json" "$OUT/"
-{ grep -E 'FLAT|GROWING|VARIES|comparison|^.{8} job' "$LOGS/evidence.log" || true; } | sed 's/^/  /' >> "$SUMMARY"
+{ grep -E 'FLAT|GROWING|SETTLED|VARIES|comparison|^.{8} job' "$LOGS/evidence.log" || true; } | sed 's/^/  /' >> "$SUMMARY"
 PHASE=A-stop
 stop "$SERVER_PID"; forget "$SERVER_PID"
 
