@@ -6,11 +6,12 @@
 //   node evidence.mjs wait --url U [--workers N] [--watch PID,PID] [--timeout 90] [--out DIR]
 //       until GET /api/system answers (and lists N live workers); fails at once when a watched process exits
 //   node evidence.mjs jobs --url U --out DIR --model M --precisions bf16,fp16 [--compare bf16,fp16] [--series 20]
-//       [--size 1024] [--steps 8] [--seed 42] [--pid SERVER_PID] [--timeout 600] [--job-timeout 300]
+//       [--size 1024] [--steps 8] [--seed 42] [--pid SERVER_PID] [--timeout 600] [--job-timeout 300] [--publish DIR]
 //       one job in the first precision, then --series more of it in a row (memory after each; each with its own
 //       seed and prompt so every phase runs), then the first job's request in each other precision, then
 //       POST /api/comparisons on the first result; writes system.json, result-<precision>.json, <precision>.png,
-//       compare.json, memory-series.csv, memory-series.json and prints the memory verdicts
+//       compare.json, memory-series.csv, memory-series.json (the JSON and CSV also into --publish as soon as they
+//       exist) and prints the memory verdicts
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -23,6 +24,7 @@ const { positionals, values } = parseArgs({
   options: {
     url: { type: 'string', default: 'http://127.0.0.1:3000' },
     out: { type: 'string', default: '.' },
+    publish: { type: 'string' },
     model: { type: 'string' },
     precisions: { type: 'string', default: 'bf16,fp16' },
     series: { type: 'string', default: '20' },
@@ -107,8 +109,10 @@ function rssMiB(pid: number | undefined): number | null {
   }
 }
 
+/** Into --out; the deliverables also into --publish at once, so a run killed later still leaves them there. */
 function write(name: string, content: string | Uint8Array): void {
   fs.writeFileSync(path.join(values.out, name), content);
+  if (values.publish && /^(result-.*\.json|compare\.json|memory-series\.(csv|json))$/.test(name)) fs.writeFileSync(path.join(values.publish, name), content);
 }
 
 /** Least-squares slope of ys over 0..n-1. */
@@ -178,6 +182,12 @@ async function waitReady(): Promise<void> {
   }
 }
 
+/** result-<precision>.json (the job and its full record, with the wall time) and <precision>.png. */
+async function save(precision: string, run: { job: Json; result: Json; wallMs: number }): Promise<void> {
+  write(`result-${precision}.json`, `${JSON.stringify({ wallMs: run.wallMs, job: run.job, result: run.result }, null, 2)}\n`);
+  write(`${precision}.png`, await bytes(`/api/results/${run.result.id}/image.png`));
+}
+
 async function jobs(): Promise<void> {
   fs.mkdirSync(values.out, { recursive: true });
   const precisions = values.precisions.split(',').filter(Boolean);
@@ -211,6 +221,7 @@ async function jobs(): Promise<void> {
   const [first, ...others] = precisions;
   const runs: Record<string, { job: Json; result: Json; wallMs: number }> = {};
   runs[first] = await generate(first, 'job 1');
+  await save(first, runs[first]);
 
   // 2. The series, straight after, while the same sessions stay loaded: memory after each generation.
   const series: Json[] = [];
@@ -242,16 +253,20 @@ async function jobs(): Promise<void> {
   write('memory-series.json', `${JSON.stringify({ precision: first, settings, series, verdicts }, null, 2)}\n`);
   for (const entry of verdicts) log(entry.line);
 
-  // 3. Every other precision, the very same request.
-  for (const precision of others) runs[precision] = await generate(precision, 'job');
-
-  // 4. Records and images.
-  for (const [precision, run] of Object.entries(runs)) {
-    write(`result-${precision}.json`, `${JSON.stringify({ wallMs: run.wallMs, job: run.job, result: run.result }, null, 2)}\n`);
-    write(`${precision}.png`, await bytes(`/api/results/${run.result.id}/image.png`));
+  // 3. Every other precision, the very same request. A job that fails (fp16 overflowing, say) is evidence too: its
+  //    error is the record, and the run goes on.
+  for (const precision of others) {
+    try {
+      runs[precision] = await generate(precision, 'job');
+      await save(precision, runs[precision]);
+    } catch (error) {
+      log(`job: ${precision} FAILED: ${(error as Error).message}`);
+      write(`result-${precision}.json`, `${JSON.stringify({ error: (error as Error).message }, null, 2)}\n`);
+      if (/timed out/.test((error as Error).message)) throw error;
+    }
   }
 
-  // 5. The comparison view of the first result, through its API; its jobs run like any other.
+  // 4. The comparison view of the first result, through its API; its jobs run like any other.
   const compared = (values.compare ?? values.precisions).split(',').filter(Boolean);
   const created = await call('/api/comparisons', { method: 'POST', body: { resultId: runs[first].result.id, precisions: compared } });
   let view: Json;
