@@ -130,6 +130,15 @@ throughput() { # LABEL JOBS: scripts/throughput.mjs through the server; its JSON
     --precision "$PRECISION" --model "$MODEL" > "$EV/throughput-$1.json" 2>> "$LOGS/throughput.log"
   say "throughput $1: $("$NODE" -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); console.log(`${r.succeeded}/${r.jobs} in ${r.seconds} s = ${r.imagesPerMinute} images/min, by worker ${JSON.stringify(r.byWorker)}${r.failed.length ? `, FAILED: ${r.failed.join("; ")}` : ""}`)' "$EV/throughput-$1.json")"
 }
+write_throughput() { # throughput.json in $OUT from what has run so far, and the images/minute line
+  "$NODE" -e '
+    const fs = require("fs"); const dir = process.argv[1]; const read = (n) => fs.existsSync(`${dir}/throughput-${n}.json`) ? JSON.parse(fs.readFileSync(`${dir}/throughput-${n}.json`, "utf8")) : null;
+    const one = read("1-worker"), two = read("2-workers");
+    const out = { oneWorker: one, twoWorkers: two, ratio: one && two ? Math.round((two.imagesPerMinute / one.imagesPerMinute) * 100) / 100 : null, warmups: [read("warmup-1"), read("warmup-2")] };
+    fs.writeFileSync(process.argv[2], JSON.stringify(out, null, 2) + "\n");
+    console.log(`images/minute: 1 worker ${one?.imagesPerMinute ?? "—"}, 2 workers ${two?.imagesPerMinute ?? "—"}${out.ratio ? ` (×${out.ratio})` : ""}`);
+  ' "$EV" "$OUT/throughput.json"
+}
 
 # --- A. in-process queue: records, memory series, comparison ---
 PHASE=A-server
@@ -147,7 +156,10 @@ PHASE=A-stop
 stop "$SERVER_PID"; forget "$SERVER_PID"
 
 # --- B. Redis back end: 1 worker, then 2 on the same GPU ---
-if [ "$(left)" -lt "${MIN_B:-120}" ]; then say "SKIPPED the Redis phase: $(left) s of the budget left (BUDGET=$BUDGET, MIN_B=${MIN_B:-120})"; exit 0; fi
+if [ "$(left)" -lt "${MIN_B:-120}" ]; then
+  say "SKIPPED the Redis phase: $(left) s of the budget left (BUDGET=$BUDGET, MIN_B=${MIN_B:-120})"
+  PHASE=done; [ ${#FAILED[@]} -eq 0 ] || exit 1; exit 0
+fi
 PHASE=B-redis
 "$APP/redis/run" redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no --dir "$W/redis" > "$LOGS/redis.log" 2>&1 &
 REDIS_PID=$!; PIDS+=("$REDIS_PID")
@@ -167,6 +179,7 @@ say "worker a: $(grep -o 'loaded in [0-9]* ms' "$LOGS/worker-a.log" || echo 'loa
 PHASE=B-throughput-1
 throughput warmup-1 1
 throughput 1-worker "$TP_JOBS"
+write_throughput > /dev/null
 if [ "$(left)" -lt $(( 60 + TP_JOBS * 3 )) ]; then
   say "SKIPPED 2 workers: $(left) s of the budget left (BUDGET=$BUDGET)"
 else
@@ -180,13 +193,7 @@ else
   throughput warmup-2 2
   throughput 2-workers "$TP_JOBS"
 fi
-"$NODE" -e '
-  const fs = require("fs"); const dir = process.argv[1]; const read = (n) => fs.existsSync(`${dir}/throughput-${n}.json`) ? JSON.parse(fs.readFileSync(`${dir}/throughput-${n}.json`, "utf8")) : null;
-  const one = read("1-worker"), two = read("2-workers");
-  const out = { oneWorker: one, twoWorkers: two, ratio: one && two ? Math.round((two.imagesPerMinute / one.imagesPerMinute) * 100) / 100 : null, warmups: [read("warmup-1"), read("warmup-2")] };
-  fs.writeFileSync(process.argv[2], JSON.stringify(out, null, 2) + "\n");
-  console.log(`images/minute: 1 worker ${one?.imagesPerMinute ?? "—"}, 2 workers ${two?.imagesPerMinute ?? "—"}${out.ratio ? ` (×${out.ratio})` : ""}`);
-' "$EV" "$OUT/throughput.json" | while read -r line; do say "$line"; done
+say "$(write_throughput)"
 PHASE=B-stop
 stop "${WORKER_PIDS[@]}" "$SERVER_PID_B"; forget "${WORKER_PIDS[@]}" "$SERVER_PID_B"
 "$APP/redis/run" redis-cli -p "$REDIS_PORT" shutdown nosave > /dev/null 2>&1 || true
