@@ -3,6 +3,9 @@
 // every response, static files included; the Content-Security-Policy varies per response and is set by proxy.ts.
 /** @type {import('next').NextConfig} */
 const nextConfig = {
+  // `npm run pack:host` (scripts/pack-host.mjs) sets ZIMAGE_STANDALONE=1: a self-contained server (server.js + the
+  // node_modules it traces) for a machine without npm, built into its own folder so it never clobbers `npm start`'s.
+  ...(process.env.ZIMAGE_STANDALONE === '1' ? { output: 'standalone', distDir: '.next-host' } : {}),
   // bullmq loads ioredis with a run-time require() a bundler cannot follow, so both stay external too.
   serverExternalPackages: ['onnxruntime-node', 'onnxruntime-common', 'better-sqlite3', 'bullmq', 'ioredis'],
   poweredByHeader: false,

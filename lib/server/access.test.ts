@@ -32,7 +32,12 @@ describe('listenHost', () => {
   });
 
   test('another program leaves the decision to HOST', () => {
-    assert.equal(listenHost(['node', '/p/server.js']), undefined);
+    assert.equal(listenHost(['node', '/p/server.js'], {}), undefined);
+  });
+
+  test("Next's standalone server.js listens on HOSTNAME, every interface without it", () => {
+    assert.equal(listenHost(['node', '/p/server.js'], { config: '{}', hostname: '127.0.0.1' }), '127.0.0.1');
+    assert.equal(listenHost(['node', '/p/server.js'], { config: '{}' }), '0.0.0.0');
   });
 });
 

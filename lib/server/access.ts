@@ -35,9 +35,18 @@ export function isLoopbackHost(host: string): boolean {
 
 /**
  * The address `next start` / `next dev` was told to listen on (-H, --hostname), or '::' (every interface, Next's
- * default) when none was given. Undefined when the process is not the Next CLI (tests, scripts): HOST decides then.
+ * default) when none was given. Next's standalone server.js (`npm run pack:host`) binds to HOSTNAME, every interface
+ * when it is unset, whatever HOST says. Undefined for any other program (tests, scripts): HOST decides then.
  */
-export function listenHost(argv: readonly string[] = process.argv): string | undefined {
+export function listenHost(
+  argv: readonly string[] = process.argv,
+  standalone: { config?: string; hostname?: string } = {
+    config: process.env.__NEXT_PRIVATE_STANDALONE_CONFIG,
+    hostname: process.env.HOSTNAME,
+  },
+): string | undefined {
+  // server.js sets __NEXT_PRIVATE_STANDALONE_CONFIG before it starts Next, then listens on HOSTNAME || '0.0.0.0'.
+  if (standalone.config) return standalone.hostname || '0.0.0.0';
   if (path.basename(argv[1] ?? '') !== 'next' || (argv[2] !== 'start' && argv[2] !== 'dev')) return undefined;
   for (let index = 3; index < argv.length; index++) {
     const arg = argv[index];
