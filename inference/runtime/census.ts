@@ -79,6 +79,11 @@ export function nodeFlops(n: ProfileNode): number {
   }
 }
 
+/** Bytes a node reads and writes, from its recorded input and output shapes. */
+export function nodeBytes(n: ProfileNode): number {
+  return [...n.inputs, ...n.outputs].reduce((s, t) => s + prod(t.shape) * (BYTES[t.type] ?? 4), 0);
+}
+
 /** The dtype a node computes in: its first floating-point input (Cast: its output). */
 export function nodeDtype(n: ProfileNode): string {
   if (n.op === 'Cast') return n.outputs[0]?.type ?? 'unknown';
@@ -97,7 +102,7 @@ export function census(nodes: ProfileNode[], expectedProvider: string): Census {
     }
     const dt = nodeDtype(n);
     const flops = nodeFlops(n);
-    const bytes = [...n.inputs, ...n.outputs].reduce((s, t) => s + prod(t.shape) * (BYTES[t.type] ?? 4), 0);
+    const bytes = nodeBytes(n);
     c.flopsByDtype[dt] = (c.flopsByDtype[dt] ?? 0) + flops;
     c.bytesByDtype[dt] = (c.bytesByDtype[dt] ?? 0) + bytes;
     c.totalFlops += flops;
