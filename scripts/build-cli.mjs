@@ -17,4 +17,6 @@ await build({ ...common, entryPoints: ['inference/cli/zimage.ts'], outfile: 'dis
 await build({ ...common, entryPoints: ['bench/ours.ts'], outfile: 'dist/bench.mjs' });
 // the differential timing of graph formulations (scripts/gpu/perf-ablate.sh)
 await build({ ...common, entryPoints: ['bench/ablate.ts'], outfile: 'dist/ablate.mjs' });
-console.log('built dist/zimage.mjs, dist/bench.mjs and dist/ablate.mjs');
+// setup:gpu for a host with node + onnxruntime-node only (onnx-proto bundled in)
+await build({ ...common, entryPoints: ['scripts/setup-gpu.mjs'], outfile: 'dist/setup-gpu.mjs' });
+console.log('built dist/zimage.mjs, dist/bench.mjs, dist/ablate.mjs and dist/setup-gpu.mjs');

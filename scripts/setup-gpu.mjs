@@ -4,6 +4,7 @@
 // what is missing. Idempotent: an installed provider is kept (use --force to reinstall).
 //   CUDA 12.x driver: onnxruntime-node's own installer (--onnxruntime-node-install=cuda12; downloads from NuGet).
 //   CUDA 13.x driver: the npm package com.github.asus4.onnxruntime.linux-x64-gpu@0.4.9 (= onnxruntime 1.29.0).
+//   Offline (no registry): --from FILE.tgz takes that package as `npm pack` wrote it on a connected machine.
 // It deliberately installs no CUDA toolkit or cuDNN: those come from NVIDIA (the message names what is missing).
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -15,6 +16,8 @@ const require = createRequire(import.meta.url);
 const CUDA13_PACKAGE = 'com.github.asus4.onnxruntime.linux-x64-gpu@0.4.9';
 const ORT_VERSION = '1.29.0';
 const force = process.argv.includes('--force');
+const fromIndex = process.argv.indexOf('--from');
+const from = fromIndex > 0 ? process.argv[fromIndex + 1] : undefined;
 
 const ortDir = path.dirname(require.resolve('onnxruntime-node/package.json'));
 const ortVersion = JSON.parse(fs.readFileSync(path.join(ortDir, 'package.json'), 'utf8')).version;
@@ -43,10 +46,23 @@ function driverCuda() {
 function installCuda13() {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ort-cuda-'));
   try {
-    console.log(`setup:gpu: fetching ${CUDA13_PACKAGE} from the npm registry …`);
-    const packed = spawnSync('npm', ['pack', '--silent', CUDA13_PACKAGE], { cwd: tmp, encoding: 'utf8' });
-    if (packed.status !== 0) fail(`npm pack ${CUDA13_PACKAGE} failed: ${packed.stderr.trim()}`, 'check the network access to the npm registry');
-    const tgz = path.join(tmp, packed.stdout.trim().split('\n').pop());
+    let tgz = from && path.resolve(from);
+    if (tgz) {
+      if (!fs.existsSync(tgz)) fail(`--from ${from}: no such file`, `on a connected machine: npm pack ${CUDA13_PACKAGE}, then copy the .tgz here`);
+      console.log(`setup:gpu: installing from ${tgz} …`);
+    } else {
+      console.log(`setup:gpu: fetching ${CUDA13_PACKAGE} from the npm registry …`);
+      const packed = spawnSync('npm', ['pack', '--silent', CUDA13_PACKAGE], { cwd: tmp, encoding: 'utf8' });
+      if (packed.status !== 0) {
+        fail(`npm pack ${CUDA13_PACKAGE} failed: ${(packed.stderr || String(packed.error ?? '')).trim()}`,
+          `check the network access to the npm registry, or run npm pack ${CUDA13_PACKAGE} on a connected machine and pass --from FILE.tgz`);
+      }
+      tgz = path.join(tmp, packed.stdout.trim().split('\n').pop());
+    }
+    const listed = spawnSync('tar', ['tzf', tgz], { encoding: 'utf8', maxBuffer: 1 << 26 });
+    if (listed.status !== 0 || !listed.stdout.includes('package/Plugins/Linux/x64/libonnxruntime_providers_cuda.so')) {
+      fail(`${tgz} is not ${CUDA13_PACKAGE} (no package/Plugins/Linux/x64/libonnxruntime_providers_cuda.so inside)`, `npm pack ${CUDA13_PACKAGE}`);
+    }
     execFileSync('tar', ['xzf', tgz, '-C', tmp, 'package/Plugins/Linux/x64']);
     for (const lib of ['libonnxruntime_providers_cuda.so', 'libonnxruntime_providers_shared.so']) {
       // copy through a temporary name so an interrupted copy never looks installed
@@ -93,6 +109,7 @@ if (fs.existsSync(provider) && !force) {
 } else if (cuda.major >= 13) {
   installCuda13();
 } else if (cuda.major === 12) {
+  if (from) fail(`--from takes the CUDA 13 package (${CUDA13_PACKAGE}), but this driver supports CUDA ${cuda.major}.${cuda.minor}`, 'run without --from: onnxruntime-node\'s CUDA 12 installer fetches the CUDA 12 build');
   installCuda12();
 } else {
   fail(`the driver supports CUDA ${cuda.major}.${cuda.minor}; onnxruntime ${ORT_VERSION} needs CUDA 12 or 13`, 'update the NVIDIA driver (≥ 525)');
