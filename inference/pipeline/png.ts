@@ -78,22 +78,27 @@ function filterRows(pixels: Uint8Array, width: number, height: number): Uint8Arr
   const stride = width * 3;
   const raw = new Uint8Array((stride + 1) * height);
   const sub = new Uint8Array(stride), up = new Uint8Array(stride);
+  const zeros = new Uint8Array(stride);
+  const cost = (r: number) => (r < 128 ? r : 256 - r);
   for (let y = 0; y < height; y++) {
     const p = y * stride;
+    const row = pixels.subarray(p, p + stride);
+    const above = y ? pixels.subarray(p - stride, p) : zeros;
     let c0 = 0, c1 = 0, c2 = 0;
-    for (let x = 0; x < stride; x++) {
-      const v = pixels[p + x];
-      const r1 = (v - (x >= 3 ? pixels[p + x - 3] : 0)) & 0xff;
-      const r2 = (v - (y ? pixels[p - stride + x] : 0)) & 0xff;
+    for (let x = 0; x < 3; x++) { // no left neighbour: Sub keeps the value
+      const v = row[x], r2 = (v - above[x]) & 0xff;
+      sub[x] = v; up[x] = r2;
+      c0 += cost(v); c1 += cost(v); c2 += cost(r2);
+    }
+    for (let x = 3; x < stride; x++) {
+      const v = row[x], r1 = (v - row[x - 3]) & 0xff, r2 = (v - above[x]) & 0xff;
       sub[x] = r1; up[x] = r2;
-      c0 += v < 128 ? v : 256 - v;
-      c1 += r1 < 128 ? r1 : 256 - r1;
-      c2 += r2 < 128 ? r2 : 256 - r2;
+      c0 += cost(v); c1 += cost(r1); c2 += cost(r2);
     }
     const o = y * (stride + 1);
     const best = c0 <= c1 && c0 <= c2 ? 0 : c1 <= c2 ? 1 : 2; // filter types 0 None, 1 Sub, 2 Up
     raw[o] = best;
-    raw.set(best === 0 ? pixels.subarray(p, p + stride) : best === 1 ? sub : up, o + 1);
+    raw.set(best === 0 ? row : best === 1 ? sub : up, o + 1);
   }
   return raw;
 }
