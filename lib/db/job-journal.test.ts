@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, test } from 'node:test';
 import { MemoryJobQueue } from '../queue/memory-queue.ts';
 import { waitForJob } from '../queue/wait.ts';
 import type { ResultRecord } from '../results.ts';
+import { tinyResult } from './test-result.ts';
 import { findJob, journalJobs } from '../server/job-journal.ts';
 import type { Studio } from '../server/studio.ts';
 import type { JobInput, StudioJob } from '../system.ts';
@@ -40,18 +41,7 @@ function studioOn(store: ResultsStore): Studio {
     runner: async (job) => {
       if (job.request.prompt.startsWith('hang')) return new Promise<never>(() => {});
       if (job.request.prompt.startsWith('fail')) throw new Error('out of memory');
-      return store.save({
-        png,
-        thumbnail: png,
-        request: job.request,
-        model: { id: 'tiny', name: 'tiny', tiny: true },
-        components: [],
-        timings: {},
-        tokens: { count: 1, truncated: false },
-        durationMs: 1,
-        queuedMs: 0,
-        memory: { kind: 'cpu' },
-      });
+      return store.save(tinyResult(job.request, png));
     },
   });
   return journalJobs({ queue, store } as unknown as Studio);

@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import type { JobInput, StudioJob } from '../system.ts';
 import { ResultsStore } from './results-store.ts';
+import { tinyResult } from './test-result.ts';
 
 /** 256 KiB per image, so a kill often lands inside a write rather than between two. */
 const PAYLOAD_BYTES = 256 * 1024;
@@ -37,18 +38,7 @@ async function writeUntilKilled(dataDir: string): Promise<never> {
     const job: StudioJob = { id: `job-${seed}`, status: 'queued', version: 1, input, createdAt: Date.now(), position: 1 };
     store.jobs.record({ type: 'queued', job });
     store.jobs.record({ type: 'started', job: { ...job, status: 'running', version: 2, startedAt: Date.now(), position: null } });
-    const record = await store.save({
-      png: payload(seed, 'png'),
-      thumbnail: payload(seed, 'thumb'),
-      request: input.request,
-      model: { id: 'tiny', name: 'tiny', tiny: true },
-      components: [],
-      timings: {},
-      tokens: { count: 1, truncated: false },
-      durationMs: 1,
-      queuedMs: 0,
-      memory: { kind: 'cpu' },
-    });
+    const record = await store.save(tinyResult(input.request, payload(seed, 'png'), payload(seed, 'thumb')));
     store.jobs.record({ type: 'succeeded', job: { ...job, status: 'succeeded', version: 3, output: record, finishedAt: Date.now(), position: null } });
   }
 }

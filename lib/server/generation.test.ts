@@ -6,24 +6,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { ResultsStore, type NewResult } from '../db/results-store.ts';
+import { tinyResult } from '../db/test-result.ts';
 import { isResultId } from '../results.ts';
 import { fromProduced, jobRoute, resultIdForJob, toProduced } from './generation.ts';
 
 const PNG = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3]);
 
 function result(seed: number): NewResult {
-  return {
-    png: PNG,
-    thumbnail: PNG,
-    request: { prompt: 'p', steps: 2, cfg: 1, width: 64, height: 64, seed, precision: 'fp32', ep: 'cpu' },
-    model: { id: 'tiny', name: 'tiny', tiny: true },
-    components: [],
-    timings: {},
-    tokens: { count: 1, truncated: false },
-    durationMs: 1,
-    queuedMs: 0,
-    memory: { kind: 'cpu' },
-  };
+  return tinyResult({ prompt: 'p', steps: 2, cfg: 1, width: 64, height: 64, seed, precision: 'fp32', ep: 'cpu' }, PNG);
 }
 
 test('the result id is a valid result id, the same for the same job, different across jobs', () => {
