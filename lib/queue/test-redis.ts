@@ -3,9 +3,9 @@
 // jobs survive a Redis restart). Deliberately never touches any other address or an already running Redis.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort } from '../free-port.ts';
 
 /** The redis-server binary, or null; on CI (CI set) a missing one is an error, not a skip. */
 export function findRedisServer(): string | null {
@@ -18,16 +18,6 @@ export function findRedisServer(): string | null {
 /** Why the Redis tests are skipped here, or false when they run. */
 export const skipWithoutRedis: string | false = findRedisServer() ? false : 'redis-server is not installed (apt-get install -y redis-server)';
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Servers still running when the test process exits (a failed assertion, a crash) are killed with it. */
 const running = new Set<ChildProcess>();
