@@ -14,6 +14,7 @@ import { PRECISION_LABELS } from '@/lib/precision.ts';
 import { imageUrl } from '@/lib/results.ts';
 import { comparisonView } from '@/lib/server/comparisons.ts';
 import { getStudio } from '@/lib/server/studio.ts';
+import { sharePageMetadata } from '@/lib/share-metadata.ts';
 
 export const dynamic = 'force-dynamic';
 
@@ -32,19 +33,12 @@ export async function generateMetadata({ params }: Props): Promise<Metadata> {
   const title = `${labels}: ${truncate(view.settings.prompt, 60)} · Z-Image BF16 Studio`;
   const description = `${view.model.name}, ${view.settings.width}×${view.settings.height}, ${view.settings.steps} steps, seed ${view.settings.seed}, in ${labels}.`;
   const first = resultColumns(view)[0];
-  return {
+  return sharePageMetadata({
     title,
     description,
-    robots: { index: false, follow: false },
-    openGraph: {
-      type: 'website',
-      siteName: 'Z-Image BF16 Studio',
-      title,
-      description,
-      url: `${origin}${comparisonUrl(view.id)}`,
-      images: first ? [{ url: `${origin}${imageUrl(first.result.id)}`, width: view.settings.width, height: view.settings.height }] : [],
-    },
-  };
+    url: `${origin}${comparisonUrl(view.id)}`,
+    images: first ? [{ url: `${origin}${imageUrl(first.result.id)}`, width: view.settings.width, height: view.settings.height }] : [],
+  });
 }
 
 export default async function ComparisonPage({ params }: Props) {

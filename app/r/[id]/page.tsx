@@ -15,6 +15,7 @@ import { publicOrigin } from '@/lib/http.ts';
 import { precisionBadge } from '@/lib/evidence.ts';
 import { downloadName, imageUrl, shareUrl } from '@/lib/results.ts';
 import { getStudio } from '@/lib/server/studio.ts';
+import { sharePageMetadata } from '@/lib/share-metadata.ts';
 
 export const dynamic = 'force-dynamic';
 
@@ -32,21 +33,13 @@ export async function generateMetadata({ params }: Props): Promise<Metadata> {
   const { request } = record;
   const description = `${record.model.name}, ${request.width}×${request.height}, ${request.steps} steps, CFG ${request.cfg}, seed ${request.seed}, ${precisionBadge(record).text}.`;
   const image = `${origin}${imageUrl(record.id)}`;
-  return {
+  return sharePageMetadata({
     title,
     description,
-    // Unlisted: reachable by link only, kept out of search indexes.
-    robots: { index: false, follow: false },
-    openGraph: {
-      type: 'website',
-      siteName: 'Z-Image BF16 Studio',
-      title,
-      description,
-      url: `${origin}${shareUrl(record.id)}`,
-      images: [{ url: image, width: request.width, height: request.height, alt: truncate(request.prompt, 200), type: 'image/png' }],
-    },
-    twitter: { card: 'summary_large_image', title, description, images: [image] },
-  };
+    url: `${origin}${shareUrl(record.id)}`,
+    images: [{ url: image, width: request.width, height: request.height, alt: truncate(request.prompt, 200), type: 'image/png' }],
+    twitterImage: image,
+  });
 }
 
 export default async function SharePage({ params }: Props) {
