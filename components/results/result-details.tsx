@@ -5,7 +5,7 @@
 import { formatDuration, formatTimestamp } from '@/lib/format.ts';
 import { healthLine, memoryBadge, precisionBadge } from '@/lib/evidence.ts';
 import { PRECISION_LABELS, runBadge } from '@/lib/precision.ts';
-import type { ResultRecord } from '@/lib/results.ts';
+import { imageUrl, type ResultRecord } from '@/lib/results.ts';
 import { Badge, type BadgeTone } from '@/components/ui/primitives.tsx';
 
 const LEVEL_TONE: Record<ReturnType<typeof precisionBadge>['level'], BadgeTone> = {
@@ -21,6 +21,14 @@ const LEVEL_LEAD = {
 } as const;
 
 /** The census verdict as a badge; amber and red ones are focusable and show their reasons on hover and focus. */
+/** The stored PNG at its own size, scaled down to fit (`className` sets the bounds). */
+export function ResultImage({ record, className }: { record: ResultRecord; className: string }) {
+  return (
+    // eslint-disable-next-line @next/next/no-img-element -- PNGs are served as stored; no resizing service.
+    <img src={imageUrl(record.id)} alt={record.request.prompt} width={record.request.width} height={record.request.height} className={className} />
+  );
+}
+
 export function PrecisionBadge({ record }: { record: ResultRecord }) {
   const badge = precisionBadge(record);
   const tone = LEVEL_TONE[badge.level];

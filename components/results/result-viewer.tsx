@@ -1,10 +1,9 @@
 'use client';
 // The selected result (the newest by default) at full size, with its badges, parameters, evidence and actions.
-import { imageUrl } from '@/lib/results.ts';
 import { useStudio } from '@/lib/state/provider.tsx';
 import { ResultActions } from './result-actions.tsx';
 import { EvidenceDetails } from './evidence-details.tsx';
-import { ResultBadges, ResultParameters } from './result-details.tsx';
+import { ResultBadges, ResultImage, ResultParameters } from './result-details.tsx';
 
 export function ResultViewer() {
   const record = useStudio((state) => state.results.find((result) => result.id === state.selectedId) ?? state.results[0]);
@@ -27,14 +26,7 @@ export function ResultViewer() {
       className="grid gap-5 rounded-lg border border-zinc-800 bg-zinc-900/40 p-4 xl:grid-cols-[minmax(0,1fr)_320px]"
     >
       <div className="flex min-h-0 items-center justify-center rounded-md bg-[repeating-conic-gradient(#18181b_0%_25%,#111113_0%_50%)] bg-[length:16px_16px]">
-        {/* eslint-disable-next-line @next/next/no-img-element -- PNGs are served as stored; no resizing service. */}
-        <img
-          src={imageUrl(record.id)}
-          alt={record.request.prompt}
-          width={record.request.width}
-          height={record.request.height}
-          className="max-h-[68vh] w-auto max-w-full object-contain"
-        />
+        <ResultImage record={record} className="max-h-[68vh] w-auto max-w-full object-contain" />
       </div>
       <div className="space-y-4">
         <ResultBadges record={record} />

@@ -6,7 +6,7 @@ import type { Metadata } from 'next';
 import { headers } from 'next/headers';
 import { notFound } from 'next/navigation';
 import { EvidenceDetails } from '@/components/results/evidence-details.tsx';
-import { ResultBadges, ResultParameters } from '@/components/results/result-details.tsx';
+import { ResultBadges, ResultImage, ResultParameters } from '@/components/results/result-details.tsx';
 import { DownloadIcon, EraserIcon } from '@/components/ui/icons.tsx';
 import { ShareHeader } from '@/components/share-header.tsx';
 import { buttonClass } from '@/components/ui/primitives.tsx';
@@ -51,14 +51,7 @@ export default async function SharePage({ params }: Props) {
       <ShareHeader fromId={record.id} />
       <main className="mx-auto grid max-w-6xl gap-6 p-4 lg:grid-cols-[minmax(0,1fr)_340px] lg:p-8" data-testid="share-page">
         <div className="flex items-center justify-center rounded-lg border border-zinc-800 bg-zinc-900/40 p-2">
-          {/* eslint-disable-next-line @next/next/no-img-element -- the stored PNG, served as is. */}
-          <img
-            src={imageUrl(record.id)}
-            alt={record.request.prompt}
-            width={record.request.width}
-            height={record.request.height}
-            className="max-h-[80vh] w-auto max-w-full object-contain"
-          />
+          <ResultImage record={record} className="max-h-[80vh] w-auto max-w-full object-contain" />
         </div>
         <aside className="space-y-5">
           <ResultBadges record={record} />
