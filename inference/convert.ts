@@ -66,9 +66,10 @@ interface ComponentSource {
   layout: string;
 }
 
+/** The fp32 parts of a component; with the RotaryEmbedding op, only the DiT's RoPE tables stay fp32, not the rotation. */
 function islands(name: ComponentName, graph: GraphOptions): string[] {
-  if (name === 'dit' && graph.ropeOp) return ['timestep sinusoid (t_embedder input)', 'RoPE tables (computed in fp32)', 'RMSNorm statistics (stash_type 1)', 'latents in and velocity out'];
-  return ISLANDS[name];
+  if (name !== 'dit' || !graph.ropeOp) return ISLANDS[name];
+  return ISLANDS.dit.map((part) => (part === 'RoPE tables and rotation' ? 'RoPE tables (computed in fp32)' : part));
 }
 
 const ISLANDS: Record<ComponentName, string[]> = {

@@ -190,10 +190,9 @@ export function linear(ctx: BuildContext, x: string, prefix: string, inF: number
 export function rmsNorm(ctx: BuildContext, x: string, key: string, width: number, eps: number, dtype: DType = ctx.compute, exact = false): string {
   const w = ctx.weight(key, [width], { dtype });
   const name = key.replace(/\.weight$/, '');
-  const attrs = { axis: -1, epsilon: { float: eps }, stash_type: 1 };
-  if (!exact || dtype === 'F32') return ctx.g.op('RMSNormalization', [x, w], attrs, name);
+  if (!exact || dtype === 'F32') return rmsNormScaled(ctx, x, w, eps, name);
   const ones = ctx.g.constant(DTYPE_TO_ELEM[dtype], [width], new Array(width).fill(1), `ones${width}`);
-  return ctx.g.op('Mul', [ctx.g.op('RMSNormalization', [x, ones], attrs, name), w]);
+  return ctx.g.op('Mul', [rmsNormScaled(ctx, x, ones, eps, name), w]);
 }
 
 /** RMSNorm over the last axis with a computed scale (e.g. a weight with the adaLN modulation folded in). */
