@@ -59,11 +59,11 @@ function installCuda13() {
       }
       tgz = path.join(tmp, packed.stdout.trim().split('\n').pop());
     }
-    const listed = spawnSync('tar', ['tzf', tgz], { encoding: 'utf8', maxBuffer: 1 << 26 });
-    if (listed.status !== 0 || !listed.stdout.includes('package/Plugins/Linux/x64/libonnxruntime_providers_cuda.so')) {
+    // One pass over the (179 MB) tarball: extract the provider folder; a tarball without it is not that package.
+    const unpacked = spawnSync('tar', ['xzf', tgz, '-C', tmp, 'package/Plugins/Linux/x64'], { encoding: 'utf8' });
+    if (unpacked.status !== 0 || !fs.existsSync(path.join(tmp, 'package/Plugins/Linux/x64/libonnxruntime_providers_cuda.so'))) {
       fail(`${tgz} is not ${CUDA13_PACKAGE} (no package/Plugins/Linux/x64/libonnxruntime_providers_cuda.so inside)`, `npm pack ${CUDA13_PACKAGE}`);
     }
-    execFileSync('tar', ['xzf', tgz, '-C', tmp, 'package/Plugins/Linux/x64']);
     for (const lib of ['libonnxruntime_providers_cuda.so', 'libonnxruntime_providers_shared.so']) {
       // copy through a temporary name so an interrupted copy never looks installed
       fs.copyFileSync(path.join(tmp, 'package/Plugins/Linux/x64', lib), path.join(libDir, `${lib}.tmp`));
