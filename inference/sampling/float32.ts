@@ -17,10 +17,11 @@ export const fma32: MulAdd = (a, b, c) => {
   const r = f(s);
   if (r === s) return r;
   // Rounding the double s to float32 is wrong only when s lies exactly on a float32 midpoint while the exact sum
-  // does not; the TwoSum remainder says which side the exact sum is on.
+  // does not (almost never: test the midpoint first); the TwoSum remainder says which side the exact sum is on.
+  const other = 2 * s - r;
+  if (f(other) !== other) return r;
   const t = s - p;
   const err = p - (s - t) + (c - t);
-  const other = 2 * s - r;
-  if (err === 0 || f(other) !== other) return r;
+  if (err === 0) return r;
   return err > 0 ? Math.max(r, other) : Math.min(r, other);
 };

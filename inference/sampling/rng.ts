@@ -55,23 +55,46 @@ export class Mt19937 {
 
   nextUint32(): number {
     if (--this.left === 0) this.regenerate();
-    let y = this.state[this.next++]!;
-    y ^= y >>> 11;
-    y ^= (y << 7) & 0x9d2c5680;
-    y ^= (y << 15) & 0xefc60000;
-    y ^= y >>> 18;
-    return y >>> 0;
+    return temper(this.state[this.next++]!);
+  }
+
+  /** `out.length` draws, the same as that many nextUint32() calls (one tight loop per 624 state words). */
+  fill(out: Uint32Array): void {
+    const s = this.state;
+    for (let i = 0; i < out.length;) {
+      // `left − 1` draws remain before the next twist (nextUint32 decrements before it reads)
+      if (this.left === 1) { this.regenerate(); this.left = 625; }
+      const take = Math.min(this.left - 1, out.length - i);
+      let at = this.next;
+      for (let k = 0; k < take; k++) out[i + k] = temper(s[at++]!);
+      this.next = at;
+      this.left -= take;
+      i += take;
+    }
   }
 
   private regenerate(): void {
     const s = this.state;
-    for (let k = 0; k < 624; k++) {
-      const mixed = (s[k]! & 0x80000000) | (s[(k + 1) % 624]! & 0x7fffffff);
-      s[k] = s[(k + 397) % 624]! ^ (mixed >>> 1) ^ (s[(k + 1) % 624]! & 1 ? 0x9908b0df : 0);
-    }
+    const twist = (k: number, k1: number, k397: number) => {
+      const mixed = (s[k]! & 0x80000000) | (s[k1]! & 0x7fffffff);
+      s[k] = s[k397]! ^ (mixed >>> 1) ^ (s[k1]! & 1 ? 0x9908b0df : 0);
+    };
+    // the index arithmetic of (k + 1) % 624 and (k + 397) % 624 split into its three ranges
+    for (let k = 0; k < 227; k++) twist(k, k + 1, k + 397);
+    for (let k = 227; k < 623; k++) twist(k, k + 1, k - 227);
+    twist(623, 0, 396);
     this.left = 624;
     this.next = 0;
   }
+}
+
+function temper(x: number): number {
+  let y = x;
+  y ^= y >>> 11;
+  y ^= (y << 7) & 0x9d2c5680;
+  y ^= (y << 15) & 0xefc60000;
+  y ^= y >>> 18;
+  return y >>> 0;
 }
 
 /**
@@ -132,7 +155,9 @@ function fillNormalFloat(data: Float32Array, gen: Mt19937, path: NormalPath): vo
   const mulAdd = path === 'avx2' ? fma32 : mulAdd32;
   const fill16 = path === 'scalar' ? fill16Scalar : (d: Float32Array, at: number) => fill16Avx2(d, at, mulAdd);
   const n = data.length;
-  for (let i = 0; i < n; i++) data[i] = uniformFloat(gen);
+  const draws = new Uint32Array(n);
+  gen.fill(draws);
+  for (let i = 0; i < n; i++) data[i] = (draws[i]! & 0xffffff) * 2 ** -24; // uniformFloat, in bulk
   for (let i = 0; i + 16 <= n; i += 16) fill16(data, i);
   if (n % 16 !== 0) {
     // PyTorch redraws the last 16 slots (overwriting values already transformed) and transforms them again.
@@ -141,14 +166,16 @@ function fillNormalFloat(data: Float32Array, gen: Mt19937, path: NormalPath): vo
   }
 }
 
-const view = new DataView(new ArrayBuffer(4));
+// float32 ⇄ bits through one shared buffer (little- or big-endian alike: both views see the same bytes)
+const bitsF32 = new Float32Array(1);
+const bitsU32 = new Uint32Array(bitsF32.buffer);
 function floatBits(x: number): number {
-  view.setFloat32(0, x);
-  return view.getUint32(0);
+  bitsF32[0] = x;
+  return bitsU32[0]!;
 }
 function bitsFloat(bits: number): number {
-  view.setUint32(0, bits >>> 0);
-  return view.getFloat32(0);
+  bitsU32[0] = bits >>> 0;
+  return bitsF32[0]!;
 }
 
 // avx_mathfun.h constants: double literals rounded to float, as the C array initializers do.
@@ -191,8 +218,11 @@ function log256Lane(v: number, mulAdd: MulAdd): number {
   return f(x + f(e * LOG_Q2));
 }
 
-/** One lane of sincos256_ps → [sin, cos]. */
-function sincos256Lane(v: number, mulAdd: MulAdd): [number, number] {
+// sincos256Lane's results, [sin, cos] (a scratch buffer rather than a returned pair: no allocation per lane)
+const lane = new Float64Array(2);
+
+/** One lane of sincos256_ps → lane[0] = sin, lane[1] = cos. */
+function sincos256Lane(v: number, mulAdd: MulAdd): void {
   let ax = Math.abs(v);
   let j = Math.trunc(f(ax * FOPI)) | 0; // _mm256_cvttps_epi32
   j = (j + 1) & ~1;
@@ -215,7 +245,8 @@ function sincos256Lane(v: number, mulAdd: MulAdd): [number, number] {
   // zero only turns a −0 into +0.
   const sinSel = (sinPolyIsSin ? ys : yc) + 0;
   const cosSel = (sinPolyIsSin ? yc : ys) + 0;
-  return [sinNegative ? -sinSel : sinSel, cosNegative ? -cosSel : cosSel];
+  lane[0] = sinNegative ? -sinSel : sinSel;
+  lane[1] = cosNegative ? -cosSel : cosSel;
 }
 
 function fill16Avx2(data: Float32Array, at: number, mulAdd: MulAdd): void {
@@ -223,10 +254,10 @@ function fill16Avx2(data: Float32Array, at: number, mulAdd: MulAdd): void {
     const u1 = f(1 - data[at + j]!); // [0, 1) → (0, 1] for the log; exact
     const u2 = data[at + j + 8]!;
     const radius = f(Math.sqrt(f(-2 * log256Lane(u1, mulAdd))));
-    const [sin, cos] = sincos256Lane(f(TWO_PI_F32 * u2), mulAdd);
+    sincos256Lane(f(TWO_PI_F32 * u2), mulAdd);
     // _mm256_fmadd_ps(n, std = 1, mean = 0) is n itself, except that −0 becomes +0.
-    data[at + j] = f(radius * cos) + 0;
-    data[at + j + 8] = f(radius * sin) + 0;
+    data[at + j] = f(radius * lane[1]!) + 0;
+    data[at + j + 8] = f(radius * lane[0]!) + 0;
   }
 }
 
