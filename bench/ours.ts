@@ -33,8 +33,12 @@ async function series(cfg: number) {
   const results: GenerateResult[] = [];
   for (let i = 1; i <= runs; i++) results.push(await pipe.generate(request(cfg * 100 + i, cfg)));
   const t = (k: string) => mean(results.map((r) => r.timings[k] ?? 0));
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   return {
     runs, cfg,
+    // every phase of every run (validate, tokenize, encode, noise, denoise, decode, png, total): the spread behind the means
+    per_run: results.map((r) => Object.fromEntries(Object.entries(r.timings).map(([k, v]) => [k, Math.round(v * 10) / 10]))),
+    median_image_ms: median(results.map((r) => r.timings.total - (r.timings.png ?? 0))),
     // image_ms: up to the image in memory, as diffusers returns it; png_ms (pixels, health checks, PNG file) is ours alone
     total_ms: t('total'), image_ms: t('total') - t('png'), encode_ms: t('encode'), denoise_ms: t('denoise'), dit_ms_per_step: t('denoise') / steps,
     decode_ms: t('decode'), png_ms: t('png'),

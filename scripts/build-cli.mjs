@@ -18,5 +18,7 @@ await build({ ...common, entryPoints: ['bench/ours.ts'], outfile: 'dist/bench.mj
 // the differential timing of graph formulations (scripts/gpu/perf-ablate.sh)
 await build({ ...common, entryPoints: ['bench/ablate.ts'], outfile: 'dist/ablate.mjs' });
 // setup:gpu for a host with node + onnxruntime-node only (onnx-proto bundled in)
+// per-op costs of alternative formulations (bench/ops.ts)
+await build({ ...common, entryPoints: ['bench/ops.ts'], outfile: 'dist/ops.mjs' });
 await build({ ...common, entryPoints: ['scripts/setup-gpu.mjs'], outfile: 'dist/setup-gpu.mjs' });
 console.log('built dist/zimage.mjs, dist/bench.mjs, dist/ablate.mjs and dist/setup-gpu.mjs');

@@ -41,6 +41,26 @@ export function cudaProviderInstalled(): boolean {
   return fs.existsSync(path.join(ortLibraryDir(), 'libonnxruntime_providers_cuda.so'));
 }
 
+/**
+ * onnxruntime session config entries from `ZIMAGE_ORT_CONFIG` ("key=value,key=value", e.g.
+ * "session.use_device_allocator_for_initializers=1"): the keys of onnxruntime_session_options_config_keys.h,
+ * for measuring and tuning without a rebuild. Undefined when unset; a malformed entry throws.
+ */
+export function ortConfigEntries(spec: string | undefined): Record<string, string> | undefined {
+  if (!spec?.trim()) return undefined;
+  const out: Record<string, string> = {};
+  for (const item of spec.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const m = item.match(/^([a-z_]+(?:\.[a-z_0-9]+)+)=(.+)$/i);
+    if (!m) {
+      throw new EngineError('bad-ort-config', `ZIMAGE_ORT_CONFIG entry ${JSON.stringify(item)} is not key=value`, {
+        hint: 'write dotted onnxruntime config keys, e.g. ZIMAGE_ORT_CONFIG=session.use_device_allocator_for_initializers=1',
+      });
+    }
+    out[m[1]] = m[2];
+  }
+  return out;
+}
+
 export class Session {
   private profilingEnded = false;
 
@@ -65,6 +85,8 @@ export class Session {
       graphOptimizationLevel: 'all',
       logSeverityLevel: 3,
     };
+    const extra = ortConfigEntries(process.env.ZIMAGE_ORT_CONFIG);
+    if (extra) options.extra = extra;
     if (opts.profilePrefix) {
       options.enableProfiling = true;
       options.profileFilePrefix = opts.profilePrefix;

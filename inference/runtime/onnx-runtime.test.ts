@@ -1,0 +1,41 @@
+// The runtime module's session options: config entries from ZIMAGE_ORT_CONFIG reach onnxruntime (a bad key is
+// rejected by onnxruntime itself, so a real CPU session proves the entries are passed), and bad specs fail clearly.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { ElemType, Graph } from '../onnx/graph.ts';
+import { ortConfigEntries, Session } from './onnx-runtime.ts';
+
+test('ortConfigEntries: key=value pairs, dotted keys, unset → undefined, malformed → a hint', () => {
+  assert.equal(ortConfigEntries(undefined), undefined);
+  assert.equal(ortConfigEntries('  '), undefined);
+  assert.deepEqual(ortConfigEntries('session.use_device_allocator_for_initializers=1, session.intra_op.allow_spinning=0'),
+    { 'session.use_device_allocator_for_initializers': '1', 'session.intra_op.allow_spinning': '0' });
+  assert.throws(() => ortConfigEntries('use_device_allocator'), /not key=value.*|ZIMAGE_ORT_CONFIG/);
+  assert.throws(() => ortConfigEntries('nodots=1'), (e: Error & { hint?: string }) => /session\.use_device/.test(e.hint ?? ''));
+});
+
+test('ZIMAGE_ORT_CONFIG entries reach onnxruntime: a valid one runs, one that changes loading makes onnxruntime fail', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ortcfg-'));
+  const file = path.join(dir, 'add.onnx');
+  const g = new Graph('add');
+  const x = g.input('x', ElemType.FLOAT, [2]);
+  g.output(g.op('Add', [x, x]), 'y', ElemType.FLOAT, [2]);
+  g.write(file);
+  const before = process.env.ZIMAGE_ORT_CONFIG;
+  try {
+    process.env.ZIMAGE_ORT_CONFIG = 'session.intra_op.allow_spinning=0';
+    const s = await Session.create(file, { ep: 'cpu' });
+    const out = await s.run({ x: { type: 'float32', dims: [2], data: Float32Array.from([1, 2]) } });
+    assert.deepEqual(Array.from(out.y.data as Float32Array), [2, 4]);
+    await s.release();
+    // told to read the ONNX file as an ORT-format model, onnxruntime fails to load it: the entry got there
+    process.env.ZIMAGE_ORT_CONFIG = 'session.load_model_format=ORT';
+    await assert.rejects(Session.create(file, { ep: 'cpu' }), /ORT model verification failed/);
+  } finally {
+    if (before === undefined) delete process.env.ZIMAGE_ORT_CONFIG; else process.env.ZIMAGE_ORT_CONFIG = before;
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
