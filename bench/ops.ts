@@ -23,7 +23,7 @@ const S = Number(values.tokens), K = Number(values.chain), reps = Number(values.
 const BF16 = values.dtype === 'fp32' ? ElemType.FLOAT : ElemType.BFLOAT16;
 const eps = { float: 1e-6 };
 
-interface Case { name: string; shape: number[]; op: (g: Graph, x: string, x0: string) => string; rope?: boolean }
+interface Case { name: string; shape: number[]; op: (g: Graph, x: string, x0: string) => string; rope?: boolean; opset?: number }
 const w = (g: Graph, n: number) => g.constant(BF16, [n], Array.from({ length: n }, (_, i) => 1 + (i % 7) * 0.01), `w${n}`);
 const f32Const = (g: Graph, n: number, v: number) => g.constant(ElemType.FLOAT, [n], new Array(n).fill(v), `f${n}_${v}`);
 const flat3 = (g: Graph, x: string, rows: number, width: number) => g.op('Reshape', [x, g.int64([1, rows, width])]);
@@ -44,6 +44,14 @@ const cases: Case[] = [
     op: (g, x) => g.op('RotaryEmbedding', [x, 'cos_bf16', 'sin_bf16', 'pos'], { interleaved: 1, num_heads: 30 }),
   },
   { name: 'QuickGelu [S,10240]', shape: [1, S, 10240], op: (g, x) => g.op('QuickGelu', [x], { alpha: { float: 1 } }, undefined, MS_DOMAIN) },
+  { name: 'Sigmoid [S,10240]', shape: [1, S, 10240], op: (g, x) => g.op('Sigmoid', [x]) },
+  { name: 'SiLU as Mul(x, Sigmoid(x)) [S,10240]', shape: [1, S, 10240], op: (g, x) => g.op('Mul', [x, g.op('Sigmoid', [x])]) },
+  { name: 'Swish (opset 24) [S,10240]', shape: [1, S, 10240], opset: 24, op: (g, x) => g.op('Swish', [x], { alpha: { float: 1 } }) },
+  {
+    // the DiT's attention (ORT_ENABLE_CUDNN_FLASH_ATTENTION=1 in the environment switches kernels)
+    name: 'MultiHeadAttention [S,3840] 30×128', shape: [1, S, 3840],
+    op: (g, x, x0) => g.op('MultiHeadAttention', [x, x0, x0], { num_heads: 30 }, undefined, MS_DOMAIN),
+  },
   { name: 'Mul [S,10240]', shape: [1, S, 10240], op: (g, x, x0) => g.op('Mul', [x, x0]) },
   { name: 'Add [S,3840]', shape: [1, S, 3840], op: (g, x, x0) => g.op('Add', [x, x0]) },
   // VAE: onnxruntime's contrib GroupNorm (NHWC, optional fused SiLU) against the transposes it would need
@@ -56,7 +64,7 @@ const cases: Case[] = [
 ];
 
 function build(c: Case, k: number, file: string) {
-  const g = new Graph(`ops_${k}`);
+  const g = new Graph(`ops_${k}`, c.opset);
   const width = c.shape.at(-1)!;
   const xin = g.input('x', ElemType.FLOAT, [1, 1, width]);
   const x0 = g.op('Expand', [g.op('Reshape', [g.op('Cast', [xin], { to: BF16 }), g.int64(c.shape.map((d, i) => (i === c.shape.length - 1 ? d : 1)))]), g.int64(c.shape)]);

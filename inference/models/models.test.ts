@@ -13,7 +13,10 @@ import { writeTinyCheckpoint } from '../tiny.ts';
 import { detectDitConfig, ditKeyTable, ditParameterCount, type DitConfig } from './z-image-dit.ts';
 import { detectQwen3Config, qwen3KeyTable, qwen3ParameterCount } from './qwen3-encoder.ts';
 import { detectVaeConfig, vaeDecoderParameterCount, vaeKeyTable } from './flux-vae.ts';
+import onnxProto from 'onnx-proto';
 import { parseGraphOptions } from './blocks.ts';
+
+const { onnx } = onnxProto;
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'models-test-'));
 const src = path.join(tmp, 'tiny-src');
@@ -25,6 +28,8 @@ before(() => {
   convert({ sources: [src], out: path.join(tmp, 'tiny'), precision: 'fp32' });
   // The spelled-out formulations (what the benchmark measures the defaults against) must stay right too.
   convert({ sources: [src], out: path.join(tmp, 'spelled'), precision: 'fp32', graph: parseGraphOptions('rope-op=0,fused-norms=0,vae-norm=spelled') });
+  // fused norms with every plain norm as RMSNormalization (skip-norm=0), the form skip-norm is measured against
+  convert({ sources: [src], out: path.join(tmp, 'noskip'), precision: 'fp32', graph: parseGraphOptions('skip-norm=0') });
 });
 
 describe('config detection from shapes', () => {
@@ -168,7 +173,32 @@ describe('golden outputs vs the PyTorch reference (tiny, fp32, CPU)', () => {
     }
   });
 
-  for (const variant of ['tiny', 'spelled']) {
+  test('skip-norm: the plain norms of the fused DiT blocks become SkipSimplifiedLayerNormalization(x, x; 4ε)', () => {
+    const nodes = (variant: string) => {
+      const dir = path.join(tmp, `${variant}/fp32`);
+      const model = onnx.ModelProto.decode(fs.readFileSync(path.join(dir, readManifest(dir).components.dit!.file)));
+      const count: Record<string, number> = {};
+      for (const n of model.graph!.node!) count[n.opType!] = (count[n.opType!] ?? 0) + 1;
+      return count;
+    };
+    const [on, off] = [nodes('tiny'), nodes('noskip')];
+    // per modulated or refiner block: attention_norm2 and ffn_norm2 (the pre-norms already take a residual)
+    assert.ok(off.RMSNormalization > on.RMSNormalization, JSON.stringify({ on, off }));
+    assert.equal(off.RMSNormalization - on.RMSNormalization, on.SkipSimplifiedLayerNormalization - off.SkipSimplifiedLayerNormalization);
+  });
+
+  test('text encoder: padding to the bucket changes no real token (causal), whatever follows the prompt', async () => {
+    const dir = path.join(tmp, 'tiny/fp32');
+    const te = await TextEncoderRunner.load(dir, readManifest(dir), { ep: 'cpu' });
+    const ids = fixture('te').readInts('input_ids'); // 13 tokens: padded to 32
+    const alone = await te.encode(ids);
+    const followed = await te.encode([...ids, ...Array.from({ length: 32 - ids.length }, (_, i) => 1000 + i)]); // 32: no pad
+    assert.equal(alone.length, ids.length * te.config.hidden);
+    close(alone, followed.subarray(0, alone.length), 1e-6);
+    await te.release();
+  });
+
+  for (const variant of ['tiny', 'spelled', 'noskip']) {
     const dir = () => path.join(tmp, `${variant}/fp32`);
     test(`text encoder features (${variant})`, async () => {
       const f = fixture('te');

@@ -9,7 +9,7 @@ import { EngineError } from '../errors.ts';
 import { ElemType, Graph } from '../onnx/graph.ts';
 import type { Checkpoint } from '../safetensors.ts';
 import { int64Tensor as i64, type HostTensor } from '../tensor.ts';
-import { BuildContext, f32Input, int64Input, linear, mha, rmsNorm, rmsNormScaled, rope, ropeOp, silu, skipRmsNorm, swiglu, clampFp16, type KeyTable } from './blocks.ts';
+import { BuildContext, f32Input, int64Input, linear, mha, rmsNorm, rmsNormFast, rope, ropeOp, silu, skipRmsNorm, swiglu, clampFp16, type KeyTable } from './blocks.ts';
 
 export interface DitConfig {
   dim: number;
@@ -320,7 +320,7 @@ function fusedBlock(ctx: BuildContext, cfg: DitConfig, s: Stream, prefix: string
     return g.op('Mul', [w, kind === 'scale' ? g.op('Add', [ctx.scalar(1), m]) : g.op('Tanh', [m])]);
   };
   const norm = (h: string, key: string, mod?: string, kind?: 'scale' | 'gate') =>
-    rmsNormScaled(ctx, h, weight(key, mod, kind), eps, key.replace(/\.weight$/, ''));
+    rmsNormFast(ctx, h, weight(key, mod, kind), eps, key.replace(/\.weight$/, ''));
   const preNorm = (st: Stream, key: string, mod?: string): [string, string] => (st.pending
     ? skipRmsNorm(ctx, st.pending, st.x, weight(key, mod, 'scale'), eps, key.replace(/\.weight$/, ''))
     : [norm(st.x, key, mod, 'scale'), st.x]);
