@@ -3,6 +3,7 @@
 // each with a fresh prompt so the text encoder really runs. Prints one JSON object. Timings are wall clock around
 // whole calls with inputs and outputs on the host, as a user sees them — never onnxruntime's profiler.
 // It deliberately measures; it asserts nothing (see bench/compare.mjs for the ratios).
+import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { listModels, ZImagePipeline } from '../inference/pipeline/index.ts';
 import type { GenerateResult } from '../inference/pipeline/types.ts';
@@ -11,6 +12,7 @@ const { values } = parseArgs({
   options: {
     weights: { type: 'string' }, model: { type: 'string' }, size: { type: 'string', default: '1024' }, steps: { type: 'string', default: '8' },
     runs: { type: 'string', default: '3' }, precision: { type: 'string', default: 'bf16' }, ep: { type: 'string', default: 'cuda' },
+    out: { type: 'string' },
   },
 });
 const size = Number(values.size), steps = Number(values.steps), runs = Number(values.runs);
@@ -47,8 +49,10 @@ async function series(cfg: number) {
 }
 const cfgOff = await series(1);
 const cfgOn = await series(2);
-console.log(JSON.stringify({
+const report = JSON.stringify({
   engine: `zimage-bf16-studio (onnxruntime-node, ${ep})`, precision, size, steps, load_ms: loadMs,
   warmup_total_ms: warm.timings.total, census: warm.census?.verdict, cfg_off: cfgOff, cfg_on: cfgOn,
-}));
+});
+console.log(report);
+if (values.out) fs.writeFileSync(values.out, `${report}\n`); // --out: also a file (stdout may carry --trace-gc lines)
 await pipe.release();

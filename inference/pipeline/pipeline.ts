@@ -9,7 +9,7 @@ import path from 'node:path';
 import { AbortError, EngineError } from '../errors.ts';
 import { readManifest, type Manifest } from '../convert.ts';
 import { DitRunner, TextEncoderRunner, VaeRunner } from '../components.ts';
-import { randn } from '../sampling/rng.ts';
+import { randnAsync, warmRandnPool } from '../sampling/randn-pool.ts';
 import { applyGuidance, eulerStep, modelTime, sigmas } from '../sampling/scheduler.ts';
 import { loadTokenizer, type Qwen3Tokenizer } from '../tokenizer/qwen3.ts';
 import { encodePng } from './png.ts';
@@ -137,6 +137,7 @@ export class ZImagePipeline {
     // Downgrade traps: refuse what this machine cannot run (bf16 without CUDA, cc < 8.0, old driver), and refuse
     // files whose weights are not what their label says — never a quiet switch.
     assertRunnable(precision, ep, options.capabilities);
+    warmRandnPool(); // the noise threads start while the sessions load
     const dir = path.join(model.dir, precision);
     const manifest = readManifest(dir);
     const audit = auditModel(dir);
@@ -226,6 +227,13 @@ export class ZImagePipeline {
     phase('validate');
     checkAbort();
 
+    // noise, started first (step 4 collects it): torch.manual_seed(seed); torch.randn(1,16,h,w) — or the given
+    // latents. The draws happen now; the Box-Muller blocks run on worker threads while the text encoder runs.
+    const noiseStart = performance.now();
+    const noise = req.latents ? Promise.resolve(Float32Array.from(req.latents)) : randnAsync(req.seed, [1, LATENT_C, h, w]);
+    const noiseDraws = performance.now() - noiseStart;
+    noise.catch(() => undefined); // awaited in step 4; a failure before then must not leave it unhandled
+
     // 2. tokenize (prompt, and the negative once per generation when guidance is on)
     const prompts = guidance > 0 ? [req.prompt, req.negativePrompt ?? ''] : [req.prompt];
     const tokens = prompts.map((p) => this.cached(p) ?? this.tokenizer.encodePrompt(p));
@@ -248,8 +256,10 @@ export class ZImagePipeline {
     phase('encode');
     checkAbort();
 
-    // 4. noise: torch.manual_seed(seed); torch.randn(1,16,h,w) — or the given latents
-    let z = req.latents ? Float32Array.from(req.latents) : randn(req.seed, [1, LATENT_C, h, w]);
+    // 4. noise: collected (its draws were timed above and are counted here, not in tokenize)
+    let z = await noise;
+    timings.tokenize -= noiseDraws;
+    timings.noise = noiseDraws;
     phase('noise');
 
     // 5. denoise: Euler on the flow-match sigmas (shift 3), model time t = 1 − σ

@@ -5,7 +5,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import zlib from 'node:zlib';
-import { census, mergeCensus, nodeDtype, nodeFlops, parseProfile, verdict, type ProfileNode } from './census.ts';
+import os from 'node:os';
+import { census, mergeCensus, nodeDtype, nodeFlops, parseProfile, readProfile, verdict, type ProfileNode } from './census.ts';
 
 const fixture = (name: string) => parseProfile(JSON.parse(zlib.gunzipSync(fs.readFileSync(path.join(import.meta.dirname, 'fixtures', name))).toString()));
 
@@ -75,4 +76,19 @@ test('badges: green for the H200 bf16 run, amber with CPU nodes, red when the re
   const red = verdict(run, 'fp16', 'cuda');
   assert.equal(red.level, 'red');
   assert.match(red.reasons[0], /fp16 did not run: 99\.\d % of the FLOPs ran in bfloat16/);
+});
+
+test('readProfile: line by line, the same nodes as parsing the whole file; a one-line file is parsed whole', () => {
+  const text = zlib.gunzipSync(fs.readFileSync(path.join(import.meta.dirname, 'fixtures', 'dit-bf16-fused-h200.profile.json.gz'))).toString();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'profile-'));
+  try {
+    const whole = parseProfile(JSON.parse(text));
+    assert.ok(whole.length > 200);
+    fs.writeFileSync(path.join(dir, 'p.json'), text);
+    assert.deepEqual(readProfile(path.join(dir, 'p.json')), whole);
+    fs.writeFileSync(path.join(dir, 'one-line.json'), JSON.stringify(JSON.parse(text)));
+    assert.deepEqual(readProfile(path.join(dir, 'one-line.json')), whole);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

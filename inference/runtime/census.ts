@@ -29,12 +29,28 @@ export interface Census {
 type TypeShape = Record<string, number[]>;
 
 /** Reads the Node events of an onnxruntime profile JSON file. */
+/**
+ * The node events of an onnxruntime profile file. onnxruntime writes one event per line, so only the lines of node
+ * kernel events are parsed, one at a time: a whole-file JSON.parse of a full DiT generation's profile (tens of MB)
+ * built an object graph big enough to slow the next generations down while the garbage collector cleared it.
+ * A file not laid out that way is parsed whole.
+ */
 export function readProfile(file: string): ProfileNode[] {
-  const events = JSON.parse(fs.readFileSync(file, 'utf8')) as { cat?: string; name?: string; args?: Record<string, unknown> }[];
-  return parseProfile(events);
+  const text = fs.readFileSync(file, 'utf8');
+  const lines = text.split('\n');
+  if (lines.length < 3 || lines[0].trim() !== '[') return parseProfile(JSON.parse(text) as ProfileEvent[]);
+  const nodes: ProfileNode[] = [];
+  for (const line of lines) {
+    if (!line.includes('"Node"') || !line.includes('_kernel_time"')) continue;
+    // each event dies young: only its ProfileNode lives on
+    nodes.push(...parseProfile([JSON.parse(line.trimEnd().replace(/,$/, '')) as ProfileEvent]));
+  }
+  return nodes;
 }
 
-export function parseProfile(events: { cat?: string; name?: string; args?: Record<string, unknown> }[]): ProfileNode[] {
+type ProfileEvent = { cat?: string; name?: string; args?: Record<string, unknown> };
+
+export function parseProfile(events: ProfileEvent[]): ProfileNode[] {
   const nodes: ProfileNode[] = [];
   for (const e of events) {
     if (e.cat !== 'Node' || !e.name?.endsWith('_kernel_time') || !e.args) continue;
