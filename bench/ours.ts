@@ -13,6 +13,9 @@ const { values } = parseArgs({
     weights: { type: 'string' }, model: { type: 'string' }, size: { type: 'string', default: '1024' }, steps: { type: 'string', default: '8' },
     runs: { type: 'string', default: '3' }, precision: { type: 'string', default: 'bf16' }, ep: { type: 'string', default: 'cuda' },
     out: { type: 'string' },
+    // what the first generation's census costs the ones after it: --no-census (none), --gc (a full GC after the
+    // warm-up; needs node --expose-gc)
+    'no-census': { type: 'boolean', default: false }, gc: { type: 'boolean', default: false },
   },
 });
 const size = Number(values.size), steps = Number(values.steps), runs = Number(values.runs);
@@ -22,13 +25,14 @@ const precision = values.precision as 'bf16';
 const ep = values.ep as 'cuda';
 
 const t0 = performance.now();
-const pipe = await ZImagePipeline.load(model, precision, ep, { residency: 'resident' });
+const pipe = await ZImagePipeline.load(model, precision, ep, { residency: 'resident', census: !values['no-census'] });
 const loadMs = performance.now() - t0;
 const request = (i: number, cfg: number) => ({
   prompt: `a studio portrait, variation ${i}, soft window light, 85mm`, negativePrompt: '', steps, cfg, width: size, height: size,
   seed: i, precision, ep,
 });
 const warm = await pipe.generate(request(0, 1));
+if (values.gc) (globalThis as { gc?: () => void }).gc?.();
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 async function series(cfg: number) {

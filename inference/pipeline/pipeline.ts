@@ -97,6 +97,8 @@ export interface LoadOptions {
   deviceId?: number;
   /** For tests: what the machine can run (default: probed). */
   capabilities?: ReturnType<typeof capabilities>;
+  /** false: no profiled generation and no census (for measuring what the census costs; the studio never does). */
+  census?: boolean;
 }
 
 type Runners = { te?: TextEncoderRunner; dit?: DitRunner; vae?: VaeRunner };
@@ -108,6 +110,7 @@ export class ZImagePipeline {
   private lastCensus: Partial<Record<keyof Runners, { census: Census; generation: number }>> = {};
   /** The census of the profiled generation of the resident sessions (absent until one finished). */
   private sessionCensus?: RunCensus;
+  private censusOff = false;
   private generations = 0;
   /** One looping nvidia-smi for the pipeline's life (CUDA only): no process is forked during a generation. */
   private readonly monitor?: GpuMonitor;
@@ -154,13 +157,14 @@ export class ZImagePipeline {
       : weights * 1.3 > freeMemoryBytes(ep, options.deviceId) ? 'sequential' : 'resident';
     const deviceId = options.deviceId ?? 0;
     const pipe = new ZImagePipeline(model, manifest, precision, ep, residency, dir, deviceId, tokenizer, {}, audit);
+    pipe.censusOff = options.census === false;
     if (residency === 'resident') for (const c of ['te', 'dit', 'vae'] as const) await pipe.runner(c);
     return pipe;
   }
 
   private async runner<C extends keyof Runners>(c: C): Promise<NonNullable<Runners[C]>> {
     // Sessions profile their first generation: the dtype census comes from the sessions that made the image.
-    const opts = { ep: this.ep, deviceId: this.deviceId, profilePrefix: this.sessionCensus ? undefined : path.join(this.profileDir, c) };
+    const opts = { ep: this.ep, deviceId: this.deviceId, profilePrefix: this.sessionCensus || this.censusOff ? undefined : path.join(this.profileDir, c) };
     if (!this.runners[c]) {
       const load = { te: TextEncoderRunner.load, dit: DitRunner.load, vae: VaeRunner.load }[c];
       this.runners[c] = (await load(this.dir, this.manifest, opts)) as Runners[C];
