@@ -3,7 +3,9 @@
 #   1. bench/run.sh: full-shape weights, ours vs diffusers (per-run phases in ours.json);
 #   2. our benchmark a second time on the same weights (run-to-run spread);
 #   3. the 30-layer DiT with skip-norm=0 against the default, by differential wall time (dist/ablate.mjs);
-#   4. the text encoder's bf16 floor (te_floor.py), our output now from bucketed ids.
+#   4. the text encoder's bf16 floor (te_floor.py), our output now from bucketed ids;
+#   PROBES=1 adds: our benchmark with initializers outside the arena (ZIMAGE_ORT_CONFIG), for the VRAM peak, and
+#   dist/ops.mjs, per-op costs of alternative formulations at Z-Image shapes.
 # Needs what bench/run.sh needs. Results in $OUT.
 set -euo pipefail
 export WORK=${WORK:-/tmp/bench}
@@ -19,12 +21,11 @@ SRC=$([ -d /dev/shm/bench/full ] && echo /dev/shm/bench || echo "$W")
 $Z convert "$SRC/full/diffusers" --out "$W/noskip" --precision bf16 --components dit --graph skip-norm=0 > /dev/null 2>&1
 node dist/ablate.mjs --dit "$W/weights/full/bf16,$W/noskip/bf16" --reps 10 | tee "$OUT/skipnorm-ablate.jsonl"
 log "4. text-encoder floor"
-python3 - "$W/te_in.safetensors" <<'PY'
-import sys, torch
-from safetensors.torch import save_file
-g = torch.Generator().manual_seed(10)
-save_file({"input_ids": torch.randint(0, 151936, (40,), generator=g)}, sys.argv[1])
-PY
-$Z eval te --model "$W/weights/full/bf16" --in "$W/te_in.safetensors" --out "$W/ours_te.safetensors" --ep cuda > /dev/null
-python3 scripts/reference/te_floor.py --te "$SRC/full/diffusers/text_encoder" --ids "$W/te_in.safetensors" --ours "$W/ours_te.safetensors" | tee "$OUT/te-floor.jsonl"
+bash scripts/gpu/te-floor.sh
+if [ "${PROBES:-0}" = 1 ]; then
+  log "5. initializers outside the arena"
+  ZIMAGE_ORT_CONFIG=session.use_device_allocator_for_initializers=1 node dist/bench.mjs --weights "$W/weights" --model full --runs 3 --out "$OUT/ours-devalloc.json" > /dev/null
+  log "6. per-op costs"
+  node dist/ops.mjs | tee "$OUT/ops.jsonl"
+fi
 log done
