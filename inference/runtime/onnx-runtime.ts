@@ -87,6 +87,9 @@ export class Session {
     };
     const extra = ortConfigEntries(process.env.ZIMAGE_ORT_CONFIG);
     if (extra) options.extra = extra;
+    // ZIMAGE_ORT_MEM_PATTERN=0: no memory pattern (onnxruntime plans one per input shape on a session's first runs);
+    // a measurement knob for the first-run cost, like ZIMAGE_ORT_CONFIG
+    if (process.env.ZIMAGE_ORT_MEM_PATTERN === '0') options.enableMemPattern = false;
     if (opts.profilePrefix) {
       options.enableProfiling = true;
       options.profileFilePrefix = opts.profilePrefix;
