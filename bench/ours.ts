@@ -1,5 +1,5 @@
 // Benchmark of our engine (bundled into dist/bench.mjs; run on the GPU host by bench/run.sh): session load time,
-// then, after one warm-up generation (the profiled one), N generations at the given size with CFG off and on,
+// then, after --warmups generations (default 1; the first is the profiled one), N generations at the given size with CFG off and on,
 // each with a fresh prompt so the text encoder really runs. Prints one JSON object. Timings are wall clock around
 // whole calls with inputs and outputs on the host, as a user sees them — never onnxruntime's profiler.
 // It deliberately measures; it asserts nothing (see bench/compare.mjs for the ratios).
@@ -12,7 +12,7 @@ const { values } = parseArgs({
   options: {
     weights: { type: 'string' }, model: { type: 'string' }, size: { type: 'string', default: '1024' }, steps: { type: 'string', default: '8' },
     runs: { type: 'string', default: '3' }, precision: { type: 'string', default: 'bf16' }, ep: { type: 'string', default: 'cuda' },
-    out: { type: 'string' },
+    out: { type: 'string' }, warmups: { type: 'string', default: '1' },
     // what the first generation's census costs the ones after it: --no-census (none), --gc (a full GC after the
     // warm-up; needs node --expose-gc)
     'no-census': { type: 'boolean', default: false }, gc: { type: 'boolean', default: false },
@@ -32,6 +32,7 @@ const request = (i: number, cfg: number) => ({
   seed: i, precision, ep,
 });
 const warm = await pipe.generate(request(0, 1));
+for (let w = 1; w < Number(values.warmups); w++) await pipe.generate(request(w, 1));
 if (values.gc) (globalThis as { gc?: () => void }).gc?.();
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -54,7 +55,7 @@ async function series(cfg: number) {
 const cfgOff = await series(1);
 const cfgOn = await series(2);
 const report = JSON.stringify({
-  engine: `zimage-bf16-studio (onnxruntime-node, ${ep})`, precision, size, steps, load_ms: loadMs,
+  engine: `zimage-bf16-studio (onnxruntime-node, ${ep})`, precision, size, steps, load_ms: loadMs, warmups: Number(values.warmups),
   warmup_total_ms: warm.timings.total, census: warm.census?.verdict, cfg_off: cfgOff, cfg_on: cfgOn,
 });
 console.log(report);

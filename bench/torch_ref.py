@@ -24,6 +24,7 @@ def main():
     ap.add_argument("--size", type=int, default=1024)
     ap.add_argument("--steps", type=int, default=8)
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--warmups", type=int, default=1, help="generations before the timed ones (bench/run.sh: WARMUPS)")
     a = ap.parse_args()
     t0 = time.perf_counter()
     pipe = load_pipeline(a.model, a.tokenizer)
@@ -36,9 +37,10 @@ def main():
         return pipe(f"a studio portrait, variation {i}, soft window light, 85mm", height=a.size, width=a.size,
                     num_inference_steps=a.steps, guidance_scale=cfg - 1.0, generator=g, output_type="np")
 
-    run(0, 1.0)  # warm-up
+    for w in range(a.warmups):
+        run(w, 1.0)  # warm-up
     out = {"engine": "diffusers ZImagePipeline (PyTorch eager, SDPA)", "torch": torch.__version__, "size": a.size,
-           "steps": a.steps, "load_ms": load_ms}
+           "steps": a.steps, "load_ms": load_ms, "warmups": a.warmups}
     for cfg, key in [(1.0, "cfg_off"), (2.0, "cfg_on")]:
         times.clear()
         torch.cuda.reset_peak_memory_stats()
