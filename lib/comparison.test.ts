@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { comparedPrecisions, JOB_LOST, loneColumnNote, planComparison, resolveColumn, RESULT_DELETED, type StoredColumn } from './comparison.ts';
 import { PRECISION_LABELS, precisionOptions } from './precision.ts';
+import { tinyRecord } from './db/test-result.ts';
 import type { ResultRecord } from './results.ts';
 import type { StudioJob } from './system.ts';
 
@@ -49,18 +50,8 @@ describe('planComparison', () => {
 });
 
 function result(id: string, precision: 'bf16' | 'fp16' | 'fp32' = 'fp16'): ResultRecord {
-  return {
-    id,
-    createdAt: '2025-01-01T00:00:00.000Z',
-    request: { prompt: 'p', steps: 8, cfg: 1, width: 256, height: 256, seed: 7, precision, ep: 'cuda' },
-    model: { id: 'z', name: 'Z', tiny: false },
-    components: [],
-    timings: {},
-    tokens: { count: 1, truncated: false },
-    durationMs: 1000,
-    queuedMs: 0,
-    memory: { kind: 'cpu' },
-  };
+  return tinyRecord({ prompt: 'p', steps: 8, cfg: 1, width: 256, height: 256, seed: 7, precision, ep: 'cuda' },
+    { id, createdAt: '2025-01-01T00:00:00.000Z', model: { id: 'z', name: 'Z', tiny: false }, durationMs: 1000 });
 }
 
 function job(status: StudioJob['status'], extra: Partial<StudioJob> = {}): StudioJob {

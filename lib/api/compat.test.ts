@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { StudioError } from '../errors.ts';
-import type { ResultRecord } from '../results.ts';
+import { tinyRecord } from '../db/test-result.ts';
 import { a1111Response, a1111ToParams, a1111Txt2ImgSchema } from './a1111.ts';
 import { openAiImageRequestSchema, openAiResponse, openAiToParams } from './openai.ts';
 
@@ -73,18 +73,7 @@ describe('A1111 /sdapi/v1/txt2img', () => {
   });
 
   test('response: base64 images, parameters, and info as a JSON string', () => {
-    const record = {
-      id: 'A'.repeat(22),
-      createdAt: new Date(0).toISOString(),
-      request: { prompt: 'p', negativePrompt: '', steps: 8, cfg: 1, width: 256, height: 256, seed: 7, precision: 'fp32', ep: 'cpu' },
-      model: { id: 'tiny', name: 'tiny', tiny: true },
-      components: [],
-      timings: {},
-      tokens: { count: 1, truncated: false },
-      durationMs: 5,
-      queuedMs: 0,
-      memory: { kind: 'cpu' },
-    } satisfies ResultRecord;
+    const record = tinyRecord({ prompt: 'p', negativePrompt: '', steps: 8, cfg: 1, width: 256, height: 256, seed: 7, precision: 'fp32', ep: 'cpu' }, { durationMs: 5 });
     const response = a1111Response(record, new Uint8Array([0]), 'p\nSteps: 8', 'http://h/r/x');
     assert.equal(response.images[0], 'AA==');
     assert.equal(response.parameters.seed, 7);

@@ -2,7 +2,7 @@
 // hydration agree), presets, reuse with fallbacks, and that invalid settings never call the API.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { ResultRecord } from '../results.ts';
+import { tinyRecord } from '../db/test-result.ts';
 import type { SystemResponse } from '../system.ts';
 import { createStudioStore } from './studio-store.ts';
 
@@ -36,18 +36,10 @@ test('the first state already names the default model, its best precision and th
 
 test('reuse restores every setting and falls back when the model or precision is gone', () => {
   const store = createStudioStore(init);
-  const record = {
-    id: 'A'.repeat(22),
-    createdAt: new Date(0).toISOString(),
-    request: { prompt: '肖像', negativePrompt: 'blur', steps: 12, cfg: 2, width: 832, height: 1216, seed: 99, precision: 'bf16', ep: 'cuda' },
-    model: { id: 'z-image-turbo', name: 'Z-Image-Turbo', tiny: false },
-    components: [],
-    timings: {},
-    tokens: { count: 3, truncated: false },
-    durationMs: 1,
-    queuedMs: 0,
-    memory: { kind: 'gpu' },
-  } satisfies ResultRecord;
+  const record = tinyRecord(
+    { prompt: '肖像', negativePrompt: 'blur', steps: 12, cfg: 2, width: 832, height: 1216, seed: 99, precision: 'bf16', ep: 'cuda' },
+    { model: { id: 'z-image-turbo', name: 'Z-Image-Turbo', tiny: false }, tokens: { count: 3, truncated: false }, memory: { kind: 'gpu' } },
+  );
   store.getState().reuse(record);
   const { form } = store.getState();
   assert.deepEqual(
