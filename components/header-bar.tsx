@@ -1,5 +1,6 @@
 'use client';
 // The top bar: product name, where jobs run (GPU or CPU, onnxruntime version) and the queue at a glance.
+import { Brand } from '@/components/ui/primitives.tsx';
 import { epLabel } from '@/lib/precision.ts';
 import { useStudio } from '@/lib/state/provider.tsx';
 
@@ -16,12 +17,7 @@ export function HeaderBar() {
   return (
     <header className="flex h-12 shrink-0 items-center justify-between gap-3 border-b border-zinc-800 bg-zinc-950 px-4">
       <div className="flex min-w-0 items-center gap-2.5">
-        <span aria-hidden="true" className="grid h-6 w-6 place-items-center rounded bg-indigo-500 font-mono text-[11px] font-bold text-white">
-          Z
-        </span>
-        <h1 className="truncate text-sm font-semibold text-zinc-100">
-          Z-Image <span className="text-zinc-400">BF16 Studio</span>
-        </h1>
+        <Brand as="h1" className="text-sm font-semibold text-zinc-100" />
       </div>
       <div className="flex min-w-0 items-center gap-2 text-[11px]">
         <span className="hidden truncate rounded border border-zinc-800 px-2 py-0.5 font-mono text-zinc-400 sm:inline" title="Where jobs run">

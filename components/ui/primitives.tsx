@@ -1,5 +1,5 @@
 // Small presentational building blocks shared by the studio and the share page: section, field label with hint and
-// inline error, badge, callout, and the button class names. Deliberately stateless and hook-free so server pages
+// inline error, badge, callout, the product's mark, and the button class names. Deliberately stateless and hook-free so server pages
 // can render them too.
 import type { ReactNode } from 'react';
 import type { HintTone } from '@/lib/hints.ts';
@@ -94,5 +94,19 @@ export function Callout({ tone = 'warn', title, children, testId }: { tone?: 'wa
       <p className="font-semibold">{title}</p>
       <div className="mt-1 text-zinc-300">{children}</div>
     </div>
+  );
+}
+
+/** The product's mark and name, as the studio's heading (`as="h1"`) or inside a link home. */
+export function Brand({ as: Name = 'span', className = '' }: { as?: 'h1' | 'span'; className?: string }) {
+  return (
+    <>
+      <span aria-hidden="true" className="grid h-6 w-6 shrink-0 place-items-center rounded bg-indigo-500 font-mono text-[11px] font-bold text-white">
+        Z
+      </span>
+      <Name className={`truncate ${className}`}>
+        Z-Image <span className="text-zinc-400">BF16 Studio</span>
+      </Name>
+    </>
   );
 }
