@@ -213,8 +213,7 @@ export function rmsNormScaled(ctx: BuildContext, x: string, scale: string, eps: 
  */
 export function rmsNormFast(ctx: BuildContext, x: string, scale: string, eps: number, name: string): string {
   if (!ctx.options.skipNorm || ctx.compute === 'F16') return rmsNormScaled(ctx, x, scale, eps, name);
-  return ctx.g.node('SkipSimplifiedLayerNormalization', [x, x, scale], { epsilon: { float: 4 * eps } },
-    { domain: MS_DOMAIN, outputs: 4, omit: [1, 2, 3], name })[0];
+  return skipNormNode(ctx, x, x, scale, 4 * eps, name, false)[0];
 }
 
 /**
@@ -222,9 +221,14 @@ export function rmsNormFast(ctx: BuildContext, x: string, scale: string, eps: nu
  * fp32). Returns [out, sum]; the sum is the residual stream the next sub-layer adds to.
  */
 export function skipRmsNorm(ctx: BuildContext, y: string, x: string, scale: string, eps: number, name: string): [string, string] {
-  const [out, , , sum] = ctx.g.node('SkipSimplifiedLayerNormalization', [y, x, scale], { epsilon: { float: eps } },
-    { domain: MS_DOMAIN, outputs: 4, omit: [1, 2], name });
+  const [out, , , sum] = skipNormNode(ctx, y, x, scale, eps, name, true);
   return [out, sum];
+}
+
+/** The contrib node: outputs [out, mean, inv_std, sum], the statistics never produced, the sum only when wanted. */
+function skipNormNode(ctx: BuildContext, y: string, x: string, scale: string, eps: number, name: string, sum: boolean): string[] {
+  return ctx.g.node('SkipSimplifiedLayerNormalization', [y, x, scale], { epsilon: { float: eps } },
+    { domain: MS_DOMAIN, outputs: 4, omit: sum ? [1, 2] : [1, 2, 3], name });
 }
 
 /**
