@@ -25,12 +25,13 @@ if [ ! -f "$W/weights/full/bf16/manifest.json" ]; then
 fi
 # STAGE_ONLY=1: stop after making and converting the weights (keeps each host command under its 10-minute limit)
 [ "${STAGE_ONLY:-0}" = 1 ] && { echo "staged in $W"; exit 0; }
-# WARMUPS (default 1): untimed generations per engine before the timed ones (ours: the first is the census-profiled one)
-node dist/bench.mjs --weights "$W/weights" --model full --size ${SIZE:-1024} --steps ${STEPS:-8} --runs ${RUNS:-3} --warmups ${WARMUPS:-1} | tee "$W/ours.json"
+# WARMUPS (default 1): untimed generations per engine before the timed ones (ours: the first is the census-profiled one);
+# OURS_FLAGS: more options for dist/bench.mjs (bench/ours.ts)
+node dist/bench.mjs --weights "$W/weights" --model full --size ${SIZE:-1024} --steps ${STEPS:-8} --runs ${RUNS:-3} --warmups ${WARMUPS:-1} ${OURS_FLAGS:-} | tee "$W/ours.json"
 python3 bench/torch_ref.py --model "$SRC/full/diffusers" --tokenizer $TOK --size ${SIZE:-1024} --steps ${STEPS:-8} --runs ${RUNS:-3} --warmups ${WARMUPS:-1} | tail -1 | tee "$W/torch.json"
 # isolated component calls on the same weights (no pipeline around them), and the DiT again with profiling on:
-# what the census of a generation costs per step
-node dist/ablate.mjs --dit "$W/weights/full/bf16" --vae "$W/weights/full/bf16" --reps 10 --profile | tee "$OUT/full-ablate.jsonl"
+# what the census of a generation costs per step (ABLATE=0 skips it)
+[ "${ABLATE:-1}" = 0 ] || node dist/ablate.mjs --dit "$W/weights/full/bf16" --vae "$W/weights/full/bf16" --reps 10 --profile | tee "$OUT/full-ablate.jsonl"
 python3 - > "$W/env.json" <<'PY'
 import json, subprocess, torch
 q = subprocess.check_output(["nvidia-smi", "--query-gpu=name,driver_version,memory.total", "--format=csv,noheader"], text=True).strip()

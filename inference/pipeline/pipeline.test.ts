@@ -79,6 +79,20 @@ test('the census comes from the run\'s own sessions: measured on the first gener
   await pipe.release();
 });
 
+test('a first-step DiT census covers exactly one denoising step, with the same verdict', async () => {
+  const model = listModels(weights).find((m) => m.id === 'tiny')!;
+  const nodes = async (ditCensus: 'first-step' | 'all', steps: number) => {
+    const pipe = await ZImagePipeline.load(model, 'fp32', 'cpu', { ditCensus });
+    const r = await pipe.generate({ ...req, steps });
+    await pipe.release();
+    assert.match(r.census!.verdict.text, /^FP32 · 100\.00 % of FLOPs · CPU$/);
+    return r.census!.merged.nodes;
+  };
+  const firstStep = await nodes('first-step', 4);
+  assert.equal(firstStep, await nodes('all', 1));
+  assert.ok(await nodes('all', 4) > firstStep);
+});
+
 test('sequential residency with a cached prompt: the census still covers the run, citing the text encoder\'s generation', async () => {
   const pipe = await ZImagePipeline.load(listModels(weights).find((m) => m.id === 'tiny')!, 'fp32', 'cpu', { residency: 'sequential' });
   await pipe.generate(req);

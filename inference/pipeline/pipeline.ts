@@ -99,6 +99,11 @@ export interface LoadOptions {
   capabilities?: ReturnType<typeof capabilities>;
   /** false: no profiled generation and no census (for measuring what the census costs; the studio never does). */
   census?: boolean;
+  /**
+   * Which DiT calls of the profiled generation the census covers: 'first-step' (its first denoising step; every step
+   * runs the same graph on the same shapes) or 'all' (every step). For measuring what profiling costs the runs after it.
+   */
+  ditCensus?: 'first-step' | 'all';
 }
 
 type Runners = { te?: TextEncoderRunner; dit?: DitRunner; vae?: VaeRunner };
@@ -111,6 +116,7 @@ export class ZImagePipeline {
   /** The census of the profiled generation of the resident sessions (absent until one finished). */
   private sessionCensus?: RunCensus;
   private censusOff = false;
+  private ditCensus: 'first-step' | 'all' = 'all';
   private generations = 0;
   /** One looping nvidia-smi for the pipeline's life (CUDA only): no process is forked during a generation. */
   private readonly monitor?: GpuMonitor;
@@ -158,6 +164,7 @@ export class ZImagePipeline {
     const deviceId = options.deviceId ?? 0;
     const pipe = new ZImagePipeline(model, manifest, precision, ep, residency, dir, deviceId, tokenizer, {}, audit);
     pipe.censusOff = options.census === false;
+    pipe.ditCensus = options.ditCensus ?? pipe.ditCensus;
     if (residency === 'resident') for (const c of ['te', 'dit', 'vae'] as const) await pipe.runner(c);
     return pipe;
   }
@@ -172,12 +179,12 @@ export class ZImagePipeline {
     return this.runners[c]!;
   }
 
-  /** After a component's phase: collect its census while it is profiling; in sequential residency, free it. */
-  private async done(c: keyof Runners): Promise<void> {
+  /** After a component's phase: collect its census while it is profiling; in sequential residency, free it (unless keep). */
+  private async done(c: keyof Runners, { keep = false } = {}): Promise<void> {
     const r = this.runners[c];
     if (!r) return;
     if (r.session.profiling) this.pendingCensus[c] = r.takeCensus();
-    if (this.residency !== 'sequential') return;
+    if (keep || this.residency !== 'sequential') return;
     this.runners[c] = undefined;
     await r.release();
   }
@@ -280,6 +287,7 @@ export class ZImagePipeline {
         const vNeg = await dit.velocity(z, h, w, t, neg.features, Ln);
         v = applyGuidance(v, vNeg, { w: guidance, tModel: t, truncation: req.cfgTruncation ?? 1, normalization: req.cfgNormalization || undefined });
       }
+      if (i === 0 && this.ditCensus === 'first-step') await this.done('dit', { keep: true });
       z = eulerStep(z, v, sig[i], sig[i + 1]);
       const bad = countNonFinite(z);
       stepHealth.push({ step: i + 1, ...bad });

@@ -28,7 +28,6 @@ export interface Census {
 
 type TypeShape = Record<string, number[]>;
 
-/** Reads the Node events of an onnxruntime profile JSON file. */
 /**
  * The node events of an onnxruntime profile file. onnxruntime writes one event per line, so only the lines of node
  * kernel events are parsed, one at a time: a whole-file JSON.parse of a full DiT generation's profile (tens of MB)
