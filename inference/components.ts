@@ -6,7 +6,7 @@ import path from 'node:path';
 import { census, readProfile, type Census } from './runtime/census.ts';
 import { EngineError } from './errors.ts';
 import { readManifest, type ComponentManifest, type Manifest } from './convert.ts';
-import { ditAuxInputs, type DitConfig } from './models/z-image-dit.ts';
+import { ditCaptionInputs, ditGridInputs, paddedCaptionLength, type DitConfig } from './models/z-image-dit.ts';
 import { qwen3AuxInputs, type Qwen3Config } from './models/qwen3-encoder.ts';
 import { vaeAuxInputs, type VaeConfig } from './models/flux-vae.ts';
 import { Session, type SessionOptions } from './runtime/onnx-runtime.ts';
@@ -46,7 +46,7 @@ async function open(dir: string, manifest: Manifest, name: ComponentName, opts: 
 }
 
 export class DitRunner extends Runner<DitConfig> {
-  private aux = new Map<string, Record<string, HostTensor>>();
+  private grid = new Map<string, Record<string, HostTensor>>();
 
   static async load(dir: string, manifest: Manifest, opts: SessionOptions): Promise<DitRunner> {
     const { session, info } = await open(dir, manifest, 'dit', opts);
@@ -62,15 +62,19 @@ export class DitRunner extends Runner<DitConfig> {
         hint: 'the text encoder and the DiT come from different models?',
       });
     }
-    const key = `${h}x${w}x${L}`;
-    let aux = this.aux.get(key);
-    if (!aux) {
-      aux = ditAuxInputs(this.config, h, w, L);
-      if (this.aux.size > 8) this.aux.clear();
-      this.aux.set(key, aux);
+    // RoPE tables and positions per latent size and caption bucket (a new caption length in the bucket costs nothing)
+    const caption = ditCaptionInputs(L);
+    const Lp = paddedCaptionLength(L);
+    const key = `${h}x${w}x${Lp}`;
+    let grid = this.grid.get(key);
+    if (!grid) {
+      grid = ditGridInputs(this.config, h, w, Lp);
+      if (this.grid.size > 8) this.grid.clear();
+      this.grid.set(key, grid);
     }
     const out = await this.session.run({
-      ...aux,
+      ...grid,
+      ...caption,
       x: { type: 'float32', dims: [1, C, h, w], data: x },
       t: { type: 'float32', dims: [1], data: Float32Array.of(t) },
       cap_feats: { type: 'float32', dims: [L, this.config.capFeatDim], data: cap },

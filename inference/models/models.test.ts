@@ -10,7 +10,7 @@ import { DitRunner, TextEncoderRunner, VaeRunner } from '../components.ts';
 import { convert, readManifest } from '../convert.ts';
 import { Checkpoint, writeSafetensors, type TensorToWrite } from '../safetensors.ts';
 import { writeTinyCheckpoint } from '../tiny.ts';
-import { detectDitConfig, ditKeyTable, ditParameterCount, type DitConfig } from './z-image-dit.ts';
+import { detectDitConfig, ditKeyTable, ditParameterCount, ropeTables, type DitConfig } from './z-image-dit.ts';
 import { detectQwen3Config, qwen3KeyTable, qwen3ParameterCount } from './qwen3-encoder.ts';
 import { detectVaeConfig, vaeDecoderParameterCount, vaeKeyTable } from './flux-vae.ts';
 import onnxProto from 'onnx-proto';
@@ -75,6 +75,25 @@ describe('config detection from shapes', () => {
     const vae = { latentChannels: 16, upChannels: [512, 512, 256, 128], resnetsPerBlock: 3, groups: 32, eps: 1e-6, scalingFactor: 0.3611, shiftFactor: 0.1159 };
     assert.equal(vaeDecoderParameterCount(vae), 49_545_475);
   });
+});
+
+test('RoPE tables: each (axis, position) segment computed once gives the per-element formula, bit for bit', () => {
+  const cfg = { headDim: 16, axesDims: [4, 6, 6], ropeTheta: 256 } as DitConfig;
+  // a caption column (distinct first axis) and an image grid (repeated rows and columns), as the DiT feeds them
+  const ids = Int32Array.from([1, 0, 0, 2, 0, 0, 3, 0, 0, 9, 0, 0, 9, 0, 1, 9, 1, 0, 9, 1, 1, 9, 7, 5, 0, 0, 0]);
+  const { cos, sin } = ropeTables(cfg, ids);
+  const half = cfg.headDim / 2;
+  for (let i = 0; i < ids.length / 3; i++) {
+    let j = 0;
+    for (let axis = 0; axis < 3; axis++) {
+      const d = cfg.axesDims[axis];
+      for (let k = 0; k < d / 2; k++, j++) {
+        const angle = Math.fround(ids[i * 3 + axis] * (1 / cfg.ropeTheta ** ((2 * k) / d)));
+        assert.equal(cos[i * half + j], Math.fround(Math.cos(angle)), `cos row ${i} column ${j}`);
+        assert.equal(sin[i * half + j], Math.fround(Math.sin(angle)), `sin row ${i} column ${j}`);
+      }
+    }
+  }
 });
 
 describe('key tables', () => {
@@ -217,6 +236,18 @@ describe('golden outputs vs the PyTorch reference (tiny, fp32, CPU)', () => {
         await dit.release();
       });
     }
+
+    test(`DiT velocity after a shorter caption in the same bucket, on one runner (${variant})`, async () => {
+      const f = fixture('dit_a');
+      const dit = await DitRunner.load(dir(), readManifest(dir()), { ep: 'cpu' });
+      const [, , h, w] = f.get('x').shape;
+      const [L, capDim] = f.get('cap_feats').shape;
+      const cap = f.readF32('cap_feats');
+      assert.ok(L > 1 && L % 32 !== 1, 'the fixture caption and one row less share a bucket');
+      await dit.velocity(f.readF32('x'), h, w, f.readF32('t')[0], cap.slice(0, (L - 1) * capDim), L - 1);
+      close(await dit.velocity(f.readF32('x'), h, w, f.readF32('t')[0], cap, L), f.readF32('v'), 1e-4);
+      await dit.release();
+    });
 
     test(`VAE image (${variant})`, async () => {
       const f = fixture('vae');

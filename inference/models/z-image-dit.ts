@@ -142,7 +142,7 @@ export function ditParameterCount(cfg: DitConfig): number {
 
 // ---- graph -----------------------------------------------------------------------------------------------------
 
-/** The names of the DiT graph's inputs that the host computes per size (see ditAuxInputs). */
+/** The names of the DiT graph's inputs that the host computes per size and caption length (see ditGridInputs, ditCaptionInputs). */
 export const DIT_AUX = ['patch_shape', 'img_pads', 'img_keep', 'cap_pads', 'cap_keep', 'rope_img_cos', 'rope_img_sin',
   'rope_cap_cos', 'rope_cap_sin', 'img_tokens', 'unpatch_shape', 'latent_shape', 'rope_img_pos', 'rope_cap_pos', 'rope_all_pos'] as const;
 
@@ -332,41 +332,68 @@ function fusedBlock(ctx: BuildContext, cfg: DitConfig, s: Stream, prefix: string
 
 // ---- host-side tables ------------------------------------------------------------------------------------------
 
-/** RoPE cos/sin [n, headDim/2] for 3-axis position ids, like RopeEmbedder (fp64 freqs → fp32 angles). */
+/**
+ * RoPE cos/sin [n, headDim/2] for 3-axis position ids, like RopeEmbedder (fp64 freqs → fp32 angles). Each axis's
+ * segment depends only on that axis's position, and a position grid repeats few of them (an image's rows and
+ * columns), so each (axis, position) segment is computed once and copied: the same values, ~100× fewer cos/sin calls.
+ */
 export function ropeTables(cfg: DitConfig, ids: Int32Array): { cos: Float32Array; sin: Float32Array } {
   const half = cfg.headDim / 2;
   const n = ids.length / 3;
-  const freqs: number[][] = cfg.axesDims.map((d) => Array.from({ length: d / 2 }, (_, k) => 1 / cfg.ropeTheta ** ((2 * k) / d)));
   const cos = new Float32Array(n * half), sin = new Float32Array(n * half);
-  for (let i = 0; i < n; i++) {
-    let j = 0;
-    for (let axis = 0; axis < 3; axis++) {
+  let offset = 0;
+  for (let axis = 0; axis < 3; axis++) {
+    const d = cfg.axesDims[axis], m = d / 2;
+    const freqs = Array.from({ length: m }, (_, k) => 1 / cfg.ropeTheta ** ((2 * k) / d));
+    const segments = new Map<number, { c: Float32Array; s: Float32Array }>();
+    for (let i = 0; i < n; i++) {
       const pos = ids[i * 3 + axis];
-      for (const f of freqs[axis]) {
-        const angle = Math.fround(pos * f);
-        cos[i * half + j] = Math.cos(angle);
-        sin[i * half + j] = Math.sin(angle);
-        j++;
+      let seg = segments.get(pos);
+      if (!seg) {
+        seg = { c: new Float32Array(m), s: new Float32Array(m) };
+        for (let k = 0; k < m; k++) {
+          const angle = Math.fround(pos * freqs[k]);
+          seg.c[k] = Math.cos(angle);
+          seg.s[k] = Math.sin(angle);
+        }
+        segments.set(pos, seg);
       }
+      const at = i * half + offset, c = seg.c, sn = seg.s;
+      for (let k = 0; k < m; k++) { cos[at + k] = c[k]; sin[at + k] = sn[k]; }
     }
+    offset += m;
   }
   return { cos, sin };
 }
 
-/** Everything the DiT graph needs besides x, t and cap_feats, for a latent of h×w and L caption tokens. */
-export function ditAuxInputs(cfg: DitConfig, h: number, w: number, L: number): Record<string, HostTensor> {
+const padTo = (n: number) => n + ((SEQ_MULTI_OF - (n % SEQ_MULTI_OF)) % SEQ_MULTI_OF);
+const keepMask = (n: number, real: number): HostTensor => {
+  const data = new Float32Array(n);
+  data.fill(1, 0, real);
+  return { type: 'float32', dims: [1, n, 1], data };
+};
+
+/** The caption's padded length: the DiT pads captions (and the image sequence) to a multiple of SEQ_MULTI_OF rows. */
+export const paddedCaptionLength = (L: number) => padTo(L);
+
+/**
+ * The DiT's host-computed inputs that depend on the latent size h×w and the padded caption length Lp only: RoPE tables,
+ * positions, pads and shapes. Captions of different lengths in one Lp bucket share them (see ditCaptionInputs).
+ */
+export function ditGridInputs(cfg: DitConfig, h: number, w: number, Lp: number): Record<string, HostTensor> {
   const p = cfg.patch, C = cfg.inChannels;
   if (h % p || w % p) throw new EngineError('dit-bad-size', `latent ${h}×${w} is not a multiple of the ${p}×${p} patch`, { hint: 'image sizes must be multiples of 16' });
-  if (L < 1) throw new EngineError('dit-bad-caption', 'the caption has no tokens');
   const Ht = h / p, Wt = w / p, N = Ht * Wt;
-  const Ni = N + ((SEQ_MULTI_OF - (N % SEQ_MULTI_OF)) % SEQ_MULTI_OF);
-  const Lp = L + ((SEQ_MULTI_OF - (L % SEQ_MULTI_OF)) % SEQ_MULTI_OF);
-  const keep = (n: number, real: number): HostTensor => ({ type: 'float32', dims: [1, n, 1], data: Float32Array.from({ length: n }, (_, i) => (i < real ? 1 : 0)) });
+  const Ni = padTo(N);
   // position ids: caption (1+i, 0, 0) for every padded row; image (Lp+1, h, w); image pads (0,0,0).
   const capIds = new Int32Array(Lp * 3);
   for (let i = 0; i < Lp; i++) capIds[i * 3] = 1 + i;
   const imgIds = new Int32Array(Ni * 3);
-  for (let i = 0; i < N; i++) imgIds.set([Lp + 1, Math.floor(i / Wt), i % Wt], i * 3);
+  for (let i = 0; i < N; i++) {
+    imgIds[i * 3] = Lp + 1;
+    imgIds[i * 3 + 1] = Math.floor(i / Wt);
+    imgIds[i * 3 + 2] = i % Wt;
+  }
   const half = cfg.headDim / 2;
   const table = (ids: Int32Array, n: number) => {
     const { cos, sin } = ropeTables(cfg, ids);
@@ -378,9 +405,7 @@ export function ditAuxInputs(cfg: DitConfig, h: number, w: number, L: number): R
   return {
     patch_shape: i64([C, Ht, p, Wt, p]),
     img_pads: i64([0, 0, 0, 0, Ni - N, 0]),
-    img_keep: keep(Ni, N),
-    cap_pads: i64([0, 0, Lp - L, 0]),
-    cap_keep: keep(Lp, L),
+    img_keep: keepMask(Ni, N),
     rope_img_cos: imgCos,
     rope_img_sin: imgSin,
     rope_cap_cos: capCos,
@@ -392,4 +417,11 @@ export function ditAuxInputs(cfg: DitConfig, h: number, w: number, L: number): R
     unpatch_shape: i64([Ht, Wt, p, p, C]),
     latent_shape: i64([1, C, h, w]),
   };
+}
+
+/** The DiT's host-computed inputs that depend on the caption's own length L: its pad rows and keep mask. */
+export function ditCaptionInputs(L: number): Record<string, HostTensor> {
+  if (L < 1) throw new EngineError('dit-bad-caption', 'the caption has no tokens');
+  const Lp = padTo(L);
+  return { cap_pads: i64([0, 0, Lp - L, 0]), cap_keep: keepMask(Lp, L) };
 }
