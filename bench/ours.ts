@@ -16,8 +16,8 @@ const { values } = parseArgs({
     // what the first generation's census costs the ones after it: --no-census (none), --gc (a full GC after the
     // warm-up; needs node --expose-gc)
     'no-census': { type: 'boolean', default: false }, gc: { type: 'boolean', default: false },
-    // --dit-census first-step: the profiled generation's DiT census covers its first step only
-    'dit-census': { type: 'string', default: 'all' },
+    // --dit-census all: the profiled generation's DiT census covers every step (default: the pipeline's, first-step)
+    'dit-census': { type: 'string' },
   },
 });
 const size = Number(values.size), steps = Number(values.steps), runs = Number(values.runs);
@@ -27,7 +27,7 @@ const precision = values.precision as 'bf16';
 const ep = values.ep as 'cuda';
 
 const t0 = performance.now();
-const pipe = await ZImagePipeline.load(model, precision, ep, { residency: 'resident', census: !values['no-census'], ditCensus: values['dit-census'] as 'all' | 'first-step' });
+const pipe = await ZImagePipeline.load(model, precision, ep, { residency: 'resident', census: !values['no-census'], ditCensus: values['dit-census'] as 'all' | 'first-step' | undefined });
 const loadMs = performance.now() - t0;
 const request = (i: number, cfg: number) => ({
   prompt: `a studio portrait, variation ${i}, soft window light, 85mm`, negativePrompt: '', steps, cfg, width: size, height: size,
@@ -72,7 +72,7 @@ const cfgOn = await series(2);
 const report = JSON.stringify({
   engine: `zimage-bf16-studio (onnxruntime-node, ${ep})`, precision, size, steps, load_ms: loadMs, warmups: Number(values.warmups),
   warmup_total_ms: warm.result.timings.total, warmup_steps_ms: warmups.map((w) => w.stepsMs), census: warm.result.census?.verdict,
-  dit_census: values['dit-census'], cfg_off: cfgOff, cfg_on: cfgOn,
+  dit_census: pipe.ditCensusScope, cfg_off: cfgOff, cfg_on: cfgOn,
 });
 console.log(report);
 if (values.out) fs.writeFileSync(values.out, `${report}\n`); // --out: also a file (stdout may carry --trace-gc lines)

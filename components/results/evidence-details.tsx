@@ -90,7 +90,7 @@ function CensusPart({ record }: { record: ResultRecord }) {
       </p>
       <p className="text-zinc-500" data-testid="evidence-scope">
         {census.scope === 'this generation'
-          ? 'Measured on this generation, from onnxruntime’s profile of the sessions that made this image.'
+          ? 'Measured on this generation, from onnxruntime’s profile of the sessions that made this image (the DiT’s from its first denoising step, or from all of them in older results: every step runs the same graph on the same shapes).'
           : `Measured on generation ${census.generation} of these sessions: later generations run the same sessions (same graphs, same kernels), so the profile is not taken again.`}
       </p>
     </Part>

@@ -73,6 +73,7 @@ test('the census comes from the run\'s own sessions: measured on the first gener
   assert.equal(first.census!.verdict.level, 'green');
   assert.match(first.census!.verdict.text, /^FP32 · 100\.00 % of FLOPs · CPU$/);
   assert.deepEqual(Object.keys(first.census!.merged.byProvider), ['cpu']);
+  assert.ok(pipe.hasCachedFeatures(''), 'the profiled generation also encoded the empty negative prompt');
   const second = await pipe.generate({ ...req, seed: 4 });
   assert.equal(second.census!.scope, 'first generation of these sessions');
   assert.equal(second.census!.generation, 1);
@@ -96,6 +97,7 @@ test('a first-step DiT census covers exactly one denoising step, with the same v
 test('sequential residency with a cached prompt: the census still covers the run, citing the text encoder\'s generation', async () => {
   const pipe = await ZImagePipeline.load(listModels(weights).find((m) => m.id === 'tiny')!, 'fp32', 'cpu', { residency: 'sequential' });
   await pipe.generate(req);
+  assert.ok(!pipe.hasCachedFeatures(''), 'sequential residency: no extra text-encoder run');
   const again = await pipe.generate({ ...req, seed: 9 });
   assert.equal(again.census!.scope, 'this generation');
   assert.equal(again.census!.textEncoderFrom, 1);

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { ElemType, Graph } from '../onnx/graph.ts';
-import { ortConfigEntries, Session } from './onnx-runtime.ts';
+import { memPattern, ortConfigEntries, Session } from './onnx-runtime.ts';
 
 test('ortConfigEntries: key=value pairs, dotted keys, unset → undefined, malformed → a hint', () => {
   assert.equal(ortConfigEntries(undefined), undefined);
@@ -15,6 +15,14 @@ test('ortConfigEntries: key=value pairs, dotted keys, unset → undefined, malfo
     { 'session.use_device_allocator_for_initializers': '1', 'session.intra_op.allow_spinning': '0' });
   assert.throws(() => ortConfigEntries('use_device_allocator'), /not key=value.*|ZIMAGE_ORT_CONFIG/);
   assert.throws(() => ortConfigEntries('nodots=1'), (e: Error & { hint?: string }) => /session\.use_device/.test(e.hint ?? ''));
+});
+
+test('memory pattern: off on CUDA, onnxruntime\'s default on the CPU, ZIMAGE_ORT_MEM_PATTERN=0/1 forces it', () => {
+  assert.equal(memPattern('cuda', undefined), false);
+  assert.equal(memPattern('cpu', undefined), true);
+  assert.equal(memPattern('cuda', '1'), true);
+  assert.equal(memPattern('cpu', '0'), false);
+  assert.equal(memPattern('cuda', 'yes'), false, 'anything else keeps the default');
 });
 
 test('ZIMAGE_ORT_CONFIG entries reach onnxruntime: a valid one runs, one that changes loading makes onnxruntime fail', async () => {

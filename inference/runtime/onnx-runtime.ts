@@ -46,6 +46,17 @@ export function cudaProviderInstalled(): boolean {
  * "session.use_device_allocator_for_initializers=1"): the keys of onnxruntime_session_options_config_keys.h,
  * for measuring and tuning without a rebuild. Undefined when unset; a malformed entry throws.
  */
+/**
+ * Whether onnxruntime plans a memory pattern per input shape. Off on CUDA: on the full-size model it held 4 GiB more
+ * VRAM at peak (30,740 against 26,572 MiB) and cost the VAE decode ~80 ms on each new shape's first run, with the
+ * same steady-state speed (bench/results/2026-11-28-h200-s4/). On the CPU onnxruntime's default (on) stays.
+ * ZIMAGE_ORT_MEM_PATTERN=1 or 0 forces it either way (for measuring).
+ */
+export function memPattern(ep: ExecutionProvider, env: string | undefined): boolean {
+  if (env === '1' || env === '0') return env === '1';
+  return ep !== 'cuda';
+}
+
 export function ortConfigEntries(spec: string | undefined): Record<string, string> | undefined {
   if (!spec?.trim()) return undefined;
   const out: Record<string, string> = {};
@@ -87,9 +98,7 @@ export class Session {
     };
     const extra = ortConfigEntries(process.env.ZIMAGE_ORT_CONFIG);
     if (extra) options.extra = extra;
-    // ZIMAGE_ORT_MEM_PATTERN=0: no memory pattern (onnxruntime plans one per input shape on a session's first runs);
-    // a measurement knob for the first-run cost, like ZIMAGE_ORT_CONFIG
-    if (process.env.ZIMAGE_ORT_MEM_PATTERN === '0') options.enableMemPattern = false;
+    options.enableMemPattern = memPattern(opts.ep, process.env.ZIMAGE_ORT_MEM_PATTERN);
     if (opts.profilePrefix) {
       options.enableProfiling = true;
       options.profileFilePrefix = opts.profilePrefix;
