@@ -58,9 +58,15 @@ export interface GraphOptions {
    * measured 2.2× faster than its RMSNormalization at [4160, 3840] bf16 (bench/ops.ts on the H200).
    */
   skipNorm: boolean;
+  /**
+   * DiT with fused norms, bf16/fp32: the adaLN modulation of every modulated block computed at once (one GEMM for
+   * all blocks' scales and gates, one pass each for 1+scale, tanh(gate) and the folds into the norm weights) instead
+   * of ~10 tiny kernels per block; the same values.
+   */
+  modBatch: boolean;
 }
 
-export const DEFAULT_GRAPH_OPTIONS: GraphOptions = { ropeOp: true, fusedNorms: true, vaeNorm: 'folded', skipNorm: true };
+export const DEFAULT_GRAPH_OPTIONS: GraphOptions = { ropeOp: true, fusedNorms: true, vaeNorm: 'folded', skipNorm: true, modBatch: true };
 
 /** Parses `rope-op=0,fused-norms=1,vae-norm=spelled` (the CLI's --graph) over the defaults. */
 export function parseGraphOptions(spec: string | undefined): GraphOptions {
@@ -75,10 +81,11 @@ export function parseGraphOptions(spec: string | undefined): GraphOptions {
     if (k === 'rope-op') opts.ropeOp = flag(k, v);
     else if (k === 'fused-norms') opts.fusedNorms = flag(k, v);
     else if (k === 'skip-norm') opts.skipNorm = flag(k, v);
+    else if (k === 'mod-batch') opts.modBatch = flag(k, v);
     else if (k === 'vae-norm' && (v === 'folded' || v === 'spelled')) opts.vaeNorm = v;
     else {
       throw new EngineError('convert-bad-graph-option', `unknown graph option ${JSON.stringify(part)}`, {
-        hint: 'use rope-op=0|1, fused-norms=0|1, skip-norm=0|1, vae-norm=folded|spelled (comma-separated)',
+        hint: 'use rope-op=0|1, fused-norms=0|1, skip-norm=0|1, mod-batch=0|1, vae-norm=folded|spelled (comma-separated)',
       });
     }
   }
@@ -129,8 +136,7 @@ export class BuildContext {
         hint: 'the checkpoint does not match the architecture detected from its other tensors (mixed files?)',
       });
     }
-    const src = this.source(key);
-    this.used.add(src.key);
+    this.used.add(this.source(key).key);
     const dtype = opts.dtype ?? this.compute;
     const dims = opts.reshape ?? (opts.transpose ? [shape[1], shape[0]] : shape);
     return this.g.weight({
@@ -138,16 +144,59 @@ export class BuildContext {
       elemType: DTYPE_TO_ELEM[dtype],
       dims,
       load: () => {
-        const info = this.ckpt.get(src.key);
-        let raw = this.ckpt.readRaw(src.key);
-        if (src.rows) {
-          const rowBytes = (raw.length / info.shape[0]);
-          raw = raw.subarray(src.rows[0] * rowBytes, src.rows[1] * rowBytes);
-        }
-        const data = convert(raw, info.dtype, dtype);
+        const data = this.read(key, dtype);
         return opts.transpose ? transpose2d(data, shape[0], shape[1], DTYPE_BYTES[dtype]) : data;
       },
     });
+  }
+
+  /**
+   * One initializer `name` made of row ranges of several checkpoint tensors, concatenated along dim 0 (PyTorch
+   * order): 1-D tensors (rows are elements) or 2-D ones `width` wide. `transpose` stores the 2-D result as [in, out]
+   * for MatMul. E.g. every block's adaLN weights as one GEMM.
+   */
+  weightRows(name: string, parts: { key: string; rows: [number, number] }[], width: number | undefined, opts: { transpose?: boolean; dtype?: DType } = {}): string {
+    for (const { key, rows } of parts) {
+      const found = this.shapeOf(key);
+      const ok = width === undefined ? found.length === 1 : found.length === 2 && found[1] === width;
+      if (!ok || rows[0] < 0 || rows[1] > found[0] || rows[0] >= rows[1]) {
+        throw new EngineError('convert-shape-mismatch', `tensor ${key}: expected rows ${rows[0]}..${rows[1]} of a [${width === undefined ? 'n' : `n, ${width}`}] tensor, found [${found}]`, {
+          hint: 'the checkpoint does not match the architecture detected from its other tensors (mixed files?)',
+        });
+      }
+      this.used.add(this.source(key).key);
+    }
+    const dtype = opts.dtype ?? this.compute;
+    const rowsTotal = parts.reduce((n, p) => n + p.rows[1] - p.rows[0], 0);
+    const shape = width === undefined ? [rowsTotal] : [rowsTotal, width];
+    return this.g.weight({
+      name,
+      elemType: DTYPE_TO_ELEM[dtype],
+      dims: opts.transpose ? [shape[1], shape[0]] : shape,
+      load: () => {
+        const rowBytes = (width ?? 1) * DTYPE_BYTES[dtype];
+        const out = new Uint8Array(rowsTotal * rowBytes);
+        let at = 0;
+        for (const { key, rows } of parts) {
+          const part = this.read(key, dtype).subarray(rows[0] * rowBytes, rows[1] * rowBytes);
+          out.set(part, at);
+          at += part.length;
+        }
+        return opts.transpose ? transpose2d(out, shape[0], shape[1], DTYPE_BYTES[dtype]) : out;
+      },
+    });
+  }
+
+  /** The bytes of expected tensor `key` in `dtype` (its own rows of a fused source tensor, if split). */
+  private read(key: string, dtype: DType): Uint8Array {
+    const src = this.source(key);
+    const info = this.ckpt.get(src.key);
+    let raw = this.ckpt.readRaw(src.key);
+    if (src.rows) {
+      const rowBytes = raw.length / info.shape[0];
+      raw = raw.subarray(src.rows[0] * rowBytes, src.rows[1] * rowBytes);
+    }
+    return convert(raw, info.dtype, dtype);
   }
 
   /** Source keys never used: reported by the converter (a stray key is fine, a missing one is not). */

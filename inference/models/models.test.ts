@@ -28,8 +28,9 @@ before(() => {
   convert({ sources: [src], out: path.join(tmp, 'tiny'), precision: 'fp32' });
   // The spelled-out formulations (what the benchmark measures the defaults against) must stay right too.
   convert({ sources: [src], out: path.join(tmp, 'spelled'), precision: 'fp32', graph: parseGraphOptions('rope-op=0,fused-norms=0,vae-norm=spelled') });
-  // fused norms with every plain norm as RMSNormalization (skip-norm=0), the form skip-norm is measured against
-  convert({ sources: [src], out: path.join(tmp, 'noskip'), precision: 'fp32', graph: parseGraphOptions('skip-norm=0') });
+  // fused norms with every plain norm as RMSNormalization (skip-norm=0) and the adaLN modulation per block
+  // (mod-batch=0): the forms skip-norm and mod-batch are measured against
+  convert({ sources: [src], out: path.join(tmp, 'noskip'), precision: 'fp32', graph: parseGraphOptions('skip-norm=0,mod-batch=0') });
 });
 
 describe('config detection from shapes', () => {
@@ -192,18 +193,27 @@ describe('golden outputs vs the PyTorch reference (tiny, fp32, CPU)', () => {
     }
   });
 
+  const nodes = (variant: string) => {
+    const dir = path.join(tmp, `${variant}/fp32`);
+    const model = onnx.ModelProto.decode(fs.readFileSync(path.join(dir, readManifest(dir).components.dit!.file)));
+    const count: Record<string, number> = {};
+    for (const n of model.graph!.node!) count[n.opType!] = (count[n.opType!] ?? 0) + 1;
+    return count;
+  };
   test('skip-norm: the plain norms of the fused DiT blocks become SkipSimplifiedLayerNormalization(x, x; 4ε)', () => {
-    const nodes = (variant: string) => {
-      const dir = path.join(tmp, `${variant}/fp32`);
-      const model = onnx.ModelProto.decode(fs.readFileSync(path.join(dir, readManifest(dir).components.dit!.file)));
-      const count: Record<string, number> = {};
-      for (const n of model.graph!.node!) count[n.opType!] = (count[n.opType!] ?? 0) + 1;
-      return count;
-    };
     const [on, off] = [nodes('tiny'), nodes('noskip')];
     // per modulated or refiner block: attention_norm2 and ffn_norm2 (the pre-norms already take a residual)
     assert.ok(off.RMSNormalization > on.RMSNormalization, JSON.stringify({ on, off }));
     assert.equal(off.RMSNormalization - on.RMSNormalization, on.SkipSimplifiedLayerNormalization - off.SkipSimplifiedLayerNormalization);
+  });
+
+  test('mod-batch: the adaLN modulation of every modulated block in one MatMul and one Tanh', () => {
+    const cfg = readManifest(path.join(tmp, 'tiny/fp32')).components.dit!.config as DitConfig;
+    const modulated = cfg.layers + cfg.refinerLayers;
+    const [on, off] = [nodes('tiny'), nodes('noskip')];
+    assert.equal(on.Tanh, 1);
+    assert.equal(off.Tanh, 2 * modulated, 'per block: tanh(gate_msa), tanh(gate_mlp)');
+    assert.equal(off.MatMul - on.MatMul, modulated - 1);
   });
 
   test('text encoder: padding to the bucket changes no real token (causal), whatever follows the prompt', async () => {

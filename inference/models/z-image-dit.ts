@@ -200,8 +200,10 @@ export function buildDit(ctx: BuildContext, cfg: DitConfig): void {
   const imgRope: Rope = { cos: ropeT(aux.rope_img_cos), sin: ropeT(aux.rope_img_sin), pos: aux.rope_img_pos };
   const capRope: Rope = { cos: ropeT(aux.rope_cap_cos), sin: ropeT(aux.rope_cap_sin), pos: aux.rope_cap_pos };
   if (res !== ctx.compute) xi = ctx.cast(xi, res);
+  const modulated = [...range(cfg.refinerLayers).map((i) => `noise_refiner.${i}`), ...range(cfg.layers).map((i) => `layers.${i}`)];
+  const folded = ctx.options.modBatch && ctx.options.fusedNorms && !ctx.plan.guards ? batchedModulation(ctx, cfg, c, modulated) : undefined;
   const refine = (s: Stream, prefix: string, r: Rope, cond: string | undefined, n: number) => {
-    for (let i = 0; i < n; i++) s = block(ctx, cfg, s, `${prefix}.${i}`, r, cond);
+    for (let i = 0; i < n; i++) s = block(ctx, cfg, s, `${prefix}.${i}`, r, cond && (folded ?? cond));
     return settle(ctx, s);
   };
   xi = refine({ x: xi }, 'noise_refiner', imgRope, c, cfg.refinerLayers);
@@ -235,6 +237,43 @@ export function buildDit(ctx: BuildContext, cfg: DitConfig): void {
   g.output(o, 'v', ElemType.FLOAT, [1, C, 'h', 'w']);
 }
 
+const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+
+/** Norm weight key → that norm's weight with its block's adaLN modulation folded in ([dim], per step). */
+type FoldedWeights = Map<string, string>;
+
+/**
+ * The adaLN modulation of the blocks `prefixes` at once (GraphOptions.modBatch): their weights as one GEMM whose
+ * output holds every block's scales, then every block's gates; 1 + scale and tanh(gate), each times the norm weights
+ * it folds into, as one pass over all blocks; then split into the [dim] weight of each norm. The per-block form (see
+ * fusedBlock) computes the same values with ~10 tiny kernels per block.
+ */
+function batchedModulation(ctx: BuildContext, cfg: DitConfig, c: string, prefixes: string[]): FoldedWeights {
+  const g = ctx.g;
+  const { dim } = cfg;
+  // per block, rows of adaLN_modulation.0 (out = 4·dim): [0,dim) scale_msa, [dim,2dim) gate_msa, then scale_mlp, gate_mlp
+  const rowsOf = (suffix: string, kind: 'scale' | 'gate') => prefixes.flatMap((p) => [0, 2].map((k) => {
+    const at = (k + (kind === 'gate' ? 1 : 0)) * dim;
+    return { key: `${p}.adaLN_modulation.0.${suffix}`, rows: [at, at + dim] as [number, number] };
+  }));
+  const normKeys = (kind: 'scale' | 'gate') => prefixes.flatMap((p) => (kind === 'scale'
+    ? [`${p}.attention_norm1.weight`, `${p}.ffn_norm1.weight`] : [`${p}.attention_norm2.weight`, `${p}.ffn_norm2.weight`]));
+  const n = prefixes.length * 2 * dim;
+  const w = ctx.weightRows('adaLN_modulation.all.weight', [...rowsOf('weight', 'scale'), ...rowsOf('weight', 'gate')], cfg.adalnDim, { transpose: true });
+  const b = ctx.weightRows('adaLN_modulation.all.bias', [...rowsOf('bias', 'scale'), ...rowsOf('bias', 'gate')], undefined);
+  const m = g.op('Add', [g.op('MatMul', [c, w], {}, 'adaLN_modulation.all.mm'), b], {}, 'adaLN_modulation.all.out'); // [1, 2n]
+  const [scale, gate] = g.node('Split', [g.op('Reshape', [m, g.int64([2 * n])]), g.int64([n, n])], { axis: 0 }, { outputs: 2, name: 'adaLN_modulation.all.split' });
+  const norms = (kind: 'scale' | 'gate') => ctx.weightRows(`norm_${kind}.all.weight`, normKeys(kind).map((key) => ({ key, rows: [0, dim] as [number, number] })), undefined);
+  const folded = new Map<string, string>();
+  for (const kind of ['scale', 'gate'] as const) {
+    const mod = kind === 'scale' ? g.op('Add', [ctx.scalar(1), scale]) : g.op('Tanh', [gate]);
+    const keys = normKeys(kind);
+    const parts = g.node('Split', [g.op('Mul', [norms(kind), mod]), g.int64(keys.map(() => dim))], { axis: 0 }, { outputs: keys.length, name: `norm_${kind}.all.split` });
+    keys.forEach((key, i) => folded.set(key, parts[i]));
+  }
+  return folded;
+}
+
 /** x·keep + (1 − keep)·pad_token: pad positions take the learned pad token ([1,dim] or [dim] on disk). */
 function replacePads(ctx: BuildContext, x: string, keepF32: string, padKey: string, dim: number): string {
   const g = ctx.g;
@@ -262,11 +301,11 @@ function settle(ctx: BuildContext, s: Stream): string {
  * weight (RMSNorm(x)·w·s = RMSNorm(x)·(w·s): one rounding instead of two) and each residual add is fused into the
  * norm that follows it; the block's last add is left pending for the next block's first norm.
  */
-function block(ctx: BuildContext, cfg: DitConfig, s: Stream, prefix: string, r: Rope, c: string | undefined): Stream {
+function block(ctx: BuildContext, cfg: DitConfig, s: Stream, prefix: string, r: Rope, c: string | FoldedWeights | undefined): Stream {
   const g = ctx.g;
   const { dim, heads, headDim, normEps: eps } = cfg;
   let mods: string[] | undefined;
-  if (c) {
+  if (typeof c === 'string') {
     const m = linear(ctx, c, `${prefix}.adaLN_modulation.0`, cfg.adalnDim, 4 * dim, true); // [1, 4·dim]
     mods = g.node('Split', [g.op('Unsqueeze', [m, g.int64([1])]), g.int64([dim, dim, dim, dim])], { axis: 2 }, { outputs: 4, name: `${prefix}.mod` });
   }
@@ -282,7 +321,7 @@ function block(ctx: BuildContext, cfg: DitConfig, s: Stream, prefix: string, r: 
     return linear(ctx, mha(ctx, qk('q'), qk('k'), v, heads), `${prefix}.attention.to_out.0`, dim, dim, false); // [1,S,dim]
   };
   const ffn = (f: string) => swiglu(ctx, f, `${prefix}.feed_forward`, ['w1', 'w2', 'w3'], dim, cfg.ffnHidden);
-  if (ctx.options.fusedNorms && !ctx.plan.guards) return fusedBlock(ctx, cfg, s, prefix, mods, attention, ffn);
+  if (ctx.options.fusedNorms && !ctx.plan.guards) return fusedBlock(ctx, cfg, s, prefix, typeof c === 'object' ? c : mods, attention, ffn);
 
   let x = settle(ctx, s);
   const res = ctx.plan.guards ? 'F32' : ctx.compute;
@@ -308,12 +347,14 @@ function block(ctx: BuildContext, cfg: DitConfig, s: Stream, prefix: string, r: 
 }
 
 /** The block with modulation folded into the norm weights and residual adds fused into the norms (see block). */
-function fusedBlock(ctx: BuildContext, cfg: DitConfig, s: Stream, prefix: string, mods: string[] | undefined,
+function fusedBlock(ctx: BuildContext, cfg: DitConfig, s: Stream, prefix: string, mods: string[] | FoldedWeights | undefined,
   attention: (a: string) => string, ffn: (f: string) => string): Stream {
   const g = ctx.g;
   const { dim, normEps: eps } = cfg;
-  // weight·(1+scale) or weight·tanh(gate), [dim]: a few thousand values per block instead of a pass over [S,dim].
+  // weight·(1+scale) or weight·tanh(gate), [dim]: a few thousand values per block instead of a pass over [S,dim]
+  // (computed here per block, or for all blocks at once by batchedModulation).
   const weight = (key: string, mod?: string, kind?: 'scale' | 'gate') => {
+    if (mods instanceof Map) return mods.get(key) ?? ctx.weight(key, [dim]);
     const w = ctx.weight(key, [dim]);
     if (!mod) return w;
     const m = g.op('Reshape', [mod, g.int64([dim])]);
@@ -324,10 +365,11 @@ function fusedBlock(ctx: BuildContext, cfg: DitConfig, s: Stream, prefix: string
   const preNorm = (st: Stream, key: string, mod?: string): [string, string] => (st.pending
     ? skipRmsNorm(ctx, st.pending, st.x, weight(key, mod, 'scale'), eps, key.replace(/\.weight$/, ''))
     : [norm(st.x, key, mod, 'scale'), st.x]);
-  const [a, x0] = preNorm(s, `${prefix}.attention_norm1.weight`, mods?.[0]);
-  const att = norm(attention(a), `${prefix}.attention_norm2.weight`, mods?.[1], 'gate');
-  const [f, x1] = preNorm({ x: x0, pending: att }, `${prefix}.ffn_norm1.weight`, mods?.[2]);
-  return { x: x1, pending: norm(ffn(f), `${prefix}.ffn_norm2.weight`, mods?.[3], 'gate') };
+  const m = Array.isArray(mods) ? mods : [];
+  const [a, x0] = preNorm(s, `${prefix}.attention_norm1.weight`, m[0]);
+  const att = norm(attention(a), `${prefix}.attention_norm2.weight`, m[1], 'gate');
+  const [f, x1] = preNorm({ x: x0, pending: att }, `${prefix}.ffn_norm1.weight`, m[2]);
+  return { x: x1, pending: norm(ffn(f), `${prefix}.ffn_norm2.weight`, m[3], 'gate') };
 }
 
 // ---- host-side tables ------------------------------------------------------------------------------------------

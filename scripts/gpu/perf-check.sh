@@ -28,6 +28,8 @@ $Z eval te --model "$W/weights/default/bf16" --in "$W/full/io/te_in.safetensors"
 for t in bf16 fp32; do LABEL="te (bucketed ids) vs ref $t" cmp "$W/o-te.safetensors" "$W/full/io/te_ref_$t.safetensors" features; done
 log "4. differential wall time: default vs $ALT"
 node dist/ablate.mjs --dit "$W/weights/default/bf16,$W/alt/bf16" --reps ${REPS:-20} | tee "$OUT/ablate.jsonl"
+# QUICK=1: parity and time only
+[ "${QUICK:-0}" = 1 ] && { log done; exit 0; }
 log "5. our pipeline, per-run phases, GC trace"
 node --trace-gc dist/bench.mjs --weights "$W/weights" --model default --runs 4 > "$W/bench.log"
 grep -E "Mark-Compact|Mark-sweep" "$W/bench.log" | tail -20 > "$OUT/gc.txt" || true
