@@ -4,6 +4,7 @@
 #   2. our benchmark a second time on the same weights (run-to-run spread);
 #   3. the 30-layer DiT with skip-norm=0 against the default, by differential wall time (dist/ablate.mjs);
 #   4. the text encoder's bf16 floor (te_floor.py), our output now from bucketed ids;
+#   BENCH_ONLY=1 stops after 2 (session 4's `defaults` results, then run as scripts/gpu/perf-s4.sh);
 #   PROBES=1 adds: our benchmark with initializers outside the arena (ZIMAGE_ORT_CONFIG), for the VRAM peak, and
 #   dist/ops.mjs, per-op costs of alternative formulations at Z-Image shapes.
 # Needs what bench/run.sh needs. Results in $OUT.
@@ -13,9 +14,10 @@ log() { echo "[$(date +%T)] $*"; }
 log "1. benchmark"
 bash bench/run.sh
 source scripts/gpu/common.sh
-cp "$W/ours.json" "$OUT/ours.json"; cp "$W/torch.json" "$OUT/torch.json"
+cp "$W/ours.json" "$W/torch.json" "$W/env.json" "$OUT/"
 log "2. our benchmark again"
 node dist/bench.mjs --weights "$W/weights" --model full --runs 3 --out "$OUT/ours-again.json" > /dev/null
+[ "${BENCH_ONLY:-0}" = 1 ] && { log done; exit 0; }
 log "3. skip-norm at full size"
 SRC=$([ -d /dev/shm/bench/full ] && echo /dev/shm/bench || echo "$W")
 $Z convert "$SRC/full/diffusers" --out "$W/noskip" --precision bf16 --components dit --graph skip-norm=0 > /dev/null 2>&1
