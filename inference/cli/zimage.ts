@@ -22,7 +22,7 @@ const USAGE = `usage: zimage <command> [options]
   tiny     --out DIR [--seed N]                    write the tiny random checkpoint (diffusers layout)
   convert  SRC... --out DIR --precision P          convert to ONNX into DIR/P/ (P: ${PRECISIONS.join(', ')})
            [--components te,dit,vae] [--name NAME]
-           [--graph rope-op=0,fused-norms=0,skip-norm=0,vae-norm=spelled]  switch graph formulations off (benchmarking)
+           [--graph rope-op=0,fused-norms=0,skip-norm=0,mod-batch=0,vae-norm=spelled]  switch graph formulations off (benchmarking)
   eval     dit|te|vae --model DIR --in IN.safetensors --out OUT.safetensors [--ep cpu|cuda]
              dit: x, t, cap_feats → v;  te: input_ids → features;  vae: latents → image
   generate --model DIR --prompt TEXT [--negative TEXT] [--steps 8] [--cfg 1] [--width 1024] [--height 1024]
