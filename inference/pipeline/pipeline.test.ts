@@ -80,10 +80,10 @@ test('the census comes from the run\'s own sessions: measured on the first gener
   await pipe.release();
 });
 
-test('a first-step DiT census covers exactly one denoising step, with the same verdict', async () => {
+test('a first-step DiT census covers exactly one denoising step, with the same verdict; the default follows the residency', async () => {
   const model = listModels(weights).find((m) => m.id === 'tiny')!;
-  const nodes = async (ditCensus: 'first-step' | 'all', steps: number) => {
-    const pipe = await ZImagePipeline.load(model, 'fp32', 'cpu', { ditCensus });
+  const nodes = async (ditCensus: 'first-step' | 'all' | undefined, steps: number, residency: 'resident' | 'sequential' = 'resident') => {
+    const pipe = await ZImagePipeline.load(model, 'fp32', 'cpu', { ditCensus, residency });
     const r = await pipe.generate({ ...req, steps });
     await pipe.release();
     assert.match(r.census!.verdict.text, /^FP32 · 100\.00 % of FLOPs · CPU$/);
@@ -91,7 +91,10 @@ test('a first-step DiT census covers exactly one denoising step, with the same v
   };
   const firstStep = await nodes('first-step', 4);
   assert.equal(firstStep, await nodes('all', 1));
-  assert.ok(await nodes('all', 4) > firstStep);
+  const all = await nodes('all', 4);
+  assert.ok(all > firstStep);
+  assert.equal(await nodes(undefined, 4), firstStep, 'resident: first step by default');
+  assert.equal(await nodes(undefined, 4, 'sequential'), all, 'sequential (profiled every generation): every step by default');
 });
 
 test('sequential residency with a cached prompt: the census still covers the run, citing the text encoder\'s generation', async () => {

@@ -100,10 +100,11 @@ export interface LoadOptions {
   /** false: no profiled generation and no census (for measuring what the census costs; the studio never does). */
   census?: boolean;
   /**
-   * Which DiT calls of the profiled generation the census covers: 'first-step' (default: its first denoising step;
-   * every step runs the same graph on the same shapes) or 'all' (every step, for measuring). A session's first run
-   * after its profile ends is ~2× slower (onnxruntime; ~110 ms for the 30-layer DiT at 1024²): ending the DiT's profile
-   * after step 1 makes that step 2 of the first generation instead of step 1 of the second.
+   * Which DiT calls of a profiled generation the census covers: 'first-step' (its first denoising step; every step
+   * runs the same graph on the same shapes) or 'all' (every step). A session's first run after its profile ends is
+   * ~2× slower (onnxruntime; 110–190 ms for the 30-layer DiT at 1024²). Default: 'first-step' in resident residency,
+   * where it makes that slow run step 2 of the first generation instead of step 1 of the second; 'all' in
+   * sequential residency, whose sessions are profiled every generation and released after it (no unprofiled run).
    */
   ditCensus?: 'first-step' | 'all';
 }
@@ -118,7 +119,7 @@ export class ZImagePipeline {
   /** The census of the profiled generation of the resident sessions (absent until one finished). */
   private sessionCensus?: RunCensus;
   private censusOff = false;
-  private ditCensus: 'first-step' | 'all' = 'first-step';
+  private ditCensus: 'first-step' | 'all' = 'all';
   /** Which DiT calls the census of the profiled generation covers (LoadOptions.ditCensus). */
   get ditCensusScope() { return this.ditCensus; }
   private generations = 0;
@@ -168,7 +169,7 @@ export class ZImagePipeline {
     const deviceId = options.deviceId ?? 0;
     const pipe = new ZImagePipeline(model, manifest, precision, ep, residency, dir, deviceId, tokenizer, {}, audit);
     pipe.censusOff = options.census === false;
-    pipe.ditCensus = options.ditCensus ?? pipe.ditCensus;
+    pipe.ditCensus = options.ditCensus ?? (residency === 'resident' ? 'first-step' : 'all');
     if (residency === 'resident') for (const c of ['te', 'dit', 'vae'] as const) await pipe.runner(c);
     return pipe;
   }
