@@ -39,7 +39,7 @@ async function generate(req: ReturnType<typeof request>) {
   const result = await pipe.generate(req, { onProgress: (e) => { if (e.phase === 'noise' || e.phase === 'denoise') marks.push(e.elapsedMs); } });
   return { result, stepsMs: marks.slice(1).map((m, i) => Math.round((m - marks[i]) * 10) / 10) };
 }
-const warm = (await generate(request(0, 1)));
+const warm = await generate(request(0, 1));
 const warmups = [warm];
 for (let w = 1; w < Number(values.warmups); w++) warmups.push(await generate(request(w, 1)));
 if (values.gc) (globalThis as { gc?: () => void }).gc?.();

@@ -92,6 +92,8 @@ export function parseGraphOptions(spec: string | undefined): GraphOptions {
   return opts;
 }
 
+const MIXED_FILES_HINT = 'the checkpoint does not match the architecture detected from its other tensors (mixed files?)';
+
 export class BuildContext {
   readonly used = new Set<string>();
   readonly compute: DType;
@@ -132,9 +134,7 @@ export class BuildContext {
   weight(key: string, shape: number[], opts: { transpose?: boolean; dtype?: DType; reshape?: number[] } = {}): string {
     const found = this.shapeOf(key);
     if (found.length !== shape.length || found.some((d, i) => d !== shape[i])) {
-      throw new EngineError('convert-shape-mismatch', `tensor ${key}: expected shape [${shape}], found [${found}]`, {
-        hint: 'the checkpoint does not match the architecture detected from its other tensors (mixed files?)',
-      });
+      throw new EngineError('convert-shape-mismatch', `tensor ${key}: expected shape [${shape}], found [${found}]`, { hint: MIXED_FILES_HINT });
     }
     this.used.add(this.source(key).key);
     const dtype = opts.dtype ?? this.compute;
@@ -160,9 +160,7 @@ export class BuildContext {
       const found = this.shapeOf(key);
       const ok = width === undefined ? found.length === 1 : found.length === 2 && found[1] === width;
       if (!ok || rows[0] < 0 || rows[1] > found[0] || rows[0] >= rows[1]) {
-        throw new EngineError('convert-shape-mismatch', `tensor ${key}: expected rows ${rows[0]}..${rows[1]} of a [${width === undefined ? 'n' : `n, ${width}`}] tensor, found [${found}]`, {
-          hint: 'the checkpoint does not match the architecture detected from its other tensors (mixed files?)',
-        });
+        throw new EngineError('convert-shape-mismatch', `tensor ${key}: expected rows ${rows[0]}..${rows[1]} of a [${width === undefined ? 'n' : `n, ${width}`}] tensor, found [${found}]`, { hint: MIXED_FILES_HINT });
       }
       this.used.add(this.source(key).key);
     }
@@ -176,9 +174,11 @@ export class BuildContext {
       load: () => {
         const rowBytes = (width ?? 1) * DTYPE_BYTES[dtype];
         const out = new Uint8Array(rowsTotal * rowBytes);
+        const tensors = new Map<string, Uint8Array>(); // one read per tensor, however many of its row ranges are taken
         let at = 0;
         for (const { key, rows } of parts) {
-          const part = this.read(key, dtype).subarray(rows[0] * rowBytes, rows[1] * rowBytes);
+          if (!tensors.has(key)) tensors.set(key, this.read(key, dtype));
+          const part = tensors.get(key)!.subarray(rows[0] * rowBytes, rows[1] * rowBytes);
           out.set(part, at);
           at += part.length;
         }

@@ -416,7 +416,7 @@ const keepMask = (n: number, real: number): HostTensor => {
 };
 
 /** The caption's padded length: the DiT pads captions (and the image sequence) to a multiple of SEQ_MULTI_OF rows. */
-export const paddedCaptionLength = (L: number) => padTo(L);
+export const paddedCaptionLength = padTo;
 
 /**
  * The DiT's host-computed inputs that depend on the latent size h×w and the padded caption length Lp only: RoPE tables,

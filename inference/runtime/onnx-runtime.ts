@@ -42,11 +42,6 @@ export function cudaProviderInstalled(): boolean {
 }
 
 /**
- * onnxruntime session config entries from `ZIMAGE_ORT_CONFIG` ("key=value,key=value", e.g.
- * "session.use_device_allocator_for_initializers=1"): the keys of onnxruntime_session_options_config_keys.h,
- * for measuring and tuning without a rebuild. Undefined when unset; a malformed entry throws.
- */
-/**
  * Whether onnxruntime plans a memory pattern per input shape. Off on CUDA: on the full-size model it held 4 GiB more
  * VRAM at peak (30,740 against 26,572 MiB) and cost the VAE decode ~80 ms on each new shape's first run, with the
  * same steady-state speed (bench/results/2026-11-28-h200-s4/). On the CPU onnxruntime's default (on) stays.
@@ -57,6 +52,11 @@ export function memPattern(ep: ExecutionProvider, env: string | undefined): bool
   return ep !== 'cuda';
 }
 
+/**
+ * onnxruntime session config entries from `ZIMAGE_ORT_CONFIG` ("key=value,key=value", e.g.
+ * "session.use_device_allocator_for_initializers=1"): the keys of onnxruntime_session_options_config_keys.h,
+ * for measuring and tuning without a rebuild. Undefined when unset; a malformed entry throws.
+ */
 export function ortConfigEntries(spec: string | undefined): Record<string, string> | undefined {
   if (!spec?.trim()) return undefined;
   const out: Record<string, string> = {};
