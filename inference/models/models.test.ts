@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
-import { DitRunner, TextEncoderRunner, VaeRunner } from '../components.ts';
+import { DitRunner, TextEncoderRunner, VaeRunner } from '../runners.ts';
 import { convert, readManifest } from '../convert.ts';
 import { Checkpoint, writeSafetensors, type TensorToWrite } from '../safetensors.ts';
 import { writeTinyCheckpoint } from '../tiny.ts';
