@@ -9,7 +9,7 @@ import path from 'node:path';
 import { EngineError } from './errors.ts';
 import { MANIFEST_FORMAT, readManifest, type ComponentManifest, type Manifest } from './manifest.ts';
 import { Graph } from './onnx/graph.ts';
-import { BuildContext, DEFAULT_GRAPH_OPTIONS, precisionPlan, type GraphOptions } from './models/blocks.ts';
+import { BuildContext, precisionPlan, SHIPPED_GRAPH, type GraphOptions } from './models/blocks.ts';
 import { DEFAULT_FAMILY, FAMILIES, type ComponentSpec, type FamilyConfigs, type FamilyId } from './models/registry.ts';
 import { Checkpoint } from './safetensors.ts';
 import { PRECISIONS, type ComponentName, type Precision } from './pipeline/types.ts';
@@ -30,9 +30,19 @@ export interface ConvertOptions {
   /** The model family (default Z-Image) and its variant (default the family's), recorded in the manifest. */
   family?: FamilyId;
   variant?: string;
-  /** Graph formulations (defaults: all on); the benchmark switches them off one at a time. */
-  graph?: GraphOptions;
+  /** Bench and tests only: build components in another formulation than the shipped one (see FormulationOverride). */
+  formulation?: FormulationOverride;
   log?: (line: string) => void;
+}
+
+/**
+ * Components built by another graph formulation than the shipped one: the reference builders of
+ * inference/models/reference/ (referenceFormulation), for tests and benchmarks. The manifest records `graph`.
+ */
+export interface FormulationOverride {
+  graph: GraphOptions;
+  build: { [C in ComponentName]?: (ctx: BuildContext, config: FamilyConfigs['z-image'][C]) => void };
+  islands?: Partial<Record<ComponentName, string[]>>;
 }
 
 interface ComponentSource {
@@ -102,11 +112,11 @@ function sha256(file: string, log?: (l: string) => void): string {
 }
 
 /** Builds one component's graph from its spec: key table → config from shapes → graph, all typed by the spec. */
-function buildComponent<Config>(spec: ComponentSpec<Config>, src: ComponentSource, precision: Precision, g: Graph, graph: GraphOptions) {
+function buildComponent<Config>(spec: ComponentSpec<Config>, src: ComponentSource, precision: Precision, g: Graph, build = spec.build) {
   const table = spec.keyTable(src.ckpt);
-  const ctx = new BuildContext(g, src.ckpt, table, precisionPlan(precision), graph);
+  const ctx = new BuildContext(g, src.ckpt, table, precisionPlan(precision));
   const config = spec.detectConfig(src.ckpt, table, src.configJson);
-  spec.build(ctx, config);
+  build(ctx, config);
   return { ctx, config, parameters: spec.parameters(config), table };
 }
 
@@ -145,12 +155,12 @@ export function convert(opts: ConvertOptions): { dir: string; manifest: Manifest
       createdAt: new Date().toISOString(),
       components: {},
     };
-    const graph = opts.graph ?? DEFAULT_GRAPH_OPTIONS;
+    const graph = opts.formulation?.graph ?? SHIPPED_GRAPH;
     const write = <C extends ComponentName>(name: C) => {
       const src = found[name]!;
       const component = spec.components[name];
       const g = new Graph(`zimage-${name}`, component.opset);
-      const built = buildComponent(component, src, opts.precision, g, graph);
+      const built = buildComponent(component, src, opts.precision, g, opts.formulation?.build[name]);
       const file = `${name}.onnx`;
       log(`[${name}] ${src.layout}: ${built.ctx.used.size} tensors → ${file} (${opts.precision})`);
       let last = 0;
@@ -164,7 +174,7 @@ export function convert(opts: ConvertOptions): { dir: string; manifest: Manifest
         precision: opts.precision,
         weightDtype: built.ctx.compute.toLowerCase(),
         reason: opts.precision === 'fp16-safe' ? 'requested; fp16 with ComfyUI-style overflow guards (fp32 residual stream and norms, clamps)' : 'requested',
-        fp32Islands: opts.precision === 'fp32' ? [] : component.islands(graph),
+        fp32Islands: opts.precision === 'fp32' ? [] : opts.formulation?.islands?.[name] ?? component.islands,
         config: built.config,
         parameters: built.parameters,
         source: { layout: src.layout, files: src.ckpt.files.map((f) => ({ path: path.resolve(f), bytes: fs.statSync(f).size, sha256: sha256(f, log) })) },

@@ -2,7 +2,9 @@
 // entries, ZIMAGE_ORT_MEM_PATTERN into a boolean, a bad value stops start-up naming the variable.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { getEnv, ortOptions } from './env.ts';
+import { getEnv as parse, ortOptions } from './env.ts';
+
+const getEnv = (vars: Record<string, string>) => parse(vars as NodeJS.ProcessEnv);
 
 test('ZIMAGE_ORT_* become the engine\'s OrtOptions; unset means onnxruntime\'s defaults', () => {
   assert.deepEqual(ortOptions(getEnv({})), {});

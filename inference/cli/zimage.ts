@@ -8,7 +8,6 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { AbortError, EngineError } from '../errors.ts';
 import { COMPONENTS, convert, readManifest } from '../convert.ts';
-import { parseGraphOptions } from '../models/blocks.ts';
 import { DitRunner, TextEncoderRunner, VaeRunner } from '../runners.ts';
 import { census, formatCensus, readProfile } from '../runtime/census.ts';
 import { Checkpoint, f32Tensor, writeSafetensors } from '../safetensors.ts';
@@ -24,7 +23,6 @@ const USAGE = `usage: zimage <command> [options]
   tiny     --out DIR [--seed N]                    write the tiny random checkpoint (diffusers layout)
   convert  SRC... --out DIR --precision P          convert to ONNX into DIR/P/ (P: ${PRECISIONS.join(', ')})
            [--components te,dit,vae] [--name NAME] [--variant turbo]
-           [--graph rope-op=0,fused-norms=0,skip-norm=0,mod-batch=0,vae-norm=spelled]  switch graph formulations off (benchmarking)
   eval     dit|te|vae --model DIR --in IN.safetensors --out OUT.safetensors [--ep cpu|cuda]
              dit: x, t, cap_feats → v;  te: input_ids → features;  vae: latents → image
   generate --model DIR --prompt TEXT [--negative TEXT] [--steps 8] [--cfg 1] [--width 1024] [--height 1024]
@@ -59,14 +57,14 @@ async function cmdTiny(args: string[]) {
 async function cmdConvert(args: string[]) {
   const { values, positionals } = parseArgs({
     args, allowPositionals: true, strict: true,
-    options: { out: { type: 'string' }, precision: { type: 'string' }, components: { type: 'string' }, name: { type: 'string' }, tiny: { type: 'boolean' }, graph: { type: 'string' }, variant: { type: 'string' } },
+    options: { out: { type: 'string' }, precision: { type: 'string' }, components: { type: 'string' }, name: { type: 'string' }, tiny: { type: 'boolean' }, variant: { type: 'string' } },
   });
   if (!positionals.length) throw new UsageError('convert needs at least one SRC (a diffusers folder or .safetensors files)');
   const components = values.components?.split(',').map((c) => oneOf(c.trim(), COMPONENTS, '--components entries'));
   const t0 = Date.now();
   const { dir, manifest } = convert({
     sources: positionals, out: need(values.out, '--out DIR'), precision: oneOf(values.precision, PRECISIONS, '--precision'),
-    components, name: values.name, tiny: values.tiny, variant: values.variant, graph: parseGraphOptions(values.graph), log: (l) => console.error(l),
+    components, name: values.name, tiny: values.tiny, variant: values.variant, log: (l) => console.error(l),
   });
   console.log(`converted ${Object.keys(manifest.components).join(', ')} (${manifest.precision}) into ${dir} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 }

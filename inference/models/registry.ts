@@ -6,7 +6,7 @@
 import type { Checkpoint } from '../safetensors.ts';
 import type { ComponentName } from '../pipeline/types.ts';
 import { modelTime } from '../sampling/scheduler.ts';
-import type { BuildContext, GraphOptions, KeyTable } from './blocks.ts';
+import type { BuildContext, KeyTable } from './blocks.ts';
 import { buildVaeDecoder, detectVaeConfig, VAE_OPSET, vaeDecoderParameterCount, vaeKeyTable, type VaeConfig } from './flux-vae.ts';
 import { buildQwen3, detectQwen3Config, qwen3KeyTable, qwen3ParameterCount, type Qwen3Config } from './qwen3-encoder.ts';
 import { buildDit, detectDitConfig, ditKeyTable, ditParameterCount, type DitConfig } from './z-image-dit.ts';
@@ -33,7 +33,7 @@ export interface ComponentSpec<Config> {
   build(ctx: BuildContext, config: Config): void;
   parameters(config: Config): number;
   /** The parts built in fp32 in every other precision, by name. */
-  islands(graph: GraphOptions): string[];
+  islands: string[];
   /** ONNX opset of its graph (default: the graph writer's). */
   opset?: number;
 }
@@ -64,8 +64,6 @@ export interface FamilySpec<F extends FamilyId> {
   pipeline: 'z-image';
 }
 
-const ditRope = (graph: GraphOptions) => (graph.ropeOp ? 'RoPE tables (computed in fp32)' : 'RoPE tables and rotation');
-
 const Z_IMAGE: FamilySpec<'z-image'> = {
   id: 'z-image',
   label: 'Z-Image',
@@ -79,7 +77,7 @@ const Z_IMAGE: FamilySpec<'z-image'> = {
       detectConfig: detectDitConfig,
       build: buildDit,
       parameters: ditParameterCount,
-      islands: (graph) => ['timestep sinusoid (t_embedder input)', ditRope(graph), 'RMSNorm statistics (stash_type 1)', 'latents in and velocity out'],
+      islands: ['timestep sinusoid (t_embedder input)', 'RoPE tables (computed in fp32)', 'RMSNorm statistics (stash_type 1)', 'latents in and velocity out'],
     },
     te: {
       label: 'Qwen3 text encoder',
@@ -90,7 +88,7 @@ const Z_IMAGE: FamilySpec<'z-image'> = {
       detectConfig: detectQwen3Config,
       build: buildQwen3,
       parameters: (config) => qwen3ParameterCount(config),
-      islands: () => ['RoPE tables and rotation', 'RMSNorm statistics (stash_type 1)', 'features out'],
+      islands: ['RoPE tables and rotation', 'RMSNorm statistics (stash_type 1)', 'features out'],
     },
     vae: {
       label: 'FLUX VAE',
@@ -101,7 +99,7 @@ const Z_IMAGE: FamilySpec<'z-image'> = {
       detectConfig: detectVaeConfig,
       build: buildVaeDecoder,
       parameters: vaeDecoderParameterCount,
-      islands: () => ['latent un-scaling (z/scale + shift)', 'GroupNorm statistics (stash_type 1)', 'image out'],
+      islands: ['latent un-scaling (z/scale + shift)', 'GroupNorm statistics (stash_type 1)', 'image out'],
       opset: VAE_OPSET,
     },
   },
