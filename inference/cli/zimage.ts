@@ -5,6 +5,7 @@
 // It deliberately holds no logic of its own beyond argument parsing and printing.
 import fs from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { AbortError, EngineError } from '../errors.ts';
 import { COMPONENTS, convert, readManifest } from '../convert.ts';
@@ -218,5 +219,6 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-const isMain = process.argv[1] && /zimage(\.ts|\.mjs|\.js)?$/.test(process.argv[1]);
+// Run directly (tsx inference/cli/zimage.ts, node dist/zimage.mjs), not imported (bin/zimage.mjs calls main itself).
+const isMain = Boolean(process.argv[1]) && import.meta.url === pathToFileURL(fs.realpathSync(process.argv[1])).href;
 if (isMain) main(process.argv.slice(2)).then((code) => process.exit(code));
