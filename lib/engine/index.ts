@@ -122,7 +122,7 @@ export class EngineAdapter implements Catalogue {
       throw new StudioError(
         'ep_unavailable',
         `ZIMAGE_EP=${this.epSetting} but onnxruntime-node cannot load the ${this.epSetting.toUpperCase()} provider here ` +
-          `(available: ${eps.join(', ')}). Set ZIMAGE_EP=auto or cpu, or install the CUDA runtime (docs/gpu-host.md).`,
+          `(available: ${eps.join(', ')}). Set ZIMAGE_EP=auto or cpu, or install the CUDA runtime (README, "GPU setup": npm run setup:gpu).`,
       );
     }
     return this.epSetting;
