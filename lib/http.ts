@@ -59,6 +59,7 @@ export async function readJson<Schema extends z.ZodType>(
   request: Request,
   schema: Schema,
   hint?: string,
+  limit = MAX_BODY_BYTES,
 ): Promise<z.output<Schema>> {
   const type = mediaType(request);
   const charset = /charset=([^;]+)/i.exec(request.headers.get('content-type') ?? '')?.[1]?.trim().replace(/"/g, '').toLowerCase();
@@ -69,7 +70,7 @@ export async function readJson<Schema extends z.ZodType>(
       hint,
     );
   }
-  const text = await readBodyText(request);
+  const text = await readBodyText(request, limit);
   let body: unknown;
   try {
     body = JSON.parse(text);

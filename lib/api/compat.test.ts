@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { StudioError } from '../errors.ts';
 import { tinyRecord } from '../db/test-result.ts';
-import { a1111Response, a1111ToParams, a1111Txt2ImgSchema } from './a1111.ts';
+import { a1111Response, a1111ToParams, readTxt2Img } from './a1111.ts';
 import { openAiImageRequestSchema, openAiResponse, openAiToParams } from './openai.ts';
 
 function studioError(fn: () => unknown): StudioError {
@@ -53,7 +53,7 @@ describe('OpenAI /v1/images/generations', () => {
 
 describe('A1111 /sdapi/v1/txt2img', () => {
   test('seed -1 is random; cfg_scale maps to classic CFG; Turbo defaults apply', () => {
-    const params = a1111ToParams(a1111Txt2ImgSchema.parse({ prompt: 'x', seed: -1, cfg_scale: 1.5 }));
+    const params = a1111ToParams({ prompt: 'x', seed: -1, cfg_scale: 1.5 });
     assert.ok(params.seed >= 0);
     assert.equal(params.cfg, 1.5);
     assert.equal(params.steps, 8);
@@ -65,16 +65,16 @@ describe('A1111 /sdapi/v1/txt2img', () => {
     assert.match(studioError(() => a1111ToParams({ prompt: 'x', width: 1000 })).message, /^width: Width 1000/);
   });
 
-  test('other samplers and batches are refused rather than ignored', () => {
-    assert.equal(a1111Txt2ImgSchema.safeParse({ prompt: 'x', sampler_name: 'DPM++ 2M' }).success, false);
-    assert.equal(a1111Txt2ImgSchema.safeParse({ prompt: 'x', sampler_name: 'Euler' }).success, true);
-    assert.equal(a1111Txt2ImgSchema.safeParse({ prompt: 'x', batch_size: 4 }).success, false);
-    assert.equal(a1111Txt2ImgSchema.safeParse({ prompt: 'x', enable_hr: true }).success, false);
+  test('other samplers, oversized batches and the hires fix are refused rather than ignored', () => {
+    assert.match(studioError(() => readTxt2Img({ prompt: 'x', sampler_name: 'DPM++ 2M' })).message, /^sampler_name: .*"Euler"/);
+    assert.equal(readTxt2Img({ prompt: 'x', sampler_name: 'Euler' }).count, 1);
+    assert.match(studioError(() => readTxt2Img({ prompt: 'x', batch_size: 4, n_iter: 3 })).message, /at most 8 images/);
+    assert.match(studioError(() => readTxt2Img({ prompt: 'x', enable_hr: true })).message, /^enable_hr: /);
   });
 
   test('response: base64 images, parameters, and info as a JSON string', () => {
     const record = tinyRecord({ prompt: 'p', negativePrompt: '', steps: 8, cfg: 1, width: 256, height: 256, seed: 7, precision: 'fp32', ep: 'cpu' }, { durationMs: 5 });
-    const response = a1111Response(record, new Uint8Array([0]), 'p\nSteps: 8', 'http://h/r/x');
+    const response = a1111Response([{ record, png: new Uint8Array([0]), infotext: 'p\nSteps: 8', shareUrl: 'http://h/r/x' }], { batchSize: 1, nIter: 1, sendImages: true, ignored: [] });
     assert.equal(response.images[0], 'AA==');
     assert.equal(response.parameters.seed, 7);
     const info = JSON.parse(response.info);
