@@ -39,15 +39,17 @@ describe('OpenAI /v1/images/generations', () => {
     assert.match(studioError(() => openAiToParams({ prompt: 'x', size: 'large' })).message, /WIDTHxHEIGHT/);
   });
 
-  test('n other than 1 and unknown fields are refused', () => {
-    assert.equal(openAiImageRequestSchema.safeParse({ prompt: 'x', n: 2 }).success, false);
-    assert.equal(openAiImageRequestSchema.safeParse({ prompt: 'x', quality: 'hd' }).success, false);
+  test('n past 8 and unknown fields are refused; the SDK\'s own fields are accepted', () => {
+    assert.equal(openAiImageRequestSchema.safeParse({ prompt: 'x', n: 9 }).success, false);
+    assert.equal(openAiImageRequestSchema.safeParse({ prompt: 'x', sampler: 'dpm' }).success, false);
+    assert.equal(openAiImageRequestSchema.safeParse({ prompt: 'x', quality: 'hd', style: 'vivid', moderation: 'low', user: 'u' }).success, true);
   });
 
   test('response carries b64_json or url', () => {
-    const png = new Uint8Array([1, 2, 3]);
-    assert.deepEqual(openAiResponse('b64_json', { png, url: 'u' }, new Date(1000_000)).data, [{ b64_json: 'AQID' }]);
-    assert.deepEqual(openAiResponse('url', { png, url: 'http://h/i.png' }).data, [{ url: 'http://h/i.png' }]);
+    const plan = { format: 'png' as const, quality: 'medium' as const, size: '256x256', ignored: [] };
+    const made = [{ id: 'r', seed: 1, bytes: new Uint8Array([1, 2, 3]), url: 'http://h/i.png' }];
+    assert.deepEqual(openAiResponse({ ...plan, responseFormat: 'b64_json' }, made, new Date(1000_000)).data, [{ b64_json: 'AQID' }]);
+    assert.deepEqual(openAiResponse({ ...plan, responseFormat: 'url' }, made).data, [{ url: 'http://h/i.png' }]);
   });
 });
 

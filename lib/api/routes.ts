@@ -59,6 +59,8 @@ export const API_ROUTES: readonly ApiRoute[] = [
   { path: '/sdapi/v1/png-info', methods: ['POST'], access: 'private', maxBodyBytes: IMAGE_BODY_BYTES },
   { path: '/sdapi/v1/txt2img', methods: ['POST'], access: 'private', generates: true },
   { path: '/v1/images/generations', methods: ['POST'], access: 'private', generates: true },
+  { path: '/v1/models', methods: ['GET'], access: 'private' },
+  { path: '/v1/models/:id', methods: ['GET'], access: 'private' },
 ];
 
 /** Paths under these prefixes are API calls: answered with JSON errors, never with an HTML page. */
