@@ -31,10 +31,10 @@ export const openAiImageRequestSchema = z.strictObject({
   model: nullable(z.string()),
   n: nullable(
     z
-      .number({ error: `n must be a whole number from 1 to ${OPENAI_MAX_IMAGES}.` })
-      .int(`n must be a whole number from 1 to ${OPENAI_MAX_IMAGES}.`)
-      .min(1, `n must be a whole number from 1 to ${OPENAI_MAX_IMAGES}.`)
-      .max(OPENAI_MAX_IMAGES, `n must be at most ${OPENAI_MAX_IMAGES}: one request makes up to ${OPENAI_MAX_IMAGES} images. Send several requests for more.`),
+      .number({ error: `must be a whole number from 1 to ${OPENAI_MAX_IMAGES}.` })
+      .int(`must be a whole number from 1 to ${OPENAI_MAX_IMAGES}.`)
+      .min(1, `must be a whole number from 1 to ${OPENAI_MAX_IMAGES}.`)
+      .max(OPENAI_MAX_IMAGES, `must be at most ${OPENAI_MAX_IMAGES}: one request makes up to ${OPENAI_MAX_IMAGES} images. Send several requests for more.`),
   ),
   /** "WIDTHxHEIGHT", multiples of 16 from 256 to 2048, or "auto" (1024x1024). */
   size: nullable(z.string().max(32, 'size must be "WIDTHxHEIGHT", e.g. "1024x1024".')),
