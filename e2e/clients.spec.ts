@@ -107,7 +107,7 @@ test.describe('recorded A1111 client sequences', () => {
     // The extension's saved defaults (DDIM, normal) until the user picks from the lists above: the documented 400.
     const refused = await call(request, 'POST', '/sdapi/v1/txt2img', { headers, data: stBody('DDIM', 'normal') });
     expect(refused.status).toBe(400);
-    expect(refused.text, 'ST shows this text').toContain('Send "Euler"');
+    expect(refused.body!.error.message, 'ST shows the answer\'s text').toContain('Send "Euler"');
     const made = await call(request, 'POST', '/sdapi/v1/txt2img', { headers, data: stBody(samplers[0], schedulers[0]) });
     expect(made.status, made.text).toBe(200);
     expectPng(pngOf(made.body!.images[0]), { width: 256, height: 384 });

@@ -102,8 +102,8 @@ describe('A1111 request model', () => {
 
 describe('A1111 read-only surface', () => {
   const models = [
-    { id: 'tiny', name: 'tiny random-weights demo', precisions: ['fp32' as const], tiny: true, parameters: { dit: 1, te: 1, vae: 1 } },
-    { id: 'z-image-turbo', name: 'Z-Image-Turbo', precisions: ['bf16' as const], tiny: false, parameters: { dit: 1, te: 1, vae: 1 } },
+    { id: 'tiny', name: 'tiny random-weights demo', family: 'z-image' as const, variant: 'turbo', precisions: ['fp32' as const], tiny: true, parameters: { dit: 1, te: 1, vae: 1 } },
+    { id: 'z-image-turbo', name: 'Z-Image-Turbo', family: 'z-image' as const, variant: 'turbo', precisions: ['bf16' as const], tiny: false, parameters: { dit: 1, te: 1, vae: 1 } },
   ];
 
   test('checkpoint titles: the id, any case, with a hash or an extension, or the model name', () => {
