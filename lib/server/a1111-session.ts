@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { ModelEntry } from '../../inference/pipeline/types.ts';
 import { findCheckpoint, unknownCheckpoint, type A1111Made, type A1111Plan } from '../api/a1111.ts';
-import { progressView, type ProgressInput } from '../api/a1111-surface.ts';
+import { OPTION_LIMITS, progressView, type ProgressInput } from '../api/a1111-surface.ts';
 import { StudioError } from '../errors.ts';
 import { readPngText } from '../engine/index.ts';
 import { shareUrl } from '../results.ts';
@@ -101,7 +101,11 @@ export async function updateOptions(update: { checkpoint?: string; stored: Recor
     if (!model) throw unknownCheckpoint('sd_model_checkpoint', update.checkpoint, models);
     checkpoint = model.id;
   }
-  saveOptions(studio, { checkpoint, values: { ...loadOptions(studio).values, ...update.stored } });
+  const values = { ...loadOptions(studio).values, ...update.stored };
+  if (Object.keys(values).length > OPTION_LIMITS.keys) {
+    throw new StudioError(400, 'too_many_options', `At most ${OPTION_LIMITS.keys} options are kept; this update would make ${Object.keys(values).length}. Send the settings your client reads only.`);
+  }
+  saveOptions(studio, { checkpoint, values });
   return { checkpoint: checkpoint ?? current?.id ?? null };
 }
 
