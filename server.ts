@@ -26,6 +26,9 @@ try {
   process.exit(1);
 }
 const trusted = trustedProxies(env.ZIMAGE_TRUSTED_PROXIES);
+/** How long, and how much, a refused body is read and dropped before the connection is cut. */
+const DRAIN_MS = 10_000;
+const DRAIN_BYTES = 64 * 1024 * 1024;
 
 /** A refusal written straight to the socket, as the API's JSON error, for requests Node could not parse. */
 function refuse(socket: Duplex, status: number, reason: string, code: string, message: string): void {
@@ -69,7 +72,6 @@ const server = http.createServer((request, response) => {
   const early = earlyRefusal(request.method ?? 'GET', request.url ?? '/', request.headers['content-length']);
   if (early) {
     const body = JSON.stringify(early.body);
-    // Connection: close, so a client that already started a refused body does not have to send the rest.
     response.writeHead(early.status, {
       ...early.headers,
       'Content-Type': 'application/json',
@@ -77,9 +79,19 @@ const server = http.createServer((request, response) => {
       'Cache-Control': 'no-store',
       'Content-Security-Policy': API_CSP,
       'X-Content-Type-Options': 'nosniff',
-      Connection: 'close',
     });
-    response.end(body);
+    // The whole answer goes out now, before any of the body is read. The exchange ends once the client has sent
+    // the body (dropped unread) or after DRAIN_MS / DRAIN_BYTES: ending or closing it under a client that is still
+    // uploading resets the connection, and the client could lose this answer before reading it.
+    response.write(body);
+    let drained = 0;
+    const stop = setTimeout(() => request.destroy(), DRAIN_MS);
+    request.on('data', (chunk: Buffer) => {
+      drained += chunk.length;
+      if (drained > DRAIN_BYTES) request.destroy();
+    });
+    request.on('end', () => response.end());
+    request.on('close', () => clearTimeout(stop));
     return;
   }
   handle(request, response).catch((error: unknown) => {

@@ -16,11 +16,13 @@ export function openAiErrorType(status: number): string {
 /** The studio's error body in OpenAI's shape; `param` is the field a "field: message" error names. */
 export function toOpenAiError(status: number, body: ApiErrorBody): OpenAiErrorBody {
   const param = /^([A-Za-z_][\w.]*): /.exec(body.message)?.[1] ?? null;
-  return { error: { message: body.message, type: openAiErrorType(status), param, code: body.code, ...(body.hint ? { hint: body.hint } : {}) } };
+  const { code, message, ...extra } = body;
+  // The hint and a full queue's position and etaMs ride along; OpenAI's SDKs ignore fields they do not know.
+  return { error: { message, type: openAiErrorType(status), param, code, ...extra } };
 }
 
 export interface OpenAiErrorBody {
-  error: { message: string; type: string; param: string | null; code: string; hint?: string };
+  error: { message: string; type: string; param: string | null; code: string } & Omit<ApiErrorBody, 'code' | 'message'>;
 }
 
 /** Paths whose answers use OpenAI's error shape. */
