@@ -11,9 +11,9 @@ const nextConfig = {
   poweredByHeader: false,
   experimental: {
     // The proxy buffers at most this much of a body and hands the route only that much: the image routes' limit
-    // (IMAGE_BODY_BYTES in lib/api/routes.ts; PNG Info, img2img). server.ts refuses a declared Content-Length over a
+    // (MAX_IMAGE_BODY_BYTES in lib/api/routes.ts; PNG Info, img2img). server.ts refuses a declared Content-Length over a
     // route's own limit before Next.js reads it, and routes stop reading past their limit (256 KiB for JSON).
-    proxyClientMaxBodySize: '24mb',
+    proxyClientMaxBodySize: '48mb',
   },
   async headers() {
     return [

@@ -121,7 +121,7 @@ test.describe('recorded A1111 client sequences', () => {
     expect((await call(request, 'POST', '/sdapi/v1/interrupt', { headers })).body).toEqual({ interrupted: 1 });
     const interrupted = await long;
     expect(interrupted.status).toBe(409);
-    expect(interrupted.body!.error.code).toBe('interrupted');
+    expect(interrupted.body!.error.code).toBe('request_interrupted');
     expect((await call(request, 'GET', '/sdapi/v1/progress', { headers })).body!.state.job_count).toBe(0);
   });
 
@@ -216,6 +216,6 @@ test.describe('recorded A1111 client sequences', () => {
     await call(request, 'POST', '/sdapi/v1/interrupt');
     const ended = await batch;
     expect(ended.status).toBe(409);
-    expect(ended.body!.error.code).toBe('interrupted');
+    expect(ended.body!.error.code).toBe('request_interrupted');
   });
 });

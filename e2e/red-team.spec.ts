@@ -85,7 +85,7 @@ test('a declared Content-Length over the limit is answered 413 before any of the
   const json = await headersOnly(baseURL!, '/api/generate', 10_000_000);
   expect(json.status).toBe(413);
   expect(json.text).toContain('body_too_large');
-  const image = await headersOnly(baseURL!, '/sdapi/v1/png-info', 40_000_000);
+  const image = await headersOnly(baseURL!, '/sdapi/v1/png-info', 60_000_000);
   expect(image.status).toBe(413);
   expect(image.text).toContain('/sdapi/v1/png-info takes');
   const openai = await headersOnly(baseURL!, '/v1/images/generations', 1_000_000);

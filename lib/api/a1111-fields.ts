@@ -188,7 +188,7 @@ export interface A1111Reading {
 }
 
 function refuse(field: string, message: string): never {
-  throw new StudioError(400, 'invalid_request', `${field}: ${message}`, A1111_HINT);
+  throw new StudioError('invalid_request', `${field}: ${message}`, A1111_HINT);
 }
 
 function present(value: unknown): boolean {
@@ -234,10 +234,10 @@ export function checkScheduler(field: string, name: string | null | undefined): 
 /** Parses a body with the given A1111 shape: unknown fields are kept (A1111 ignores them too) and reported. */
 export function parseA1111Body<Shape extends z.ZodRawShape>(shape: Shape, body: unknown): { data: z.output<z.ZodObject<Shape>>; unknown: string[] } {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-    throw new StudioError(400, 'invalid_request', 'The body must be a JSON object with at least "prompt".', A1111_HINT);
+    throw new StudioError('invalid_request', 'The body must be a JSON object with at least "prompt".', A1111_HINT);
   }
   const result = z.object(shape).safeParse(body);
-  if (!result.success) throw new StudioError(400, 'invalid_request', describeIssues(result.error.issues), A1111_HINT);
+  if (!result.success) throw new StudioError('invalid_request', describeIssues(result.error.issues), A1111_HINT);
   const unknown = Object.keys(body).filter((key) => !(key in shape));
   return { data: result.data, unknown };
 }

@@ -53,7 +53,7 @@ export const optionsUpdateSchema = z
 export function readOptionsUpdate(body: Record<string, unknown>): { checkpoint?: string; stored: Record<string, unknown> } {
   const { sd_model_checkpoint: checkpoint, ...rest } = body;
   if (checkpoint !== undefined && checkpoint !== null && (typeof checkpoint !== 'string' || !checkpoint.trim())) {
-    throw new StudioError(400, 'invalid_request', 'sd_model_checkpoint: must be a checkpoint title from GET /sdapi/v1/sd-models.');
+    throw new StudioError('invalid_request', 'sd_model_checkpoint: must be a checkpoint title from GET /sdapi/v1/sd-models.');
   }
   return { checkpoint: typeof checkpoint === 'string' ? checkpoint : undefined, stored: rest };
 }
@@ -195,7 +195,7 @@ export function decodeBase64Image(field: string, value: string): Uint8Array {
   const payload = value.startsWith('data:') ? value.slice(value.indexOf(',') + 1) : value;
   const clean = payload.replace(/\s+/g, '');
   if (!clean || !/^[A-Za-z0-9+/_-]+={0,2}$/.test(clean)) {
-    throw new StudioError(400, 'invalid_request', `${field}: must be a base64-encoded PNG (optionally as a data: URL).`);
+    throw new StudioError('invalid_request', `${field}: must be a base64-encoded PNG (optionally as a data: URL).`);
   }
   return new Uint8Array(Buffer.from(clean, clean.includes('-') || clean.includes('_') ? 'base64url' : 'base64'));
 }

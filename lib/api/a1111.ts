@@ -43,7 +43,6 @@ export function findCheckpoint<Model extends A1111Checkpoint>(title: string, mod
 
 export function unknownCheckpoint(field: string, title: string, models: readonly A1111Checkpoint[]): StudioError {
   return new StudioError(
-    400,
     'unknown_model',
     `${field}: no checkpoint "${title.slice(0, 100)}". Available: ${models.map((model) => model.id).join(', ') || 'none'} (GET /sdapi/v1/sd-models).`,
     A1111_HINT,
@@ -83,7 +82,7 @@ export function a1111Plan(reading: A1111Reading, model: string | undefined): A11
         const field = String(issue.path[0]);
         return { ...issue, path: [STUDIO_TO_A1111[field] ?? field] };
       });
-      throw new StudioError(400, 'invalid_request', describeIssues(renamed), A1111_HINT);
+      throw new StudioError('invalid_request', describeIssues(renamed), A1111_HINT);
     }
     return result.data;
   });
@@ -95,7 +94,6 @@ export function readTxt2Img(body: unknown): A1111Reading {
   const { data, unknown } = parseA1111Body(a1111Txt2ImgShapeAll, body);
   if (data.enable_hr) {
     throw new StudioError(
-      400,
       'invalid_request',
       'enable_hr: the hires fix (a second, upscaled pass) is not available here yet, and would change the image. ' +
         'Send enable_hr: false and ask for the final size directly (width and height up to 2048).',

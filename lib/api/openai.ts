@@ -98,7 +98,7 @@ export interface OpenAiPlan {
 }
 
 function refuse(param: string, message: string): never {
-  throw new StudioError(400, 'invalid_request', `${param}: ${message}`, OPENAI_HINT);
+  throw new StudioError('invalid_request', `${param}: ${message}`, OPENAI_HINT);
 }
 
 /** Maps the OpenAI body onto studio parameters (one set per image) and validates them with the studio's own rules. */
@@ -140,7 +140,7 @@ export function openAiPlan(body: OpenAiImageRequest): OpenAiPlan {
         const name = field === 'width' || field === 'height' ? 'size' : field === 'negativePrompt' ? 'negative_prompt' : field;
         return { ...issue, path: [name] };
       });
-      throw new StudioError(400, 'invalid_request', describeIssues(renamed), OPENAI_HINT);
+      throw new StudioError('invalid_request', describeIssues(renamed), OPENAI_HINT);
     }
     return result.data;
   });

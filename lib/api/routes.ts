@@ -24,8 +24,8 @@ export interface ApiRoute {
 
 /** Largest request body any route reads: two 8000-character prompts escaped as \uXXXX pairs fit with room to spare. */
 export const MAX_BODY_BYTES = 256 * 1024;
-/** Bodies with a base64 image (PNG Info): a 2048² PNG of noise is about 12 MiB, 16 MiB in base64. */
-export const IMAGE_BODY_BYTES = 24 * 1024 * 1024;
+/** Image routes (PNG Info's base64 JSON; img2img and edits): one 20 MiB image plus a mask, base64 included. */
+export const MAX_IMAGE_BODY_BYTES = 48 * 1024 * 1024;
 
 export const API_ROUTES: readonly ApiRoute[] = [
   { path: '/api/generate', methods: ['POST'], access: 'private', generates: true },
@@ -56,7 +56,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
   { path: '/sdapi/v1/progress', methods: ['GET'], access: 'private' },
   { path: '/sdapi/v1/interrupt', methods: ['POST'], access: 'private' },
   { path: '/sdapi/v1/skip', methods: ['POST'], access: 'private' },
-  { path: '/sdapi/v1/png-info', methods: ['POST'], access: 'private', maxBodyBytes: IMAGE_BODY_BYTES },
+  { path: '/sdapi/v1/png-info', methods: ['POST'], access: 'private', maxBodyBytes: MAX_IMAGE_BODY_BYTES },
   { path: '/sdapi/v1/txt2img', methods: ['POST'], access: 'private', generates: true },
   { path: '/v1/images/generations', methods: ['POST'], access: 'private', generates: true },
   { path: '/v1/models', methods: ['GET'], access: 'private' },

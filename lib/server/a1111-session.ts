@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { ModelEntry } from '../../inference/pipeline/types.ts';
 import { findCheckpoint, unknownCheckpoint, type A1111Made, type A1111Plan } from '../api/a1111.ts';
 import { OPTION_LIMITS, progressView, type ProgressInput } from '../api/a1111-surface.ts';
-import { StudioError } from '../errors.ts';
+import { StudioError, type ApiErrorCode } from '../errors.ts';
 import { readPngText } from '../engine/index.ts';
 import { shareUrl } from '../results.ts';
 import { waitForJob } from '../queue/wait.ts';
@@ -103,7 +103,7 @@ export async function updateOptions(update: { checkpoint?: string; stored: Recor
   }
   const values = { ...loadOptions(studio).values, ...update.stored };
   if (Object.keys(values).length > OPTION_LIMITS.keys) {
-    throw new StudioError(400, 'too_many_options', `At most ${OPTION_LIMITS.keys} options are kept; this update would make ${Object.keys(values).length}. Send the settings your client reads only.`);
+    throw new StudioError('invalid_request', `At most ${OPTION_LIMITS.keys} options are kept; this update would make ${Object.keys(values).length}. Send the settings your client reads only.`);
   }
   saveOptions(studio, { checkpoint, values });
   return { checkpoint: checkpoint ?? current?.id ?? null };
@@ -158,10 +158,11 @@ export async function runA1111(plan: A1111Plan, signal: AbortSignal, origin: str
           task.done++;
           continue;
         }
-        throw new StudioError(409, 'canceled', 'The job was canceled (from the studio or another client) before it finished. Send the request again.');
+        throw new StudioError('canceled', 'The job was canceled (from the studio or another client) before it finished. Send the request again.');
       } else {
         const error = ended.error ?? { code: 'engine_failed', message: 'The engine failed without a message; see the server log.' };
-        throw new StudioError(500, error.code, error.message, error.hint);
+        // the job's stored error, as errorBody wrote it
+        throw new StudioError(500, error.code as ApiErrorCode, error.message, error.hint);
       }
     }
   } finally {
@@ -169,7 +170,7 @@ export async function runA1111(plan: A1111Plan, signal: AbortSignal, origin: str
   }
   if (made.length === 0) {
     const why = task.interrupted ? 'interrupted (POST /sdapi/v1/interrupt)' : 'skipped (POST /sdapi/v1/skip)';
-    throw new StudioError(409, task.interrupted ? 'interrupted' : 'skipped', `The request was ${why} before any image was finished. Send it again.`);
+    throw new StudioError(task.interrupted ? 'request_interrupted' : 'request_skipped', `The request was ${why} before any image was finished. Send it again.`);
   }
   return { made, interrupted: task.interrupted, skipped: task.skipped };
 }

@@ -2,7 +2,7 @@
 // methods and over-long declared bodies refused as JSON (OpenAI's shape under /v1/), everything else passed on.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { IMAGE_BODY_BYTES, MAX_BODY_BYTES } from '../api/routes.ts';
+import { MAX_IMAGE_BODY_BYTES, MAX_BODY_BYTES } from '../api/routes.ts';
 import { dropUntrustedForwarding, earlyRefusal } from './front-door.ts';
 
 test('X-Forwarded-Host, -Proto, -Port and Forwarded are dropped unless the peer is a trusted proxy', () => {
@@ -34,5 +34,5 @@ test("a declared Content-Length over the route's limit is refused at once; image
   assert.match((refused.body as { error: { message: string } }).error.message, /limited to 262144 bytes/);
   assert.equal(earlyRefusal('POST', '/api/generate', String(MAX_BODY_BYTES)), undefined);
   assert.equal(earlyRefusal('POST', '/sdapi/v1/png-info', String(MAX_BODY_BYTES * 4)), undefined);
-  assert.equal(earlyRefusal('POST', '/sdapi/v1/png-info', String(IMAGE_BODY_BYTES + 1))!.status, 413);
+  assert.equal(earlyRefusal('POST', '/sdapi/v1/png-info', String(MAX_IMAGE_BODY_BYTES + 1))!.status, 413);
 });

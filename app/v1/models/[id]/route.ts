@@ -12,7 +12,7 @@ export const GET = handle(async (_request: Request, { params }: { params: Promis
   const models = await getStudio().engine.models();
   const model = models.find((entry) => entry.id === id);
   if (!model) {
-    throw new StudioError(404, 'model_not_found', `The model "${id.slice(0, 100)}" does not exist. Available: ${models.map((entry) => entry.id).join(', ')} (GET /v1/models).`);
+    throw new StudioError(404, 'unknown_model', `The model "${id.slice(0, 100)}" does not exist. Available: ${models.map((entry) => entry.id).join(', ')} (GET /v1/models).`);
   }
   return json(openAiModel(model));
 }, 'openai');
