@@ -133,6 +133,8 @@ describe('A1111 read-only surface', () => {
     assert.equal(running.state.job_count, 2);
     assert.equal(running.state.sampling_step, 2);
     assert.equal(running.current_image, null);
+    const previewed = progressView({ total: 1, done: 0, startedAt: 0, interrupted: false, skipped: false, preview: 'data:image/jpeg;base64,/9j/AA==' });
+    assert.equal(previewed.current_image, '/9j/AA==');
   });
 
   test("PNG Info parses the parameters text as A1111's parse_generation_parameters does", () => {

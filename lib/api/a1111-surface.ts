@@ -78,6 +78,8 @@ export interface ProgressInput {
   startedAt: number;
   interrupted: boolean;
   skipped: boolean;
+  /** The current step's live preview (a data: URL), when the queue reports one. */
+  preview?: string;
 }
 
 const IDLE_STATE = {
@@ -125,8 +127,8 @@ export function progressView(input: ProgressInput | undefined) {
       sampling_step: step,
       sampling_steps: steps,
     },
-    // The engine reports no intermediate latents, so there is no live preview (A1111 sends null without one too).
-    current_image: null,
+    // The step's live preview as base64 (A1111 sends PNG, clients open either); null without one, as A1111 does.
+    current_image: input.preview?.startsWith('data:') ? input.preview.slice(input.preview.indexOf(',') + 1) : null,
     textinfo,
   };
 }

@@ -218,6 +218,9 @@ export async function progress(): Promise<ReturnType<typeof progressView>> {
         elapsedMs: p?.elapsedMs,
         etaMs: p?.etaMs,
       };
+      // Live previews ride on progress events where the queue makes them (the studio's batches); absent otherwise.
+      const preview = (p as { preview?: unknown } | undefined)?.preview;
+      if (typeof preview === 'string') input.preview = preview;
     }
   }
   return progressView(input);
