@@ -7,13 +7,26 @@ import type { ComponentRunInfo, GenerateRequest, GenerateResult, RunCensus } fro
 
 export const VERSION = '0.1.0';
 
-/** The A1111 `parameters` text (what "PNG Info" and most tools read). */
+/** Every line break a parser might split on (Python's splitlines too): one prompt line can never become two. */
+const LINE_BREAKS = /\r\n|[\n\r\v\f\u001c-\u001e\u0085\u2028\u2029]/g;
+
+/** A1111's quote(): a value with a comma, colon or quote is written as a JSON string, so it stays one "Key: value". */
+function paramValue(value: string): string {
+  const flat = value.replace(LINE_BREAKS, ' ');
+  return /[,:"]/.test(flat) ? JSON.stringify(flat) : flat;
+}
+
+/**
+ * The A1111 `parameters` text (what "PNG Info" and most tools read): the prompt on one line, the negative prompt on
+ * one line, then the settings. A prompt's line breaks are written as spaces (the full prompt is in the zimage-studio
+ * JSON chunk), so a prompt cannot forge a "Negative prompt:" or "Steps: …" line of its own.
+ */
 export function a1111Parameters(req: Omit<GenerateRequest, 'latents'>, modelName: string): string {
-  const lines = [req.prompt];
-  if (req.negativePrompt) lines.push(`Negative prompt: ${req.negativePrompt}`);
+  const lines = [req.prompt.replace(LINE_BREAKS, ' ')];
+  if (req.negativePrompt) lines.push(`Negative prompt: ${req.negativePrompt.replace(LINE_BREAKS, ' ')}`);
   lines.push([
     `Steps: ${req.steps}`, 'Sampler: Euler', 'Schedule type: Simple', `CFG scale: ${req.cfg}`, `Seed: ${req.seed}`,
-    `Size: ${req.width}x${req.height}`, `Model: ${modelName}`, `Precision: ${req.precision}`, `Version: zimage-bf16-studio ${VERSION}`,
+    `Size: ${req.width}x${req.height}`, `Model: ${paramValue(modelName)}`, `Precision: ${req.precision}`, `Version: zimage-bf16-studio ${VERSION}`,
   ].join(', '));
   return lines.join('\n');
 }
