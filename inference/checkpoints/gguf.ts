@@ -88,20 +88,21 @@ class HeaderReader {
     return off;
   }
 
-  u8() { return this.buf.readUInt8(this.at(1)); }
-  i8() { return this.buf.readInt8(this.at(1)); }
-  u16() { return this.buf.readUInt16LE(this.at(2)); }
-  i16() { return this.buf.readInt16LE(this.at(2)); }
-  u32() { return this.buf.readUInt32LE(this.at(4)); }
-  i32() { return this.buf.readInt32LE(this.at(4)); }
-  f32() { return this.buf.readFloatLE(this.at(4)); }
-  f64() { return this.buf.readDoubleLE(this.at(8)); }
+  u8() { const o = this.at(1); return this.buf.readUInt8(o); }
+  i8() { const o = this.at(1); return this.buf.readInt8(o); }
+  u16() { const o = this.at(2); return this.buf.readUInt16LE(o); }
+  i16() { const o = this.at(2); return this.buf.readInt16LE(o); }
+  u32() { const o = this.at(4); return this.buf.readUInt32LE(o); }
+  i32() { const o = this.at(4); return this.buf.readInt32LE(o); }
+  f32() { const o = this.at(4); return this.buf.readFloatLE(o); }
+  f64() { const o = this.at(8); return this.buf.readDoubleLE(o); }
   u64(): number {
-    const v = this.buf.readBigUInt64LE(this.at(8));
+    const o = this.at(8);
+    const v = this.buf.readBigUInt64LE(o);
     if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new EngineError('gguf-invalid', `${this.file}: a 64-bit count ${v} at byte ${this.pos - 8} is not plausible`, { hint: 'the file is not a valid GGUF file' });
     return Number(v);
   }
-  i64(): number { return Number(this.buf.readBigInt64LE(this.at(8))); }
+  i64(): number { const o = this.at(8); return Number(this.buf.readBigInt64LE(o)); }
   str(): string {
     const n = this.u64();
     if (n > 1 << 26) throw new EngineError('gguf-invalid', `${this.file}: a ${n}-byte string in the header`, { hint: 'the file is not a valid GGUF file' });
