@@ -22,7 +22,15 @@ export interface ComponentManifest<Config = FamilyConfigs[FamilyId][ComponentNam
   fp32Islands: string[];
   config: Config;
   parameters: number;
-  source: { layout: string; files: { path: string; bytes: number; sha256: string }[] };
+  source: {
+    layout: string;
+    files: { path: string; bytes: number; sha256: string }[];
+    /**
+     * What the source weights were stored as (absent in manifests written before it existed: float sources).
+     * `quantised` with `note` when they were 8-bit or less: converting up restores nothing the file rounded away.
+     */
+    precision?: { label: string; quantised: boolean; dtypes: Record<string, number>; schemes: string[]; note?: string };
+  };
   tensors: { initializers: number; sourceTensors: number; unused: string[]; ignored: number };
   opTypes: string[];
   weightBytes: number;

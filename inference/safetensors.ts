@@ -85,6 +85,24 @@ export class Checkpoint {
     return [...this.tensors.keys()];
   }
 
+  /**
+   * A checkpoint of some of these tensors under new names (an all-in-one file's component, prefix stripped): the
+   * same files and decoders; the source dtypes are recounted for the view.
+   */
+  view(keys: string[], rename: (key: string) => string): Checkpoint {
+    const v = new Checkpoint();
+    for (const key of keys) {
+      const t = this.get(key);
+      v.tensors.set(rename(key), { ...t, key: rename(key) });
+    }
+    v.files.push(...this.files);
+    Object.assign(v.metadata, this.metadata);
+    countDtypes(v.source, [...v.tensors.values()]);
+    if (Object.keys(v.source.dtypes).some((d) => d.startsWith('F8_'))) v.source.schemes.push(...this.source.schemes);
+    v.source.foldedTensors.push(...this.source.foldedTensors.filter((k) => keys.some((key) => k.startsWith(key.slice(0, key.lastIndexOf('.'))))));
+    return v;
+  }
+
   get(key: string): TensorInfo {
     const t = this.tensors.get(key);
     if (!t) throw new EngineError('checkpoint-missing-key', `tensor ${key} is not in ${this.files.join(', ')}`);

@@ -205,7 +205,16 @@ export function foldFp8(file: string, tensors: TensorInfo[], metadata: Record<st
       const stem = t.key.slice(0, t.key.lastIndexOf('.'));
       if (byKey.has(`${stem}.weight`)) { folded.add(t.key); continue; }
     }
-    if (!t.key.endsWith('.weight') || t.decode) { out.push(t); continue; }
+    if (t.decode) { out.push(t); continue; }
+    if (!t.key.endsWith('.weight')) {
+      // an fp8 tensor that is no Linear weight (a pad token, a norm): its value itself, nothing scales it
+      if (isFp8(t.dtype)) {
+        const dtype = t.dtype;
+        const cols = t.shape.length > 1 ? t.shape.slice(1).reduce((a, b) => a * b, 1) : 1;
+        out.push({ ...t, decode: (raw, to, rowStart) => decodeFp8(raw, dtype, to, { kind: 'none' }, cols, rowStart), rowBytes: (t.end - t.begin) / Math.max(t.shape[0] ?? 1, 1) });
+      } else out.push(t);
+      continue;
+    }
     const stem = t.key.slice(0, -'.weight'.length);
     const comfyScale = byKey.get(`${stem}.weight_scale`);
     const legacyScale = byKey.get(`${stem}.scale_weight`);

@@ -10,48 +10,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { EngineError } from '../errors.ts';
-import { bf16BitsToF32, Checkpoint, f16BitsToF32, f32ToBf16Bits, f32ToF16Bits } from '../safetensors.ts';
+import { bf16BitsToF32, Checkpoint, f32ToBf16Bits, f32ToF16Bits } from '../safetensors.ts';
 import { readGguf } from './gguf.ts';
-import { BLOCK, randomBlocks, rng, writeGguf } from './test-files.ts';
+import { BLOCK, ggufReference as reference, randomBlocks, rng, writeGguf } from './test-files.ts';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gguf-test-'));
-
-/** Element i of a tensor of `type` stored as `raw`, from the block layout of ggml's docs (ggml-common.h structs). */
-function reference(type: string, raw: Uint8Array, i: number, f: (x: number) => number = Math.fround): number {
-  const [B, S] = BLOCK[type];
-  const k = Math.floor(i / B), j = i % B, o = k * S;
-  const u8 = (p: number) => raw[o + p];
-  const i8 = (p: number) => (raw[o + p] << 24) >> 24;
-  const h = (p: number) => f16BitsToF32(u8(p) | (u8(p + 1) << 8));
-  const u32 = (p: number) => (u8(p) | (u8(p + 1) << 8) | (u8(p + 2) << 16) | (u8(p + 3) << 24)) >>> 0;
-  const nib = (byte: number, high: boolean) => (high ? byte >> 4 : byte & 15);
-  switch (type) {
-    case 'Q8_0': return f(i8(2 + j) * h(0));
-    case 'Q4_0': return f((nib(u8(2 + (j % 16)), j >= 16) - 8) * h(0));
-    case 'Q4_1': return f(f(nib(u8(4 + (j % 16)), j >= 16) * h(0)) + h(2));
-    case 'Q5_0': return f(((nib(u8(6 + (j % 16)), j >= 16) | (((u32(2) >>> j) & 1) << 4)) - 16) * h(0));
-    case 'Q5_1': return f(f((nib(u8(8 + (j % 16)), j >= 16) | (((u32(4) >>> j) & 1) << 4)) * h(0)) + h(2));
-    case 'Q4_K':
-    case 'Q5_K': {
-      const sub = Math.floor(j / 32);
-      // 6-bit scale and min of sub-block `sub` from the 12 packed bytes at offset 4
-      const sc = sub < 4 ? u8(4 + sub) & 63 : (u8(4 + sub + 4) & 15) | ((u8(4 + sub - 4) >> 6) << 4);
-      const mn = sub < 4 ? u8(4 + sub + 4) & 63 : (u8(4 + sub + 4) >> 4) | ((u8(4 + sub) >> 6) << 4);
-      const qs = type === 'Q4_K' ? 16 : 48;
-      let q = nib(u8(qs + Math.floor(sub / 2) * 32 + (j % 32)), sub % 2 === 1);
-      if (type === 'Q5_K') q += ((u8(16 + (j % 32)) >> sub) & 1) * 16;
-      return f(f(f(h(0) * sc) * q) - f(h(2) * mn));
-    }
-    case 'Q6_K': {
-      const n = Math.floor(j / 128), r = j % 128, g = Math.floor(r / 32), l = r % 32;
-      const low = nib(u8(64 * n + l + (g % 2) * 32), g >= 2);
-      const high = (u8(128 + 32 * n + l) >> (2 * g)) & 3;
-      const sc = i8(192 + 8 * n + Math.floor(l / 16) + 2 * g);
-      return f(f(h(208) * sc) * ((low | (high << 4)) - 32));
-    }
-  }
-  throw new Error(type);
-}
 
 /** The same element in exact (double) arithmetic, rounded once: equal to the above when scales are powers of two. */
 function exact(type: string, raw: Uint8Array, i: number): number {

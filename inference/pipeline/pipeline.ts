@@ -138,7 +138,11 @@ export class ZImagePipeline {
   }
 
   get components(): ComponentRunInfo[] {
-    return (['te', 'dit', 'vae'] as const).map((c) => ({ component: c, precision: this.manifest.components[c]!.precision, ep: this.ep, reason: this.manifest.components[c]!.reason }));
+    return (['te', 'dit', 'vae'] as const).map((c) => {
+      const info = this.manifest.components[c]!;
+      const source = info.source.precision && { label: info.source.precision.label, quantised: info.source.precision.quantised, note: info.source.precision.note };
+      return { component: c, precision: info.precision, ep: this.ep, reason: info.reason, ...(source ? { source } : {}) };
+    });
   }
 
   private cached(prompt: string) {
