@@ -13,6 +13,7 @@ import { MANIFEST_FORMAT, readManifest, type ComponentManifest, type Manifest } 
 import { Graph } from './onnx/graph.ts';
 import { BuildContext, precisionPlan, SHIPPED_GRAPH, type GraphOptions } from './models/blocks.ts';
 import { DEFAULT_FAMILY, FAMILIES, type ComponentSpec, type FamilyConfigs, type FamilyId } from './models/registry.ts';
+import { variantForShift } from './models/variants.ts';
 import { Checkpoint } from './safetensors.ts';
 import { loraError, loraSummary, missingPathProblem } from './checkpoints/diagnose.ts';
 import { findInModelsRoot, isModelsRoot, searchedFolders, splitAllInOne } from './checkpoints/layouts.ts';
@@ -140,6 +141,25 @@ function classify(keys: string[], family: FamilyId): ComponentName[] {
   return COMPONENTS.filter((c) => FAMILIES[family].components[c].claims(keys));
 }
 
+/** The shift of the first diffusers folder's scheduler/scheduler_config.json, if one is there and readable. */
+function readSchedulerConfig(folders: string[]): { shift: number; source: string } | undefined {
+  for (const folder of folders) {
+    const file = path.join(folder, 'scheduler', 'scheduler_config.json');
+    if (!fs.existsSync(file)) continue;
+    let config: { shift?: unknown; use_dynamic_shifting?: unknown };
+    try {
+      config = JSON.parse(fs.readFileSync(file, 'utf8'));
+    } catch (e) {
+      throw new EngineError('convert-bad-scheduler-config', `${file} is not valid JSON: ${(e as Error).message}`, { hint: 'restore the file from the model repository' });
+    }
+    if (config.use_dynamic_shifting === true) {
+      throw new EngineError('convert-bad-scheduler-config', `${file} turns on dynamic shifting, which Z-Image's pipeline does not use`, { hint: 'restore the file from the model repository (Z-Image ships use_dynamic_shifting: false)' });
+    }
+    if (typeof config.shift === 'number' && config.shift > 0) return { shift: config.shift, source: 'scheduler/scheduler_config.json' };
+  }
+  return undefined;
+}
+
 /** The manifest's record of the source weights' storage. */
 function sourcePrecision(source: SourcePrecision, precision: Precision): NonNullable<ComponentManifest['source']['precision']> {
   const quantised = quantisedDtypes(source).length > 0;
@@ -180,12 +200,19 @@ export function convert(opts: ConvertOptions): { dir: string; manifest: Manifest
   }
   const family = opts.family ?? DEFAULT_FAMILY;
   const spec = FAMILIES[family];
-  const variant = opts.variant ?? spec.defaultVariant;
-  if (!(variant in spec.variants)) {
-    throw new EngineError('convert-bad-variant', `${spec.label} has no variant ${JSON.stringify(variant)}`, { hint: `use one of ${Object.keys(spec.variants).join(', ')}` });
+  if (opts.variant !== undefined && !(opts.variant in spec.variants)) {
+    throw new EngineError('convert-bad-variant', `${spec.label} has no variant ${JSON.stringify(opts.variant)}`, { hint: `use one of ${Object.keys(spec.variants).join(', ')}` });
   }
   const wanted = opts.components ?? COMPONENTS;
-  const { found, tokenizer } = locateComponents(opts.sources, family, wanted);
+  const { found, tokenizer, folders } = locateComponents(opts.sources, family, wanted);
+  // The variant: as requested, else the one whose shift the checkpoint's own scheduler config has, else the default.
+  const scheduler = readSchedulerConfig(folders);
+  const detected = scheduler && variantForShift(scheduler.shift);
+  const variant = opts.variant ?? detected ?? spec.defaultVariant;
+  const variantFrom = opts.variant !== undefined ? 'requested' : detected ? 'scheduler config' : 'default';
+  if (scheduler && opts.variant !== undefined && detected && detected !== opts.variant) {
+    log(`[convert] --variant ${opts.variant} given, but ${scheduler.source} has shift ${scheduler.shift} (${detected}'s); sampling keeps the checkpoint's shift`);
+  }
   const missing = wanted.filter((c) => !found[c]);
   if (missing.length) {
     throw new EngineError('convert-missing-component', `no ${missing.map((m) => m.toUpperCase()).join(', ')} among the sources`, {
@@ -201,6 +228,8 @@ export function convert(opts: ConvertOptions): { dir: string; manifest: Manifest
       format: MANIFEST_FORMAT,
       family,
       variant,
+      variantFrom,
+      ...(scheduler ? { scheduler } : {}),
       name: opts.name ?? path.basename(path.resolve(opts.out)),
       precision: opts.precision,
       tiny: opts.tiny ?? false,

@@ -47,6 +47,12 @@ interface FamilyManifest<F extends FamilyId> {
   family: F;
   /** The family's variant (e.g. Z-Image "turbo"): the sampling defaults. Not detectable from weights: set at conversion. */
   variant: string;
+  /**
+   * The checkpoint's own scheduler settings, when its folder had a scheduler_config.json (its shift then wins over
+   * the variant's); `variantFrom` says how the variant was chosen.
+   */
+  scheduler?: { shift: number; source: string };
+  variantFrom?: 'requested' | 'scheduler config' | 'default';
   name: string;
   precision: Precision;
   tiny: boolean;

@@ -128,7 +128,7 @@ export function comfyQuantFormat(key: string, bytes: Uint8Array): Fp8DType {
  */
 export function decodeFp8(raw: Uint8Array, dtype: Fp8DType, to: DType, scale: Fp8Scale, cols: number, rowStart = 0): Buffer {
   const n = raw.length;
-  const out = Buffer.alloc(n * (to === 'F32' ? 4 : 2));
+  const out = Buffer.allocUnsafe(n * (to === 'F32' ? 4 : 2)); // every element is written below
   const o32 = to === 'F32' ? new Float32Array(out.buffer, out.byteOffset, n) : undefined;
   const o16 = to === 'F32' ? undefined : new Uint16Array(out.buffer, out.byteOffset, n);
   const table = TABLES[dtype];
