@@ -123,6 +123,31 @@ describe('fp8 DiT files: each format and scale convention', () => {
   }
 });
 
+test('an fp8 text encoder (ComfyUI "fp8_mixed": layer Linears F8_E4M3 + weight_scale, embeddings bf16) converts and says so', async () => {
+  const te = Checkpoint.open(path.join(src, 'text_encoder'));
+  const tensors: TensorToWrite[] = [];
+  for (const key of te.keys()) {
+    const v = te.readF32(key);
+    const shape = te.get(key).shape;
+    if (!/^layers\..*_proj\.weight$/.test(key)) { tensors.push(f32Tensor(`model.${key}`, shape, v)); continue; }
+    const scale = Math.fround(v.reduce((a, x) => Math.max(a, Math.abs(x)), 0) / 448);
+    tensors.push(rawTensor(`model.${key}`, 'F8_E4M3', shape, Uint8Array.from(v, (x) => toFp8(x / scale, 'e4m3'))));
+    tensors.push(f32Tensor(`model.${key.slice(0, -'.weight'.length)}.weight_scale`, [], Float32Array.of(scale)));
+    const json = Buffer.from('{"format":"float8_e4m3fn"}');
+    tensors.push(rawTensor(`model.${key.slice(0, -'.weight'.length)}.comfy_quant`, 'U8', [json.length], json));
+  }
+  const file = path.join(tmp, 'qwen_3_4b_fp8_mixed.safetensors');
+  writeSafetensors(file, tensors);
+  const dit = path.join(tmp, 'comfy-f32.safetensors');
+  const { m, r } = await convertAndGenerate('te-fp8', [dit, file, path.join(src, 'vae')]);
+  const sp = m.components.te!.source.precision!;
+  assert.equal(sp.label, 'FP8 (F8_E4M3)');
+  assert.equal(sp.dtypes.F8_E4M3, 7 * 3, 'the 7 projections of each of the 3 layers');
+  assert.equal(r.components.find((c) => c.component === 'te')!.source?.note, 'FP32 compute of an FP8 file: what the file rounded away cannot come back');
+  assert.equal(r.components.find((c) => c.component === 'dit')!.source?.quantised, false);
+  assert.deepEqual(m.components.te!.tensors.unused, []);
+});
+
 /** Per-type block scales that keep the tiny model's weights around ±0.25 (powers of two). */
 const GGUF_SCALE: Record<string, number> = { Q8_0: 2 ** -9, Q4_0: 2 ** -5, Q4_1: 2 ** -6, Q5_0: 2 ** -6, Q5_1: 2 ** -7, Q4_K: 2 ** -12, Q5_K: 2 ** -13, Q6_K: 2 ** -14 };
 
