@@ -20,7 +20,8 @@ import { assertHonest, auditModel, type ModelAudit } from '../audit.ts';
 import { countNonFinite, imageHealth, summarize, type Health, type StepHealth } from './health.ts';
 import type { DitConfig } from '../models/z-image-dit.ts';
 import { decodeTiled, DEFAULT_TILES, vaeDecodeBytes } from './tiled-vae.ts';
-import type { ComponentRunInfo, ExecutionProvider, GenerateOptions, GenerateRequest, GenerateResult, ModelEntry, Precision, ProgressEvent, RunCensus } from './types.ts';
+import { buildStack, resolveStack, stackKey, validateStack, type BuiltStack } from '../lora/lora-stack.ts';
+import type { ComponentRunInfo, ExecutionProvider, GenerateOptions, GenerateRequest, GenerateResult, LoraEvidence, LoraRequest, ModelEntry, Precision, ProgressEvent, RunCensus } from './types.ts';
 
 export const LIMITS = { minSide: 64, maxSide: 2048, multiple: 16, maxSteps: 100, maxCfg: 20, maxPromptChars: 20000 } as const;
 export const VERSION = '0.1.0';
@@ -49,15 +50,25 @@ export function validateRequest(req: GenerateRequest, loaded?: { precision: Prec
   }
   if (loaded && req.precision !== loaded.precision) bad('precision', `${req.precision} was requested but this pipeline runs ${loaded.precision}`, 'load the pipeline in the requested precision; precisions never change silently');
   if (loaded && req.ep !== loaded.ep) bad('ep', `${req.ep} was requested but this pipeline runs on ${loaded.ep}`);
+  validateStack(req.loras);
+}
+
+/** A prompt with A1111's LoRA tags (`<lora:NAME:WEIGHT>`) appended, as A1111 writes its infotext. */
+export function promptWithLoraTags(prompt: string, loras: readonly LoraRequest[] | undefined): string {
+  const tags = (loras ?? []).map((l) => `<lora:${l.name}:${l.weight}>`);
+  return tags.length ? `${prompt} ${tags.join(' ')}` : prompt;
 }
 
 /** The A1111 `parameters` text (what "PNG Info" and most tools read). */
 export function a1111Parameters(req: Omit<GenerateRequest, 'latents'>, modelName: string): string {
-  const lines = [req.prompt];
+  const lines = [promptWithLoraTags(req.prompt, req.loras)];
   if (req.negativePrompt) lines.push(`Negative prompt: ${req.negativePrompt}`);
+  // A1111's "Lora hashes": each file's short hash (the first 12 hex digits of its sha256), quoted as one field.
+  const hashes = (req.loras ?? []).filter((l) => l.sha256).map((l) => `${l.name.replace(/[:,]/g, '')}: ${l.sha256!.slice(0, 12)}`);
   lines.push([
     `Steps: ${req.steps}`, 'Sampler: Euler', 'Schedule type: Simple', `CFG scale: ${req.cfg}`, `Seed: ${req.seed}`,
-    `Size: ${req.width}x${req.height}`, `Model: ${modelName}`, `Precision: ${req.precision}`, `Version: zimage-bf16-studio ${VERSION}`,
+    `Size: ${req.width}x${req.height}`, `Model: ${modelName}`, ...(hashes.length ? [`Lora hashes: "${hashes.join(', ')}"`] : []),
+    `Precision: ${req.precision}`, `Version: zimage-bf16-studio ${VERSION}`,
   ].join(', '));
   return lines.join('\n');
 }
@@ -107,6 +118,8 @@ export interface LoadOptions {
    * sequential residency, whose sessions are profiled every generation and released after it (no unprofiled run).
    */
   ditCensus?: 'first-step' | 'all';
+  /** Where request LoRA names are looked up (default: `loras/` beside the model folders, i.e. WEIGHTS_DIR/loras). */
+  loraDir?: string;
 }
 
 type Runners = { te?: TextEncoderRunner; dit?: DitRunner; vae?: VaeRunner };
@@ -123,6 +136,9 @@ export class ZImagePipeline {
   /** Which DiT calls the census of the profiled generation covers (LoadOptions.ditCensus). */
   get ditCensusScope() { return this.ditCensus; }
   private generations = 0;
+  /** The LoRA stack the DiT's weights hold now (absent: the base model from its files). */
+  private stack?: BuiltStack;
+  private loraDir = '';
   /** One looping nvidia-smi for the pipeline's life (CUDA only): no process is forked during a generation. */
   private readonly monitor?: GpuMonitor;
 
@@ -169,6 +185,7 @@ export class ZImagePipeline {
     const deviceId = options.deviceId ?? 0;
     const pipe = new ZImagePipeline(model, manifest, precision, ep, residency, dir, deviceId, tokenizer, {}, audit);
     pipe.censusOff = options.census === false;
+    pipe.loraDir = options.loraDir ?? path.join(path.dirname(model.dir), 'loras');
     pipe.ditCensus = options.ditCensus ?? (residency === 'resident' ? 'first-step' : 'all');
     if (residency === 'resident') for (const c of ['te', 'dit', 'vae'] as const) await pipe.runner(c);
     return pipe;
@@ -176,7 +193,8 @@ export class ZImagePipeline {
 
   private async runner<C extends keyof Runners>(c: C): Promise<NonNullable<Runners[C]>> {
     // Sessions profile their first generation: the dtype census comes from the sessions that made the image.
-    const opts = { ep: this.ep, deviceId: this.deviceId, profilePrefix: this.sessionCensus || this.censusOff ? undefined : path.join(this.profileDir, c) };
+    const opts = { ep: this.ep, deviceId: this.deviceId, profilePrefix: this.sessionCensus || this.censusOff ? undefined : path.join(this.profileDir, c),
+      inMemory: c === 'dit' ? this.stack?.inMemory : undefined };
     if (!this.runners[c]) {
       const load = { te: TextEncoderRunner.load, dit: DitRunner.load, vae: VaeRunner.load }[c];
       this.runners[c] = (await load(this.dir, this.manifest, opts)) as Runners[C];
@@ -192,6 +210,30 @@ export class ZImagePipeline {
     if (keep || this.residency !== 'sequential') return;
     this.runners[c] = undefined;
     await r.release();
+  }
+
+  /**
+   * Makes the DiT hold the request's LoRA stack: the same stack as last time costs nothing; another one releases the
+   * DiT session, merges the new stack in memory and loads the DiT from it on its next use; an empty stack (or all
+   * weights 0) loads the converted files themselves. The files are checked against the model before anything is
+   * released, so a bad LoRA leaves the loaded stack as it was.
+   */
+  private async useLoras(requests: readonly LoraRequest[] | undefined): Promise<{ stack?: BuiltStack; ms: number }> {
+    const t0 = performance.now();
+    const resolved = resolveStack(this.loraDir, requests);
+    const identity = JSON.stringify(resolved.map((l) => [l.name, l.sha256, l.weight]));
+    if ((this.stack?.identity ?? '[]') === identity) return { stack: this.stack, ms: performance.now() - t0 };
+    const dit = this.manifest.components.dit!;
+    const sameWeights = (this.stack?.key ?? '') === stackKey(resolved);
+    const built = await buildStack(this.dir, dit.file, dit.config as DitConfig, resolved, async () => {
+      if (sameWeights) return; // only names or zero-weight entries differ: the merged weights are the same
+      const r = this.runners.dit;
+      this.runners.dit = undefined;
+      this.stack = undefined;
+      await r?.release();
+    }, sameWeights ? this.stack?.inMemory : undefined);
+    this.stack = { ...built, identity };
+    return { stack: this.stack, ms: performance.now() - t0 };
   }
 
   get components(): ComponentRunInfo[] {
@@ -252,6 +294,8 @@ export class ZImagePipeline {
     validateRequest(req, this);
     const w = req.width / VAE_FACTOR, h = req.height / VAE_FACTOR;
     const guidance = req.cfg - 1; // classic CFG → the reference's w
+    // the LoRA stack: files found, hashed and checked before any work; merged only when it changed
+    const lora = await this.useLoras(req.loras);
     phase('validate');
     checkAbort();
 
@@ -332,7 +376,14 @@ export class ZImagePipeline {
     const pixels = toPixels(image, req.width, req.height);
     const imgHealth = imageHealth(pixels);
     const health: Health = { steps: stepHealth, stoppedEarly, image: imgHealth, ...summarize(stepHealth, imgHealth, this.precision) };
-    const { latents: _latents, ...settings } = req;
+    const { latents: _latents, ...requested } = req;
+    const settings = lora.stack?.loras.length
+      ? { ...requested, loras: lora.stack.loras.map(({ name, weight, sha256 }) => ({ name, weight, sha256 })) }
+      : requested;
+    const loras: LoraEvidence[] | undefined = lora.stack?.loras.length
+      ? lora.stack.loras.map((l, i) => ({ name: l.name, weight: l.weight, sha256: l.sha256, formats: lora.stack!.effects[i].formats, modules: lora.stack!.effects[i].modules, layers: lora.stack!.effects[i].layers }))
+      : undefined;
+    timings.lora = lora.ms;
     const memory = await vram?.stop();
     const meta = {
       request: settings, model: { id: this.model.id, name: this.model.name }, components: this.components,
@@ -340,6 +391,7 @@ export class ZImagePipeline {
       health: { firstBadStep: health.firstBadStep, stoppedEarly, summary: health.summary, black: imgHealth.black, flat: imgHealth.flat },
       census: runCensus && { scope: runCensus.scope, generation: runCensus.generation, verdict: runCensus.verdict, byProvider: runCensus.merged.byProvider, flopShare: runCensus.merged.flopShare },
       audit: this.audit.components.map((c) => ({ component: c.component, computeDtype: c.computeDtype, heavyWeights: c.heavyWeights })), version: VERSION,
+      ...(loras && { loras }),
     };
     const png = await encodePng(pixels, req.width, req.height, {
       parameters: a1111Parameters(settings, this.model.name),
@@ -350,6 +402,7 @@ export class ZImagePipeline {
     return {
       pixels, width: req.width, height: req.height, png, request: settings, model: meta.model, components: meta.components,
       timings, tokens: meta.tokens, vae: meta.vae, residency: this.residency, memory, health, audit: this.audit, census: runCensus,
+      ...(loras && { loras }),
     };
   }
 

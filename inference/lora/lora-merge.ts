@@ -1,0 +1,177 @@
+// The merge of a LoRA stack into a converted DiT's weights, in memory: for every layer a stack touches, the base
+// weight (read from dit.onnx.data) in fp32, plus each LoRA's delta in stack order — ΔW = scale·B·A with
+// scale = weight × alpha / rank (LoRA), scale·(w1a·w1b)⊙(w2a·w2b) (LoHa), scale·kron(w1, w2) (LoKr) — each add
+// rounded to fp32, and the sum rounded once to the initializer's dtype (bf16/fp16 round to nearest even). The
+// products run as fp32 GEMMs through onnxruntime (a 4-node graph on the CPU, see delta-graph.ts). The result is a
+// complete in-memory copy of the DiT for onnxruntime (the graph with every external initializer named by an
+// in-memory file): the converted model on disk is never written.
+// It deliberately keeps no cache (the pipeline keeps the last stack) and treats weight 0 as "not in the stack", so a
+// stack of zeros is the base model's own files, bit for bit.
+import fs from 'node:fs';
+import path from 'node:path';
+import onnxProto from 'onnx-proto';
+import { EngineError } from '../errors.ts';
+import { ElemType } from '../onnx/graph.ts';
+import { convert, type DType } from '../safetensors.ts';
+import type { LoraFile, LoraFormat } from './lora-file.ts';
+import { resolveLora, type DitWeights, type ResolvedModule } from './lora-map.ts';
+
+const { onnx } = onnxProto;
+
+/** s·(B·A)ᵀ as [in, out] fp32 for A [r, in], B [out, r] (onnxruntime's fp32 GEMM; see delta-graph.ts). */
+export type DeltaProduct = (a: Float32Array, b: Float32Array, r: number, inF: number, out: number, s: number) => Promise<Float32Array>;
+
+export interface StackEntry {
+  /** The name requests use (path under WEIGHTS_DIR/loras without .safetensors), or the file's name from the CLI. */
+  name: string;
+  lora: LoraFile;
+  weight: number;
+}
+
+/** What one LoRA of a stack changed: the evidence panel's line. */
+export interface LoraEffect {
+  name: string;
+  weight: number;
+  formats: LoraFormat[];
+  modules: number;
+  /** Layers changed, grouped with block numbers as `*`: e.g. { "layers.*.attention.to_q": 30 }. */
+  layers: Record<string, number>;
+  /** Largest |scale| over its modules (weight × alpha / rank). */
+  maxScale: number;
+}
+
+const DTYPE_OF: Record<number, DType> = { [ElemType.FLOAT]: 'F32', [ElemType.BFLOAT16]: 'BF16', [ElemType.FLOAT16]: 'F16' };
+
+/** weight × alpha / rank; without alpha (or rank) just the weight, as ComfyUI and diffusers do. */
+export function moduleScale(weight: number, alpha: number | undefined, rank: number): number {
+  return alpha === undefined || !rank ? weight : (weight * alpha) / rank;
+}
+
+function f32(lora: LoraFile, key: string): Float32Array {
+  return lora.ckpt.readF32(key);
+}
+
+/** A module's full delta ΔWᵀ [in, out] fp32, scale applied. */
+async function moduleDelta(lora: LoraFile, r: ResolvedModule, scale: number, product: DeltaProduct): Promise<Float32Array> {
+  const { module, layer } = r;
+  const t = module.tensors;
+  if (module.kind === 'lora') return product(f32(lora, t.down), f32(lora, t.up), r.rank, layer.in, layer.out, scale);
+  const shape = (k: string) => lora.ckpt.get(k).shape;
+  if (module.kind === 'loha') {
+    const p1 = await product(f32(lora, t.w1b), f32(lora, t.w1a), shape(t.w1b)[0], layer.in, layer.out, 1);
+    const p2 = await product(f32(lora, t.w2b), f32(lora, t.w2a), shape(t.w2b)[0], layer.in, layer.out, 1);
+    const s = Math.fround(scale);
+    for (let i = 0; i < p1.length; i++) p1[i] = Math.fround(s * Math.fround(p1[i] * p2[i]));
+    return p1;
+  }
+  // LoKr: each factor [rows, cols] (row-major, PyTorch order), from the file or as the product w·a·w·b.
+  const factor = async (n: '1' | '2') => {
+    if (t[`w${n}`]) { const [rows, cols] = shape(t[`w${n}`]); return { rows, cols, m: f32(lora, t[`w${n}`]) }; }
+    const [rows, k] = shape(t[`w${n}a`]), cols = shape(t[`w${n}b`])[1];
+    const transposed = await product(f32(lora, t[`w${n}b`]), f32(lora, t[`w${n}a`]), k, cols, rows, 1); // [cols, rows]
+    const m = new Float32Array(rows * cols);
+    for (let i = 0; i < cols; i++) for (let o = 0; o < rows; o++) m[o * cols + i] = transposed[i * rows + o];
+    return { rows, cols, m };
+  };
+  const w1 = await factor('1'), w2 = await factor('2');
+  const s = Math.fround(scale);
+  const d = new Float32Array(layer.in * layer.out); // ΔWᵀ[j·d2 + l, i·c2 + k] = w1[i, j]·w2[k, l]
+  for (let i = 0; i < w1.rows; i++) for (let j = 0; j < w1.cols; j++) {
+    const v = w1.m[i * w1.cols + j];
+    for (let k = 0; k < w2.rows; k++) for (let l = 0; l < w2.cols; l++) {
+      d[(j * w2.cols + l) * layer.out + i * w2.rows + k] = Math.fround(s * Math.fround(v * w2.m[k * w2.cols + l]));
+    }
+  }
+  return d;
+}
+
+/** Reads one initializer's bytes from its external data file. */
+export function readInitializer(model: DitWeights, name: string): Buffer {
+  const init = model.initializers.get(name);
+  if (!init) throw new EngineError('lora-model-layout', `${model.file} has no initializer ${name}`);
+  const fd = fs.openSync(path.join(model.dir, init.location), 'r');
+  try {
+    const buf = Buffer.allocUnsafe(init.length);
+    for (let done = 0; done < buf.length;) {
+      const n = fs.readSync(fd, buf, done, buf.length - done, init.offset + done);
+      if (n === 0) throw new EngineError('lora-model-layout', `${init.location} ends inside ${name}`, { hint: 'the converted model is damaged: convert it again' });
+      done += n;
+    }
+    return buf;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+const group = (key: string) => key.replace(/\.weight$/, '').replace(/^(layers|noise_refiner|context_refiner)\.\d+\./, '$1.*.');
+
+/**
+ * Merges `stack` into the model's weights: initializer name → merged bytes in its own dtype, for the initializers the
+ * stack changes (entries of weight 0 are skipped). Every file is resolved and shape-checked before any product runs.
+ */
+export async function mergeStack(model: DitWeights, stack: StackEntry[], product: DeltaProduct): Promise<{ merged: Map<string, Uint8Array>; effects: LoraEffect[] }> {
+  const active = stack.filter((e) => e.weight !== 0);
+  const resolved = active.map((e) => resolveLora(e.lora, model));
+  const sums = new Map<string, Float32Array>();
+  const effects: LoraEffect[] = stack.map((e) => ({ name: e.name, weight: e.weight, formats: e.lora.formats, modules: 0, layers: {}, maxScale: 0 }));
+  for (let n = 0; n < active.length; n++) {
+    const entry = active[n];
+    const effect = effects[stack.indexOf(entry)];
+    for (const r of resolved[n]) {
+      const scale = moduleScale(entry.weight, r.module.alpha, r.rank);
+      if (!Number.isFinite(scale)) throw new EngineError('lora-bad-file', `${entry.name}: module ${r.module.path} has scale ${scale} (alpha ${r.module.alpha}, rank ${r.rank})`);
+      const delta = await moduleDelta(entry.lora, r, scale, product); // [in, out]
+      const { out } = r.layer;
+      for (const slot of r.layer.slots) {
+        const init = model.initializers.get(slot.initializer)!;
+        let w = sums.get(slot.initializer);
+        if (!w) {
+          const dtype = DTYPE_OF[init.elemType];
+          if (!dtype) throw new EngineError('lora-model-layout', `${slot.initializer} has element type ${init.elemType}; LoRAs apply to fp32, bf16 and fp16 weights`);
+          const b = convert(readInitializer(model, slot.initializer), dtype, 'F32');
+          w = new Float32Array(b.buffer, b.byteOffset, b.length / 4);
+          sums.set(slot.initializer, w);
+        }
+        const cols = init.dims[1], [r0, r1] = slot.rows;
+        for (let i = 0; i < r.layer.in; i++) {
+          const src = i * out, dst = i * cols + slot.column - r0;
+          for (let o = r0; o < r1; o++) w[dst + o] = w[dst + o] + delta[src + o]; // Float32Array stores round to fp32
+        }
+      }
+      effect.modules++;
+      effect.layers[group(r.layer.key)] = (effect.layers[group(r.layer.key)] ?? 0) + 1;
+      effect.maxScale = Math.max(effect.maxScale, Math.abs(scale));
+    }
+  }
+  const merged = new Map<string, Uint8Array>();
+  for (const [name, w] of sums) {
+    const dtype = DTYPE_OF[model.initializers.get(name)!.elemType];
+    merged.set(name, convert(Buffer.from(w.buffer, w.byteOffset, w.byteLength), 'F32', dtype));
+  }
+  return { merged, effects };
+}
+
+/** A model onnxruntime creates from memory: the graph's bytes and, by name, every external file it refers to. */
+export interface InMemoryModel {
+  model: Uint8Array;
+  externalData: { path: string; data: Uint8Array }[];
+}
+
+/**
+ * The DiT with `merged` in place of its initializers: the graph from dit.onnx with every external initializer moved
+ * to its own in-memory file (onnxruntime requires all external data in memory once any is), the others read from
+ * dit.onnx.data unchanged.
+ */
+export function inMemoryModel(model: DitWeights, merged: Map<string, Uint8Array>): InMemoryModel {
+  const proto = onnx.ModelProto.decode(fs.readFileSync(path.join(model.dir, model.file)));
+  const externalData: InMemoryModel['externalData'] = [];
+  for (const t of proto.graph?.initializer ?? []) {
+    if (t.dataLocation !== onnx.TensorProto.DataLocation.EXTERNAL) continue;
+    const data = merged.get(t.name!) ?? readInitializer(model, t.name!);
+    const file = `mem-${externalData.length}.bin`;
+    externalData.push({ path: file, data });
+    t.externalData = [{ key: 'location', value: file }, { key: 'offset', value: '0' }, { key: 'length', value: String(data.byteLength) }];
+  }
+  for (const name of merged.keys()) if (!model.initializers.has(name)) throw new EngineError('lora-model-layout', `merged weight ${name} is not an initializer of ${model.file}`);
+  return { model: onnx.ModelProto.encode(proto).finish(), externalData };
+}

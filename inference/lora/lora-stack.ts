@@ -1,0 +1,129 @@
+// A request's LoRA stack, from names to a merged DiT: names resolved under the LoRA folder (WEIGHTS_DIR/loras,
+// subfolders allowed) or files given by the CLI, each file's sha256 (cached by size and mtime), the stack's
+// identity (files, hashes and non-zero weights: the same stack is never merged twice in a row), and the merge
+// itself (lora-merge.ts) into an in-memory model for the DiT's session.
+// It deliberately holds no session: the pipeline decides when to reload the DiT.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { EngineError } from '../errors.ts';
+import type { DitConfig } from '../models/z-image-dit.ts';
+import type { LoraRequest } from '../pipeline/types.ts';
+import { ortDeltaProduct } from './delta-graph.ts';
+import { readLoraFile } from './lora-file.ts';
+import { DitWeights, resolveLora } from './lora-map.ts';
+import { inMemoryModel, mergeStack, type InMemoryModel, type LoraEffect } from './lora-merge.ts';
+
+export const MAX_LORAS = 8;
+export const LORA_WEIGHT_LIMIT = 10;
+
+/** A stack entry with its file found and hashed. */
+export interface ResolvedLora {
+  name: string;
+  file: string;
+  weight: number;
+  sha256: string;
+}
+
+/** The stack as it ran: the request's entries with their hashes, what each changed, and the merged model (none when nothing is active). */
+export interface BuiltStack {
+  key: string;
+  /** Names, hashes and weights of every entry, zero weights included (what the pipeline compares). */
+  identity?: string;
+  loras: ResolvedLora[];
+  effects: LoraEffect[];
+  inMemory?: InMemoryModel;
+  /** Milliseconds to read, merge and lay out the weights (0 when the stack was the base model). */
+  mergeMs: number;
+  /** Initializers that differ from the base model. */
+  changedInitializers: number;
+}
+
+const hashes = new Map<string, { size: number; mtimeMs: number; sha256: string }>();
+
+/** sha256 of a file, cached while its size and mtime stay the same. */
+export function fileSha256(file: string): string {
+  const st = fs.statSync(file);
+  const hit = hashes.get(file);
+  if (hit && hit.size === st.size && hit.mtimeMs === st.mtimeMs) return hit.sha256;
+  const h = crypto.createHash('sha256');
+  const fd = fs.openSync(file, 'r');
+  const buf = Buffer.allocUnsafe(8 << 20);
+  try {
+    for (let pos = 0, n; (n = fs.readSync(fd, buf, 0, buf.length, pos)) > 0; pos += n) h.update(buf.subarray(0, n));
+  } finally {
+    fs.closeSync(fd);
+  }
+  const sha256 = h.digest('hex');
+  hashes.set(file, { size: st.size, mtimeMs: st.mtimeMs, sha256 });
+  return sha256;
+}
+
+/** A LoRA name → its file under `dir`: "style/film" is dir/style/film.safetensors; never outside `dir`. */
+export function loraPath(dir: string, name: string): string {
+  const rel = name.endsWith('.safetensors') ? name : `${name}.safetensors`;
+  const file = path.resolve(dir, rel);
+  if (path.isAbsolute(name) || !file.startsWith(path.resolve(dir) + path.sep) || name.split(/[\\/]/).includes('..')) {
+    throw new EngineError('lora-bad-name', `LoRA name ${JSON.stringify(name)} is not a path inside the LoRA folder`, { hint: 'use the name GET /sdapi/v1/loras lists, e.g. "style/film-grain"' });
+  }
+  return file;
+}
+
+/** Checks a stack's size and weights (one clear error per problem). */
+export function validateStack(loras: readonly LoraRequest[] | undefined): void {
+  if (!loras) return;
+  if (loras.length > MAX_LORAS) throw new EngineError('invalid-request', `loras: ${loras.length} LoRAs requested; at most ${MAX_LORAS} stack`, { hint: 'drop the weakest ones' });
+  for (const l of loras) {
+    if (typeof l.name !== 'string' || !l.name) throw new EngineError('invalid-request', 'loras: every entry needs a name', { hint: 'names come from GET /sdapi/v1/loras' });
+    if (!Number.isFinite(l.weight) || Math.abs(l.weight) > LORA_WEIGHT_LIMIT) {
+      throw new EngineError('invalid-request', `loras: ${l.name} has weight ${l.weight}; weights are from −${LORA_WEIGHT_LIMIT} to ${LORA_WEIGHT_LIMIT}`, { hint: '1 is the trained strength; 0.5–1.2 is the usual range' });
+    }
+  }
+  const names = loras.map((l) => l.file ?? l.name);
+  const twice = names.find((n, i) => names.indexOf(n) !== i);
+  if (twice) throw new EngineError('invalid-request', `loras: ${twice} is in the stack twice`, { hint: 'give each LoRA once, with the sum of the weights' });
+}
+
+/** Finds and hashes each file; refuses a file whose hash differs from the one the request was resolved with. */
+export function resolveStack(loraDir: string, loras: readonly LoraRequest[] | undefined): ResolvedLora[] {
+  validateStack(loras);
+  return (loras ?? []).map((l) => {
+    const file = l.file ? path.resolve(l.file) : loraPath(loraDir, l.name);
+    if (!fs.existsSync(file)) {
+      throw new EngineError('lora-missing', `LoRA ${l.name} not found (${l.file ? file : `no ${path.relative(loraDir, file)} in ${loraDir}`})`, {
+        hint: 'put .safetensors LoRAs in WEIGHTS_DIR/loras/ (subfolders allowed); GET /sdapi/v1/loras lists them',
+      });
+    }
+    const sha256 = fileSha256(file);
+    if (l.sha256 && l.sha256 !== sha256) {
+      throw new EngineError('lora-changed', `LoRA ${l.name} changed on disk after the request was made (sha256 ${sha256.slice(0, 12)}, expected ${l.sha256.slice(0, 12)})`, { hint: 'send the request again' });
+    }
+    return { name: l.name, file, weight: l.weight, sha256 };
+  });
+}
+
+/** The identity of a stack's effect: its active files (by hash) and weights, in order. Empty for the base model. */
+export function stackKey(loras: readonly ResolvedLora[]): string {
+  return loras.filter((l) => l.weight !== 0).map((l) => `${l.sha256}:${l.weight}`).join('|');
+}
+
+/**
+ * Merges a resolved stack into the DiT of `dir` (a converted precision folder). `beforeMerge` runs once every file is
+ * read and checked, before the weights are (the caller frees the previous stack's session there); `reuse` is an
+ * in-memory model with the same merged weights (same active files and weights), kept instead of merging again.
+ */
+export async function buildStack(dir: string, ditFile: string, config: DitConfig, loras: ResolvedLora[],
+  beforeMerge: () => Promise<void> = async () => {}, reuse?: InMemoryModel): Promise<BuiltStack> {
+  const t0 = performance.now();
+  const model = new DitWeights(dir, ditFile, config);
+  // Every file is read and checked against the model, weight 0 included: a wrong LoRA is refused at any weight.
+  const stack = loras.map((l) => ({ name: l.name, weight: l.weight, lora: readLoraFile(l.file) }));
+  for (const entry of stack) resolveLora(entry.lora, model);
+  const key = stackKey(loras);
+  await beforeMerge();
+  // With `reuse` the products still run (they give the effects) but the model is not laid out again.
+  const { merged, effects } = await mergeStack(model, stack, ortDeltaProduct);
+  if (!key) return { key, loras, effects, mergeMs: 0, changedInitializers: 0 };
+  const inMemory = reuse ?? inMemoryModel(model, merged);
+  return { key, loras, effects, inMemory, mergeMs: performance.now() - t0, changedInitializers: merged.size };
+}
