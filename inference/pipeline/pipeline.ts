@@ -139,6 +139,8 @@ export class ZImagePipeline {
   /** The LoRA stack the DiT's weights hold now (absent: the base model from its files). */
   private stack?: BuiltStack;
   private loraDir = '';
+  /** How many stacks were merged so far (a repeated stack is not). */
+  loraMerges = 0;
   /** One looping nvidia-smi for the pipeline's life (CUDA only): no process is forked during a generation. */
   private readonly monitor?: GpuMonitor;
 
@@ -233,6 +235,7 @@ export class ZImagePipeline {
       await r?.release();
     }, sameWeights ? this.stack?.inMemory : undefined);
     this.stack = { ...built, identity };
+    if (built.inMemory) this.loraMerges++;
     return { stack: this.stack, ms: performance.now() - t0 };
   }
 
