@@ -15,7 +15,7 @@ import { Checkpoint, f32Tensor, writeSafetensors } from '../safetensors.ts';
 import { writeTinyCheckpoint } from '../tiny.ts';
 import { copyPackagedTokenizer } from '../tokenizer/qwen3.ts';
 import { listModels, validateRequest, ZImagePipeline } from '../pipeline/index.ts';
-import { EXECUTION_PROVIDERS, PRECISIONS, type ComponentName, type ExecutionProvider, type GenerateRequest, type Precision, type ProgressEvent } from '../pipeline/types.ts';
+import { EXECUTION_PROVIDERS, PRECISIONS, type ComponentName, type ExecutionProvider, type GenerateRequest, type LoraRequest, type Precision, type ProgressEvent } from '../pipeline/types.ts';
 
 const USAGE = `usage: zimage <command> [options]
 
@@ -27,7 +27,7 @@ const USAGE = `usage: zimage <command> [options]
              dit: x, t, cap_feats → v;  te: input_ids → features;  vae: latents → image
   generate --model DIR --prompt TEXT [--negative TEXT] [--steps 8] [--cfg 1] [--width 1024] [--height 1024]
            [--seed N] [--precision P] [--ep cpu|cuda] [--latents FILE] [--tiled-vae] [--low-vram] [--warmup] [--quiet]
-           [--cfg-truncation T] [--cfg-normalization K] --out FILE.png
+           [--cfg-truncation T] [--cfg-normalization K] [--lora FILE.safetensors[:WEIGHT]]... --out FILE.png
 `;
 
 class UsageError extends Error {}
@@ -118,6 +118,15 @@ function report(profile: string | undefined, ep: ExecutionProvider) {
   console.log(`profile ${profile}\n${formatCensus(c)}`);
 }
 
+/** `FILE[:WEIGHT]` → a stack entry named after the file; a trailing `:number` is the weight (so `C:\\x.safetensors` stays a path). */
+export function parseLoraArg(arg: string): LoraRequest {
+  const m = arg.match(/^(.*):([-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?)$/i);
+  const file = m ? m[1] : arg;
+  if (!file) throw new UsageError(`--lora ${arg}: expected FILE.safetensors[:WEIGHT]`);
+  if (!fs.existsSync(file)) throw new UsageError(`--lora ${file} does not exist (expected FILE.safetensors[:WEIGHT], e.g. --lora loras/film.safetensors:0.8)`);
+  return { name: path.basename(file).replace(/\.safetensors$/i, ''), file, weight: m ? Number(m[2]) : 1 };
+}
+
 async function cmdGenerate(args: string[]) {
   const { values } = parseArgs({
     args, strict: true,
@@ -129,6 +138,8 @@ async function cmdGenerate(args: string[]) {
       // --warmup: one untimed generation first (kernel selection, allocator), for timings that compare fairly
       warmup: { type: 'boolean', default: false },
       'cfg-truncation': { type: 'string' }, 'cfg-normalization': { type: 'string' }, 'low-vram': { type: 'boolean', default: false },
+      // --lora FILE[:WEIGHT], repeatable: merged into the DiT's weights in memory, in order (weight 1 when omitted)
+      lora: { type: 'string', multiple: true, default: [] },
     },
   });
   const num = (flag: string, v: string | undefined) => {
@@ -155,6 +166,7 @@ async function cmdGenerate(args: string[]) {
     seed: values.seed === undefined ? Math.floor(Math.random() * 2 ** 32) : num('seed', values.seed), precision, ep, latents, tiledVae: values['tiled-vae'],
     cfgTruncation: values['cfg-truncation'] === undefined ? undefined : num('cfg-truncation', values['cfg-truncation']),
     cfgNormalization: values['cfg-normalization'] === undefined ? undefined : num('cfg-normalization', values['cfg-normalization']),
+    loras: values.lora.length ? values.lora.map(parseLoraArg) : undefined,
   };
   validateRequest(request); // before any model is loaded: a bad argument costs nothing and writes nothing
   const pipe = await ZImagePipeline.load(model, precision, ep, { residency: values['low-vram'] ? 'sequential' : 'auto' });
