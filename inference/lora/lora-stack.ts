@@ -8,14 +8,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { EngineError } from '../errors.ts';
 import type { DitConfig } from '../models/z-image-dit.ts';
-import type { LoraRequest } from '../pipeline/types.ts';
+import { LORA_WEIGHT_LIMIT, MAX_LORAS, type LoraRequest } from '../pipeline/types.ts';
 import { ortDeltaProduct } from './delta-graph.ts';
 import { readLoraFile } from './lora-file.ts';
 import { DitWeights, resolveLora } from './lora-map.ts';
 import { inMemoryModel, mergeStack, type InMemoryModel, type LoraEffect } from './lora-merge.ts';
-
-export const MAX_LORAS = 8;
-export const LORA_WEIGHT_LIMIT = 10;
 
 /** A stack entry with its file found and hashed. */
 export interface ResolvedLora {

@@ -39,6 +39,10 @@ export interface GenerateRequest {
   loras?: LoraRequest[];
 }
 
+/** At most this many LoRAs stack in one request; weights go from −LORA_WEIGHT_LIMIT to LORA_WEIGHT_LIMIT. */
+export const MAX_LORAS = 8;
+export const LORA_WEIGHT_LIMIT = 10;
+
 /** One LoRA of a request's stack. */
 export interface LoraRequest {
   /** Path under WEIGHTS_DIR/loras without .safetensors (e.g. "style/film-grain"). */

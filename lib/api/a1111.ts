@@ -8,6 +8,7 @@ import { StudioError } from '../errors.ts';
 import { describeIssues } from '../issues.ts';
 import { generationParamsSchema, randomSeed, type GenerationParams } from '../params.ts';
 import { PRECISIONS } from '../../inference/pipeline/types.ts';
+import { loraTags } from '../loras.ts';
 
 export const A1111_DEFAULTS = { steps: 8, cfg_scale: 1, width: 1024, height: 1024 } as const;
 
@@ -75,8 +76,10 @@ export interface A1111Response {
 
 export function a1111Response(record: ResultRecord, png: Uint8Array, infotext: string | undefined, shareUrl: string): A1111Response {
   const { request } = record;
+  // The prompt as A1111 clients wrote it: the LoRA tags the studio took out of it are written back.
+  const prompt = [request.prompt, loraTags(request.loras)].filter(Boolean).join(' ');
   const parameters = {
-    prompt: request.prompt,
+    prompt,
     negative_prompt: request.negativePrompt ?? '',
     steps: request.steps,
     cfg_scale: request.cfg,
@@ -89,7 +92,7 @@ export function a1111Response(record: ResultRecord, png: Uint8Array, infotext: s
   };
   const info = {
     ...parameters,
-    all_prompts: [request.prompt],
+    all_prompts: [prompt],
     all_negative_prompts: [request.negativePrompt ?? ''],
     all_seeds: [request.seed],
     sd_model_name: record.model.name,

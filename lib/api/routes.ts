@@ -26,6 +26,7 @@ export const MAX_BODY_BYTES = 256 * 1024;
 export const API_ROUTES: readonly ApiRoute[] = [
   { path: '/api/generate', methods: ['POST'], access: 'private', generates: true },
   { path: '/api/jobs/:id', methods: ['GET'], access: 'private' },
+  { path: '/api/loras', methods: ['GET'], access: 'private' },
   { path: '/api/jobs/:id/cancel', methods: ['POST'], access: 'private' },
   { path: '/api/jobs/:id/events', methods: ['GET'], access: 'private' },
   { path: '/api/comparisons', methods: ['POST'], access: 'private', generates: true },
@@ -38,6 +39,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
   { path: '/api/results/:id/thumbnail.png', methods: ['GET'], access: 'public' },
   { path: '/api/session', methods: ['POST', 'DELETE'], access: 'session' },
   { path: '/api/system', methods: ['GET'], access: 'private' },
+  { path: '/sdapi/v1/loras', methods: ['GET'], access: 'private' },
   { path: '/sdapi/v1/txt2img', methods: ['POST'], access: 'private', generates: true },
   { path: '/v1/images/generations', methods: ['POST'], access: 'private', generates: true },
 ];

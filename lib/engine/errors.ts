@@ -12,6 +12,16 @@ const STATUS_BY_CODE: Record<string, number> = {
   'dit-bad-caption': 400,
   'model-precision-missing': 400,
   'model-not-converted': 400,
+  // LoRA files the request named: missing, for another model, of the wrong shapes, or not applicable
+  'lora-missing': 400,
+  'lora-bad-name': 400,
+  'lora-wrong-model': 400,
+  'lora-shape-mismatch': 400,
+  'lora-unsupported': 400,
+  'lora-not-lora': 400,
+  'lora-incomplete': 400,
+  'lora-bad-file': 400,
+  'lora-changed': 409,
   'cuda-provider-missing': 503,
   'cuda-session-failed': 503,
 };
