@@ -64,6 +64,19 @@ export function withPromptLoras<T extends { prompt: string; loras?: LoraEntry[] 
   return { ...params, prompt, loras: stack };
 }
 
+/** One file of GET /api/loras, as the studio's picker shows it. */
+export interface LoraView {
+  name: string;
+  alias: string;
+  bytes: number;
+  modifiedAt: string;
+  info: { baseModel?: string; triggerWords: string[]; title?: string; description?: string; rank?: number; alpha?: number; trainer?: string };
+  formats: string[];
+  modules: number;
+  /** Why the file cannot be applied, when it cannot. */
+  problem?: string;
+}
+
 /** A1111's tags for a stack, as its infotext and prompts write them. */
 export function loraTags(loras: readonly { name: string; weight: number }[] | undefined): string {
   return (loras ?? []).map((l) => `<lora:${l.name}:${l.weight}>`).join(' ');
