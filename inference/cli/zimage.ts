@@ -15,6 +15,8 @@ import { Checkpoint, f32Tensor, writeSafetensors } from '../safetensors.ts';
 import { writeTinyCheckpoint } from '../tiny.ts';
 import { copyPackagedTokenizer } from '../tokenizer/qwen3.ts';
 import { listModels, validateRequest, ZImagePipeline } from '../pipeline/index.ts';
+import { buildStack, resolveStack } from '../lora/lora-stack.ts';
+import type { DitConfig } from '../models/z-image-dit.ts';
 import { EXECUTION_PROVIDERS, PRECISIONS, type ComponentName, type ExecutionProvider, type GenerateRequest, type LoraRequest, type Precision, type ProgressEvent } from '../pipeline/types.ts';
 
 const USAGE = `usage: zimage <command> [options]
@@ -23,7 +25,7 @@ const USAGE = `usage: zimage <command> [options]
   convert  SRC... --out DIR --precision P          convert to ONNX into DIR/P/ (P: ${PRECISIONS.join(', ')})
            [--components te,dit,vae] [--name NAME]
            [--graph rope-op=0,fused-norms=0,skip-norm=0,mod-batch=0,vae-norm=spelled]  switch graph formulations off (benchmarking)
-  eval     dit|te|vae --model DIR --in IN.safetensors --out OUT.safetensors [--ep cpu|cuda]
+  eval     dit|te|vae --model DIR --in IN.safetensors --out OUT.safetensors [--ep cpu|cuda] [--lora FILE[:W]]... (dit)
              dit: x, t, cap_feats → v;  te: input_ids → features;  vae: latents → image
   generate --model DIR --prompt TEXT [--negative TEXT] [--steps 8] [--cfg 1] [--width 1024] [--height 1024]
            [--seed N] [--precision P] [--ep cpu|cuda] [--latents FILE] [--tiled-vae] [--low-vram] [--warmup] [--quiet]
@@ -69,7 +71,9 @@ async function cmdConvert(args: string[]) {
 async function cmdEval(args: string[]) {
   const { values, positionals } = parseArgs({
     args, allowPositionals: true, strict: true,
-    options: { model: { type: 'string' }, in: { type: 'string' }, out: { type: 'string' }, ep: { type: 'string', default: 'cpu' }, profile: { type: 'string' } },
+    options: { model: { type: 'string' }, in: { type: 'string' }, out: { type: 'string' }, ep: { type: 'string', default: 'cpu' }, profile: { type: 'string' },
+      // dit only: LoRAs merged into the weights in memory first (the reference parity of issue 22)
+      lora: { type: 'string', multiple: true, default: [] } },
   });
   const component = oneOf(positionals[0], COMPONENTS, 'the component') as ComponentName;
   const dir = need(values.model, '--model DIR');
@@ -80,7 +84,11 @@ async function cmdEval(args: string[]) {
   // --profile DIR: onnxruntime profiles the run; the census (nodes per EP, work per dtype) is printed and saved.
   const profilePrefix = values.profile ? path.join(values.profile, `${component}-${manifest.precision}`) : undefined;
   if (values.profile) fs.mkdirSync(values.profile, { recursive: true });
-  const opts = { ep, profilePrefix };
+  if (values.lora.length && component !== 'dit') throw new UsageError('--lora applies to `eval dit` only (LoRAs change the DiT)');
+  const stack = values.lora.length
+    ? await buildStack(dir, manifest.components.dit!.file, manifest.components.dit!.config as DitConfig, resolveStack(dir, values.lora.map(parseLoraArg)))
+    : undefined;
+  const opts = { ep, profilePrefix, inMemory: stack?.inMemory };
   const t0 = performance.now();
   let result: { key: string; shape: number[]; data: Float32Array };
   if (component === 'dit') {
@@ -107,7 +115,8 @@ async function cmdEval(args: string[]) {
   const ms = performance.now() - t0;
   fs.mkdirSync(path.dirname(path.resolve(outFile)), { recursive: true });
   writeSafetensors(outFile, [f32Tensor(result.key, result.shape, result.data)], { component, ep, precision: manifest.precision, ms: ms.toFixed(1) });
-  console.log(`${component} on ${ep} (${manifest.precision}): ${result.key} [${result.shape}] → ${outFile} (${ms.toFixed(0)} ms incl. session load)`);
+  console.log(`${component} on ${ep} (${manifest.precision}): ${result.key} [${result.shape}] → ${outFile} (${ms.toFixed(0)} ms incl. session load)` +
+    (stack ? `\n  LoRAs: ${stack.loras.map((l) => `${l.name} × ${l.weight} (${stack.effects.find((e) => e.name === l.name)?.modules ?? 0} layers)`).join(', ')}; merged in ${stack.mergeMs.toFixed(0)} ms` : ''));
 }
 
 /** Prints the census of a profile and saves it beside the profile as <profile>.census.json. */

@@ -37,7 +37,8 @@ export interface LoraFile {
 }
 
 const PEFT_PREFIXES = ['base_model.model.', 'diffusion_model.', 'transformer.', 'model.diffusion_model.'];
-const KOHYA_PREFIXES = ['lora_unet_', 'lora_transformer_'];
+// longest first: musubi writes lora_unet_, the Fun-distilled files lora_unet__, InvokeAI lora_transformer-
+const KOHYA_PREFIXES = ['lora_unet__', 'lora_unet_', 'lora_transformer_', 'lora_transformer-'];
 
 /** suffix → [role, kind, format]; longest suffixes first so `.lora_A.default.weight` wins over `.weight`. */
 const SUFFIXES: [string, string, LoraKind, LoraFormat | 'dotted-kohya'][] = [

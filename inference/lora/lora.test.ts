@@ -105,7 +105,7 @@ function assertMerged(merged: Map<string, Uint8Array>, want: Map<string, Map<num
   }
 }
 
-const FORMATS: TestFormat[] = ['ai-toolkit', 'peft-transformer', 'peft-bare', 'diffsynth', 'kohya', 'kohya-dotted', 'loha', 'lokr'];
+const FORMATS: TestFormat[] = ['ai-toolkit', 'peft-transformer', 'peft-bare', 'diffsynth', 'kohya', 'kohya-fun', 'kohya-dotted', 'loha', 'lokr'];
 
 describe('LoRA formats', () => {
   for (const format of FORMATS) {
@@ -113,7 +113,7 @@ describe('LoRA formats', () => {
       const file = path.join(tmp, `${format}.safetensors`);
       const written = writeTestLora(file, format, MODULES, { rank: 4, alpha: format === 'peft-transformer' ? undefined : 8 });
       const lora = readLoraFile(file);
-      const expectFormat = { 'ai-toolkit': 'ai-toolkit/peft', 'peft-transformer': 'ai-toolkit/peft', 'peft-bare': 'ai-toolkit/peft', diffsynth: 'diffsynth', kohya: 'kohya', 'kohya-dotted': 'ai-toolkit/peft', loha: 'lycoris-loha', lokr: 'lycoris-lokr' }[format];
+      const expectFormat = { 'ai-toolkit': 'ai-toolkit/peft', 'peft-transformer': 'ai-toolkit/peft', 'peft-bare': 'ai-toolkit/peft', diffsynth: 'diffsynth', kohya: 'kohya', 'kohya-fun': 'kohya', 'kohya-dotted': 'ai-toolkit/peft', loha: 'lycoris-loha', lokr: 'lycoris-lokr' }[format];
       assert.deepEqual(lora.formats, [expectFormat]);
       assert.equal(lora.modules.length, MODULES.length);
       const { merged, effects } = await mergeStack(model('fp32'), [{ name: format, lora, weight: 0.8 }], ortDeltaProduct);

@@ -5,7 +5,7 @@
 // beyond that.
 import { writeSafetensors, f32Tensor, type TensorToWrite } from '../safetensors.ts';
 
-export type TestFormat = 'ai-toolkit' | 'peft-transformer' | 'peft-bare' | 'diffsynth' | 'kohya' | 'kohya-dotted' | 'loha' | 'lokr';
+export type TestFormat = 'ai-toolkit' | 'peft-transformer' | 'peft-bare' | 'diffsynth' | 'kohya' | 'kohya-fun' | 'kohya-dotted' | 'loha' | 'lokr';
 
 export interface TestModule {
   /** diffusers (or ComfyUI, e.g. layers.0.attention.qkv) dotted path. */
@@ -43,12 +43,15 @@ function matmul(a: Float32Array | Float64Array, b: Float32Array | Float64Array, 
 }
 
 /** Writes a LoRA for `modules` in `format`; returns each module's exact ΔW and alpha/rank. */
-export function writeTestLora(file: string, format: TestFormat, modules: TestModule[], opts: { rank?: number; alpha?: number; seed?: number; metadata?: Record<string, string> } = {}): WrittenModule[] {
+export function writeTestLora(file: string, format: TestFormat, modules: TestModule[], opts: { rank?: number; alpha?: number; seed?: number; metadata?: Record<string, string>; deltas?: boolean } = {}): WrittenModule[] {
   const rank = opts.rank ?? 4;
   const tensors: TensorToWrite[] = [];
   const written: WrittenModule[] = [];
   let seed = opts.seed ?? 1;
   const alpha = opts.alpha;
+  // deltas: false skips the exact ΔW (benchmarks at full width, where it is GFLOPs of JavaScript and GBs of float64)
+  const exact = opts.deltas !== false;
+  const matmulIf = (a: Float32Array | Float64Array, b: Float32Array | Float64Array, n: number, k: number, m: number) => (exact ? matmul(a, b, n, k, m) : new Float64Array(0));
   const scalar = (key: string, v: number) => tensors.push(f32Tensor(key, [], Float32Array.of(v)));
   modules.forEach((m) => {
     const t = (key: string, shape: number[]) => {
@@ -62,7 +65,7 @@ export function writeTestLora(file: string, format: TestFormat, modules: TestMod
       const w1a = t(`${p}.hada_w1_a`, [m.out, rank]), w1b = t(`${p}.hada_w1_b`, [rank, m.in]);
       const w2a = t(`${p}.hada_w2_a`, [m.out, rank]), w2b = t(`${p}.hada_w2_b`, [rank, m.in]);
       if (alpha !== undefined) scalar(`${p}.alpha`, alpha);
-      const p1 = matmul(w1a, w1b, m.out, rank, m.in), p2 = matmul(w2a, w2b, m.out, rank, m.in);
+      const p1 = matmulIf(w1a, w1b, m.out, rank, m.in), p2 = matmulIf(w2a, w2b, m.out, rank, m.in);
       written.push({ ...m, delta: p1.map((v, i) => v * p2[i]), alphaOverRank: alpha === undefined ? 1 : alpha / rank });
       return;
     }
@@ -72,10 +75,10 @@ export function writeTestLora(file: string, format: TestFormat, modules: TestMod
       const w1 = t(`${p}.lokr_w1`, [2, 2]);
       const w2a = t(`${p}.lokr_w2_a`, [m.out / 2, rank]), w2b = t(`${p}.lokr_w2_b`, [rank, m.in / 2]);
       if (alpha !== undefined) scalar(`${p}.alpha`, alpha);
-      const w2 = matmul(w2a, w2b, m.out / 2, rank, m.in / 2);
+      const w2 = matmulIf(w2a, w2b, m.out / 2, rank, m.in / 2);
       const c = m.out / 2, d = m.in / 2;
-      const delta = new Float64Array(m.out * m.in);
-      for (let i = 0; i < 2; i++) for (let j = 0; j < 2; j++) for (let k = 0; k < c; k++) for (let l = 0; l < d; l++) {
+      const delta = new Float64Array(exact ? m.out * m.in : 0);
+      if (exact) for (let i = 0; i < 2; i++) for (let j = 0; j < 2; j++) for (let k = 0; k < c; k++) for (let l = 0; l < d; l++) {
         delta[(i * c + k) * m.in + j * d + l] = w1[i * 2 + j] * w2[k * d + l];
       }
       written.push({ ...m, delta, alphaOverRank: alpha === undefined ? 1 : alpha / rank });
@@ -87,12 +90,13 @@ export function writeTestLora(file: string, format: TestFormat, modules: TestMod
       'peft-bare': [m.path, 'lora_A.weight', 'lora_B.weight'],
       diffsynth: [m.path, 'lora_A.default.weight', 'lora_B.default.weight'],
       kohya: [`lora_unet_${under}`, 'lora_down.weight', 'lora_up.weight'],
+      'kohya-fun': [`lora_unet__${under}`, 'lora_down.weight', 'lora_up.weight'],
       'kohya-dotted': [`diffusion_model.${m.path}`, 'lora_down.weight', 'lora_up.weight'],
     }[format];
     const a = t(`${stem}.${down}`, [rank, m.in]);
     const b = t(`${stem}.${up}`, [m.out, rank]);
     if (alpha !== undefined) scalar(`${stem}.alpha`, alpha);
-    written.push({ ...m, delta: matmul(b, a, m.out, rank, m.in), alphaOverRank: alpha === undefined ? 1 : alpha / rank });
+    written.push({ ...m, delta: matmulIf(b, a, m.out, rank, m.in), alphaOverRank: alpha === undefined ? 1 : alpha / rank });
   });
   writeSafetensors(file, tensors, opts.metadata);
   return written;
