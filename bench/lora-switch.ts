@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { convert, readManifest } from '../inference/convert.ts';
-import { DitRunner } from '../inference/components.ts';
+import { DitRunner } from '../inference/runners.ts';
 import type { DitConfig } from '../inference/models/z-image-dit.ts';
 import { buildStack, resolveStack } from '../inference/lora/lora-stack.ts';
 import { writeSafetensors, type TensorToWrite } from '../inference/safetensors.ts';

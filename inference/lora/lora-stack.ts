@@ -124,3 +124,40 @@ export async function buildStack(dir: string, ditFile: string, config: DitConfig
   const inMemory = reuse ?? inMemoryModel(model, merged);
   return { key, loras, effects, inMemory, mergeMs: performance.now() - t0, changedInitializers: merged.size };
 }
+
+/**
+ * The LoRA stack a pipeline's DiT holds, kept between requests: the same stack again costs a hash check; another one
+ * has the DiT released (the callback), merged in memory, and loaded from `inMemory` on its next use; an empty stack
+ * (or all weights 0) loads the converted files themselves. Every file is checked against the model before anything is
+ * released, so a bad LoRA leaves the loaded stack as it was.
+ */
+export class DitLoras {
+  private stack?: BuiltStack & { identity: string };
+  /** How many stacks were merged so far (a repeated stack is not). */
+  merges = 0;
+
+  constructor(private readonly loraDir: string, private readonly dir: string, private readonly ditFile: string, private readonly config: DitConfig) {}
+
+  /** The merged DiT to create the session from, or undefined for the converted files. */
+  get inMemory(): InMemoryModel | undefined {
+    return this.stack?.inMemory;
+  }
+
+  async use(requests: readonly LoraRequest[] | undefined, releaseDit: () => Promise<void>): Promise<{ stack?: BuiltStack; ms: number }> {
+    const t0 = performance.now();
+    const resolved = resolveStack(this.loraDir, requests);
+    const identity = JSON.stringify(resolved.map((l) => [l.name, l.sha256, l.weight]));
+    if ((this.stack?.identity ?? '[]') === identity) return { stack: this.stack, ms: performance.now() - t0 };
+    // Only names or zero-weight entries differ: the merged weights are the same, the session stays.
+    const sameWeights = (this.stack?.key ?? '') === stackKey(resolved);
+    const kept = sameWeights ? this.stack?.inMemory : undefined;
+    const built = await buildStack(this.dir, this.ditFile, this.config, resolved, async () => {
+      if (sameWeights) return;
+      this.stack = undefined;
+      await releaseDit();
+    }, kept);
+    this.stack = { ...built, identity };
+    if (built.inMemory && !kept) this.merges++;
+    return { stack: this.stack, ms: performance.now() - t0 };
+  }
+}

@@ -17,6 +17,7 @@ import type {
   SystemInfo,
 } from '../../inference/pipeline/types.ts';
 import type { ModelAudit } from '../../inference/audit.ts';
+import type { OrtOptions } from '../../inference/runtime/ort-options.ts';
 import { StudioError } from '../errors.ts';
 import type { GenerationParams } from '../params.ts';
 import { withPromptLoras } from '../loras.ts';
@@ -29,7 +30,7 @@ if (typeof window !== 'undefined') {
 }
 
 export type Engine = typeof EngineModule;
-type Pipeline = Awaited<ReturnType<Engine['ZImagePipeline']['load']>>;
+type Pipeline = Awaited<ReturnType<Engine['loadPipeline']>>;
 
 /** Where `npm start` / `npm run dev` put the compiled engine, relative to the project root (the server's cwd). */
 export const ENGINE_BUNDLE = path.join('dist', 'engine', 'engine.mjs');
@@ -71,6 +72,7 @@ export class EngineAdapter implements Catalogue {
   private readonly weightsDir: string;
   private readonly epSetting: EpSetting;
   private readonly deviceId: number;
+  private readonly ort: OrtOptions;
   private readonly engine: () => Promise<Engine>;
   private readyPromise?: Promise<ModelEntry>;
   private systemPromise?: Promise<SystemInfo>;
@@ -80,12 +82,14 @@ export class EngineAdapter implements Catalogue {
   /**
    * `deviceId`: the CUDA device sessions are created on (a worker bound to one GPU); 0 by default. `engine`: where
    * the engine module comes from; the bundle in dist/ by default, while the worker (run by tsx, not Next.js)
-   * imports lib/engine/entry.ts directly and needs no build.
+   * imports lib/engine/entry.ts directly and needs no build. `ort`: onnxruntime session settings (lib/env.ts's
+   * ortOptions).
    */
-  constructor(weightsDir: string, epSetting: EpSetting, options: { deviceId?: number; engine?: () => Promise<Engine> } = {}) {
+  constructor(weightsDir: string, epSetting: EpSetting, options: { deviceId?: number; ort?: OrtOptions; engine?: () => Promise<Engine> } = {}) {
     this.weightsDir = weightsDir;
     this.epSetting = epSetting;
     this.deviceId = options.deviceId ?? 0;
+    this.ort = options.ort ?? {};
     this.engine = options.engine ?? loadEngine;
   }
 
@@ -199,7 +203,7 @@ export class EngineAdapter implements Catalogue {
       const previous = this.loaded;
       this.loaded = undefined;
       await previous?.pipeline.release();
-      const pipeline = await (await this.engine()).ZImagePipeline.load(model, precision, ep, { deviceId: this.deviceId });
+      const pipeline = await (await this.engine()).loadPipeline(model, precision, ep, { deviceId: this.deviceId, ort: this.ort });
       this.loaded = { key, pipeline };
     }
     return { model, pipeline: this.loaded.pipeline };

@@ -5,6 +5,7 @@
 // hands the result to the store, and errors travel as the API's { status, body }.
 // Built by scripts/build-engine.mjs into dist/engine/engine-thread.mjs (the engine bundled in, npm packages external).
 import { parentPort, threadId, workerData } from 'node:worker_threads';
+import type { OrtOptions } from '../../inference/runtime/ort-options.ts';
 import { errorBody } from '../http.ts';
 import type { JobInput } from '../system.ts';
 import { generateResult } from '../server/generation.ts';
@@ -15,8 +16,8 @@ import type { FromEngineThread, ToEngineThread } from './thread.ts';
 const port = parentPort;
 if (!port) throw new Error('lib/engine/thread-worker runs as a worker thread (lib/engine/thread.ts starts it), not on its own.');
 
-const { weightsDir, epSetting } = workerData as { weightsDir: string; epSetting: EpSetting };
-const engine = new EngineAdapter(weightsDir, epSetting, { engine: async () => entry });
+const { weightsDir, epSetting, ort } = workerData as { weightsDir: string; epSetting: EpSetting; ort: OrtOptions };
+const engine = new EngineAdapter(weightsDir, epSetting, { ort, engine: async () => entry });
 const running = new Map<string, AbortController>();
 
 function send(message: FromEngineThread, transfer: ArrayBuffer[] = []): void {

@@ -10,6 +10,7 @@ import type { NewResult } from '../db/results-store.ts';
 import { StudioError, type ApiErrorBody } from '../errors.ts';
 import type { JobInput } from '../system.ts';
 import type { ProgressEvent } from '../../inference/pipeline/types.ts';
+import type { OrtOptions } from '../../inference/runtime/ort-options.ts';
 import type { EpSetting } from './index.ts';
 
 /** Main thread → engine thread. */
@@ -30,6 +31,8 @@ export const ENGINE_THREAD_BUNDLE = path.join('dist', 'engine', 'engine-thread.m
 export interface EngineThreadOptions {
   weightsDir: string;
   epSetting: EpSetting;
+  /** onnxruntime session settings for the thread's sessions (lib/env.ts's ortOptions). */
+  ort?: OrtOptions;
   /** The thread's module: the bundle in dist/ by default; tests (run by tsx) pass lib/engine/thread-worker.ts. */
   file?: string;
 }
@@ -91,7 +94,7 @@ export class EngineThread {
   private start(): Worker {
     if (this.worker) return this.worker;
     const file = path.resolve(/* turbopackIgnore: true */ this.options.file ?? ENGINE_THREAD_BUNDLE);
-    const workerData = { weightsDir: this.options.weightsDir, epSetting: this.options.epSetting };
+    const workerData = { weightsDir: this.options.weightsDir, epSetting: this.options.epSetting, ort: this.options.ort ?? {} };
     // A .ts source (tests) goes through tsx's loader, registered in the thread first: Node 20 does not apply the
     // parent's --import tsx to a worker's entry file.
     const worker = file.endsWith('.ts')

@@ -10,7 +10,7 @@ import os from 'node:os';
 import { ResultsStore } from '../db/results-store.ts';
 import { EngineAdapter, type Catalogue } from '../engine/index.ts';
 import { EngineThread } from '../engine/thread.ts';
-import { getEnv, type Env } from '../env.ts';
+import { getEnv, ortOptions, type Env } from '../env.ts';
 import { StudioError } from '../errors.ts';
 import { errorBody } from '../http.ts';
 import type { GenerationParams } from '../params.ts';
@@ -62,7 +62,7 @@ function createStudio(): Studio {
  */
 function inProcessStudio(env: Env, store: ResultsStore): Studio {
   const engine = new EngineAdapter(env.WEIGHTS_DIR, env.ZIMAGE_EP);
-  const thread = new EngineThread({ weightsDir: env.WEIGHTS_DIR, epSetting: env.ZIMAGE_EP });
+  const thread = new EngineThread({ weightsDir: env.WEIGHTS_DIR, epSetting: env.ZIMAGE_EP, ort: ortOptions(env) });
   const queue = new MemoryJobQueue<JobInput, ResultRecord>({
     maxWaiting: env.ZIMAGE_MAX_WAITING_JOBS,
     describeError: (error) => errorBody(error).body,

@@ -5,7 +5,7 @@
 // one leaves at once (BullMQ gives the job to another worker).
 import os from 'node:os';
 import { EngineAdapter } from '../engine/index.ts';
-import { getEnv } from '../env.ts';
+import { getEnv, ortOptions } from '../env.ts';
 import { errorBody } from '../http.ts';
 import { defaultPrecision, PRECISION_LABELS, precisionOptions } from '../precision.ts';
 import { QueueWorker } from '../queue/bull-worker.ts';
@@ -29,7 +29,7 @@ async function main(): Promise<void> {
   const device = env.ZIMAGE_DEVICE;
   const name = env.ZIMAGE_WORKER_NAME ?? `${os.hostname()}/gpu${device}/${process.pid}`;
   // The engine straight from its sources (this process runs under tsx): no dist/ build, nothing shared to rewrite.
-  const engine = new EngineAdapter(env.WEIGHTS_DIR, env.ZIMAGE_EP, { deviceId: device, engine: () => import('../engine/entry.ts') });
+  const engine = new EngineAdapter(env.WEIGHTS_DIR, env.ZIMAGE_EP, { deviceId: device, ort: ortOptions(env), engine: () => import('../engine/entry.ts') });
 
   // Two workers starting at once on an empty WEIGHTS_DIR may both make the tiny model; the loser finds it made.
   await engine.ready().catch(() => engine.ready());

@@ -25,7 +25,7 @@ cp "$W/ours.json" "$W/torch.json" "$W/env.json" "$OUT/"
 log "B2. the 30-layer DiT with mod-batch=0 against the default"
 SRC=$([ -d /dev/shm/bench/full ] && echo /dev/shm/bench || echo "$W")
 rm -rf /tmp/check/alt
-$Z convert "$SRC/full/diffusers" --out "$SRC/nobatch" --precision bf16 --components dit --graph mod-batch=0 > /dev/null
+node dist/bench-convert.mjs "$SRC/full/diffusers" --out "$SRC/nobatch" --precision bf16 --components dit --graph mod-batch=0 > /dev/null
 node dist/ablate.mjs --dit "$W/weights/full/bf16,$SRC/nobatch/bf16" --reps 10 | tee "$OUT/modbatch-ablate.jsonl"
 log "B3. our benchmark again"
 node dist/bench.mjs --weights "$W/weights" --model full --runs 3 --out "$OUT/ours-again.json" > /dev/null

@@ -16,7 +16,7 @@ python3 scripts/reference/components.py full --out "$W/full" --layers ${DIT_LAYE
 mkdir -p "$W/full/diffusers/tokenizer" && cp $TOK/* "$W/full/diffusers/tokenizer/"
 log "2. convert: default, and the DiT with $ALT"
 $Z convert "$W/full/diffusers" --out "$W/weights/default" --precision bf16 --name default > /dev/null
-$Z convert "$W/full/diffusers" --out "$W/alt" --precision bf16 --components dit --graph "$ALT" > /dev/null
+node dist/bench-convert.mjs "$W/full/diffusers" --out "$W/alt" --precision bf16 --components dit --graph "$ALT" > /dev/null
 log "3. parity"
 cmp() { python3 scripts/reference/compare.py "$@" | sed "s/^{/{\"what\": \"$LABEL\", /" | tee -a "$OUT/parity.jsonl"; }
 for v in default alt; do

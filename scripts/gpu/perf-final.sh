@@ -20,7 +20,7 @@ node dist/bench.mjs --weights "$W/weights" --model full --runs 3 --out "$OUT/our
 [ "${BENCH_ONLY:-0}" = 1 ] && { log done; exit 0; }
 log "3. skip-norm at full size"
 SRC=$([ -d /dev/shm/bench/full ] && echo /dev/shm/bench || echo "$W")
-$Z convert "$SRC/full/diffusers" --out "$W/noskip" --precision bf16 --components dit --graph skip-norm=0 > /dev/null 2>&1
+node dist/bench-convert.mjs "$SRC/full/diffusers" --out "$W/noskip" --precision bf16 --components dit --graph skip-norm=0 > /dev/null 2>&1
 node dist/ablate.mjs --dit "$W/weights/full/bf16,$W/noskip/bf16" --reps 10 | tee "$OUT/skipnorm-ablate.jsonl"
 log "4. text-encoder floor"
 bash scripts/gpu/te-floor.sh
