@@ -84,12 +84,14 @@ function aiToolkitModules(cfg: DitConfig): TestModule[] {
   return out;
 }
 
-interface Phase { ms: number; peakMiB: number }
+/** Wall time, CPU time of this process (user + system, all threads: onnxruntime's pool included) and peak RSS. */
+interface Phase { ms: number; cpuMs: number; peakMiB: number }
 async function phase<T>(fn: () => Promise<T> | T): Promise<[T, Phase]> {
   peakReset();
-  const t0 = performance.now();
+  const t0 = performance.now(), c0 = process.cpuUsage();
   const value = await fn();
-  return [value, { ms: Math.round(performance.now() - t0), peakMiB: peakMiB() }];
+  const c = process.cpuUsage(c0);
+  return [value, { ms: Math.round(performance.now() - t0), cpuMs: Math.round((c.user + c.system) / 1000), peakMiB: peakMiB() }];
 }
 
 async function measure(label: string, dir: string, loraDir: string, cfg: DitConfig) {
@@ -103,7 +105,7 @@ async function measure(label: string, dir: string, loraDir: string, cfg: DitConf
   if (canRun) {
     const [base, load] = await phase(() => DitRunner.load(dir, manifest, { ep: 'cpu' }));
     const [, run] = await phase(() => base.velocity(x, h, w, 0.5, cap, L));
-    line({ case: 'base model from its files', sessionMs: load.ms, sessionPeakMiB: load.peakMiB, firstRunMs: run.ms, rssAfterMiB: rssMiB() });
+    line({ case: 'base model from its files', sessionMs: load.ms, sessionCpuMs: load.cpuMs, sessionPeakMiB: load.peakMiB, firstRunMs: run.ms, rssAfterMiB: rssMiB() });
     await base.release();
   }
   for (const [name, stack] of [['one LoRA', [{ name: 'a', weight: 0.8 }]], ['switch to two LoRAs', [{ name: 'a', weight: 0.8 }, { name: 'b', weight: 0.5 }]]] as const) {
@@ -112,11 +114,11 @@ async function measure(label: string, dir: string, loraDir: string, cfg: DitConf
     let mergeMs = 0;
     const [built, merge] = await phase(async () => { const b = await buildStack(dir, 'dit.onnx', cfg, resolved); mergeMs = b.mergeMs; return b; });
     const inMemoryMiB = mib(built.inMemory!.externalData.reduce((n, f) => n + f.data.byteLength, 0));
-    const out: Record<string, unknown> = { case: name, hashMs: hashing.ms, mergeAndLayoutMs: merge.ms, mergePeakMiB: merge.peakMiB, mergeMsInternal: Math.round(mergeMs), changedInitializers: built.changedInitializers, inMemoryMiB };
+    const out: Record<string, unknown> = { case: name, hashMs: hashing.ms, mergeAndLayoutMs: merge.ms, mergeAndLayoutCpuMs: merge.cpuMs, mergePeakMiB: merge.peakMiB, mergeMsInternal: Math.round(mergeMs), changedInitializers: built.changedInitializers, inMemoryMiB };
     if (canRun) {
       const [runner, load] = await phase(() => DitRunner.load(dir, manifest, { ep: 'cpu', inMemory: built.inMemory }));
       const [, run] = await phase(() => runner.velocity(x, h, w, 0.5, cap, L));
-      Object.assign(out, { sessionMs: load.ms, sessionPeakMiB: load.peakMiB, firstRunMs: run.ms, rssAfterMiB: rssMiB() });
+      Object.assign(out, { sessionMs: load.ms, sessionCpuMs: load.cpuMs, sessionPeakMiB: load.peakMiB, firstRunMs: run.ms, rssAfterMiB: rssMiB() });
       await runner.release();
     }
     line(out);
@@ -141,7 +143,7 @@ async function model(label: 'tiny' | 'wide') {
   writeTestLora(path.join(loraDir, 'a.safetensors'), 'ai-toolkit', modules, { rank, alpha: rank, seed: 1, deltas: false });
   writeTestLora(path.join(loraDir, 'b.safetensors'), 'kohya', modules, { rank, alpha: rank, seed: 2, deltas: false });
   const bytes = fs.statSync(path.join(loraDir, 'a.safetensors')).size;
-  console.log(JSON.stringify({ model: label, config: { dim: cfg.dim, layers: cfg.layers, refinerLayers: cfg.refinerLayers, ffn: cfg.ffnHidden }, loraModules: modules.length, loraRank: rank, loraFileMiB: mib(bytes), ditFp32MiB: mib(readManifest(path.join(weights, 'fp32')).components.dit!.weightBytes), cores: os.cpus().length }));
+  console.log(JSON.stringify({ model: label, config: { dim: cfg.dim, layers: cfg.layers, refinerLayers: cfg.refinerLayers, ffn: cfg.ffnHidden }, loraModules: modules.length, loraRank: rank, loraFileMiB: mib(bytes), ditFp32MiB: mib(readManifest(path.join(weights, 'fp32')).components.dit!.weightBytes), cores: os.cpus().length, loadAverage: os.loadavg().map((x) => Number(x.toFixed(1))) }));
   for (const precision of ['fp32', 'bf16']) await measure(label, path.join(weights, precision), loraDir, cfg);
 }
 

@@ -11,8 +11,11 @@ import type { DeltaProduct } from './lora-merge.ts';
 
 const { onnx } = onnxProto;
 
-/** The graph's bytes (no weights: everything is an input). */
-export function deltaGraph(): Uint8Array {
+/**
+ * The graph's bytes (no weights: everything is an input). `withBase`: one more input w [in, out] and the output is
+ * w + delta (an fp32 add per element, as the merge defines it), so the add runs in onnxruntime too.
+ */
+export function deltaGraph(withBase = false): Uint8Array {
   const input = (name: string, dims: (number | string)[]) => ({
     name, type: { tensorType: { elemType: ElemType.FLOAT, shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } },
   });
@@ -24,31 +27,37 @@ export function deltaGraph(): Uint8Array {
     opsetImport: [{ domain: '', version: OPSET }],
     graph: {
       name: 'lora-delta',
-      node: [node('Transpose', ['a'], 'at', [perm]), node('Transpose', ['b'], 'bt', [perm]), node('MatMul', ['at', 'bt'], 'p'), node('Mul', ['p', 's'], 'delta')],
-      input: [input('a', ['r', 'in']), input('b', ['out', 'r']), input('s', [1])],
+      node: [node('Transpose', ['a'], 'at', [perm]), node('Transpose', ['b'], 'bt', [perm]), node('MatMul', ['at', 'bt'], 'p'),
+        ...(withBase ? [node('Mul', ['p', 's'], 'sp'), node('Add', ['w', 'sp'], 'delta')] : [node('Mul', ['p', 's'], 'delta')])],
+      input: [input('a', ['r', 'in']), input('b', ['out', 'r']), input('s', [1]), ...(withBase ? [input('w', ['in', 'out'])] : [])],
       output: [input('delta', ['in', 'out'])],
     },
   });
   return onnx.ModelProto.encode(model).finish();
 }
 
-let session: Promise<Session> | undefined;
+const sessions: Promise<Session>[] = [];
 
-/** The shared delta session (created on first use, kept for the process). */
-function deltaSession(): Promise<Session> {
-  session ??= Session.create('lora-delta.onnx', { ep: 'cpu', inMemory: { model: deltaGraph(), externalData: [] } }).catch((e) => {
-    session = undefined;
+/** The shared delta sessions, without and with the base input (created on first use, kept for the process). */
+function deltaSession(withBase: boolean): Promise<Session> {
+  // Every module has its own shapes: no memory pattern to plan; and no spinning threads between the many short runs
+  // (they burn the cores the rest of the merge, and other processes, need).
+  const ort = { memPattern: false, config: { 'session.intra_op.allow_spinning': '0' } };
+  const k = Number(withBase);
+  sessions[k] ??= Session.create('lora-delta.onnx', { ep: 'cpu', ort, inMemory: { model: deltaGraph(withBase), externalData: [] } }).catch((e) => {
+    delete sessions[k];
     throw e;
   });
-  return session;
+  return sessions[k];
 }
 
-/** s·(B·A)ᵀ [in, out] through onnxruntime (see DeltaProduct). */
-export const ortDeltaProduct: DeltaProduct = async (a, b, r, inF, out, s) => {
-  const result = await (await deltaSession()).run({
+/** s·(B·A)ᵀ [in, out], or base + s·(B·A)ᵀ, through onnxruntime (see DeltaProduct). */
+export const ortDeltaProduct: DeltaProduct = async (a, b, r, inF, out, s, base) => {
+  const result = await (await deltaSession(Boolean(base))).run({
     a: { type: 'float32', dims: [r, inF], data: a },
     b: { type: 'float32', dims: [out, r], data: b },
     s: { type: 'float32', dims: [1], data: Float32Array.of(s) },
+    ...(base && { w: { type: 'float32', dims: [inF, out], data: base } }),
   });
   return result.delta.data;
 };

@@ -14,12 +14,15 @@ import { EngineError } from '../errors.ts';
 import { ElemType } from '../onnx/graph.ts';
 import { convert, type DType } from '../safetensors.ts';
 import type { LoraFile, LoraFormat } from './lora-file.ts';
-import { resolveLora, type DitWeights, type ResolvedModule } from './lora-map.ts';
+import { resolveLora, type DitWeights, type ResolvedModule, type Slot } from './lora-map.ts';
 
 const { onnx } = onnxProto;
 
-/** s·(B·A)ᵀ as [in, out] fp32 for A [r, in], B [out, r] (onnxruntime's fp32 GEMM; see delta-graph.ts). */
-export type DeltaProduct = (a: Float32Array, b: Float32Array, r: number, inF: number, out: number, s: number) => Promise<Float32Array>;
+/**
+ * s·(B·A)ᵀ as [in, out] fp32 for A [r, in], B [out, r] (onnxruntime's fp32 GEMM; see delta-graph.ts); with `base`
+ * ([in, out] fp32), base + s·(B·A)ᵀ, each element one fp32 add.
+ */
+export type DeltaProduct = (a: Float32Array, b: Float32Array, r: number, inF: number, out: number, s: number, base?: Float32Array) => Promise<Float32Array>;
 
 export interface StackEntry {
   /** The name requests use (path under WEIGHTS_DIR/loras without .safetensors), or the file's name from the CLI. */
@@ -103,7 +106,55 @@ export function readInitializer(model: DitWeights, name: string): Buffer {
   }
 }
 
+/** An initializer's values in fp32 (bf16 widened by a shift: exact). */
+function initializerF32(model: DitWeights, name: string): Float32Array {
+  const init = model.initializers.get(name)!;
+  const dtype = DTYPE_OF[init.elemType];
+  if (!dtype) throw new EngineError('lora-model-layout', `${name} has element type ${init.elemType}; LoRAs apply to fp32, bf16 and fp16 weights`);
+  const raw = readInitializer(model, name);
+  if (dtype === 'BF16') {
+    const u16 = new Uint16Array(raw.buffer, raw.byteOffset, raw.length / 2);
+    const out = new Uint32Array(u16.length);
+    for (let i = 0; i < u16.length; i++) out[i] = u16[i] << 16;
+    return new Float32Array(out.buffer);
+  }
+  const b = dtype === 'F32' ? raw : convert(raw, dtype, 'F32');
+  return new Float32Array(b.buffer, b.byteOffset, b.length / 4);
+}
+
+/**
+ * fp32 values → the initializer's bytes. bf16: round to nearest even on the bits, NaN kept quiet (the same rule as
+ * safetensors.ts f32ToBf16Bits, in one pass over a Uint32 view; lora.test.ts compares them).
+ */
+function fromF32(w: Float32Array, dtype: DType): Uint8Array {
+  if (dtype === 'F32') return new Uint8Array(w.buffer, w.byteOffset, w.byteLength);
+  if (dtype === 'BF16') {
+    const bits = new Uint32Array(w.buffer, w.byteOffset, w.length);
+    const out = new Uint16Array(w.length);
+    for (let i = 0; i < bits.length; i++) {
+      const b = bits[i];
+      out[i] = (b & 0x7fffffff) > 0x7f800000 ? (b >>> 16) | 0x40 : ((b + 0x7fff + ((b >>> 16) & 1)) >>> 16) & 0xffff;
+    }
+    return new Uint8Array(out.buffer);
+  }
+  return convert(Buffer.from(w.buffer, w.byteOffset, w.byteLength), 'F32', dtype);
+}
+
 const group = (key: string) => key.replace(/\.weight$/, '').replace(/^(layers|noise_refiner|context_refiner)\.\d+\./, '$1.*.');
+
+/** What each LoRA of `stack` changes (every file resolved and shape-checked, weight 0 included), without merging. */
+export function stackEffects(model: DitWeights, stack: StackEntry[]): LoraEffect[] {
+  return stack.map((entry) => {
+    const effect: LoraEffect = { name: entry.name, weight: entry.weight, formats: entry.lora.formats, modules: 0, layers: {}, maxScale: 0 };
+    for (const r of resolveLora(entry.lora, model)) {
+      if (entry.weight === 0) continue;
+      effect.modules++;
+      effect.layers[group(r.layer.key)] = (effect.layers[group(r.layer.key)] ?? 0) + 1;
+      effect.maxScale = Math.max(effect.maxScale, Math.abs(moduleScale(entry.weight, r.module.alpha, r.rank)));
+    }
+    return effect;
+  });
+}
 
 /**
  * Merges `stack` into the model's weights: initializer name → merged bytes in its own dtype, for the initializers the
@@ -120,22 +171,30 @@ export async function mergeStack(model: DitWeights, stack: StackEntry[], product
     for (const r of resolved[n]) {
       const scale = moduleScale(entry.weight, r.module.alpha, r.rank);
       if (!Number.isFinite(scale)) throw new EngineError('lora-bad-file', `${entry.name}: module ${r.module.path} has scale ${scale} (alpha ${r.module.alpha}, rank ${r.rank})`);
-      const delta = await moduleDelta(entry.lora, r, scale, product); // [in, out]
       const { out } = r.layer;
-      for (const slot of r.layer.slots) {
-        const init = model.initializers.get(slot.initializer)!;
+      const sum = (slot: Slot) => {
         let w = sums.get(slot.initializer);
         if (!w) {
-          const dtype = DTYPE_OF[init.elemType];
-          if (!dtype) throw new EngineError('lora-model-layout', `${slot.initializer} has element type ${init.elemType}; LoRAs apply to fp32, bf16 and fp16 weights`);
-          const b = convert(readInitializer(model, slot.initializer), dtype, 'F32');
-          w = new Float32Array(b.buffer, b.byteOffset, b.length / 4);
+          w = initializerF32(model, slot.initializer);
           sums.set(slot.initializer, w);
         }
-        const cols = init.dims[1], [r0, r1] = slot.rows;
-        for (let i = 0; i < r.layer.in; i++) {
-          const src = i * out, dst = i * cols + slot.column - r0;
-          for (let o = r0; o < r1; o++) w[dst + o] = w[dst + o] + delta[src + o]; // Float32Array stores round to fp32
+        return w;
+      };
+      const [only] = r.layer.slots;
+      if (r.module.kind === 'lora' && r.layer.slots.length === 1 && only.column === 0 && only.rows[0] === 0 && only.rows[1] === model.initializers.get(only.initializer)!.dims[1]) {
+        // The whole initializer is this layer (every Linear but the fused qkv and the batched adaLN): the add runs in
+        // onnxruntime with the product, W + s·(B·A)ᵀ, the same fp32 add per element as the loop below.
+        const t = r.module.tensors;
+        sums.set(only.initializer, await product(f32(entry.lora, t.down), f32(entry.lora, t.up), r.rank, r.layer.in, out, scale, sum(only)));
+      } else {
+        const delta = await moduleDelta(entry.lora, r, scale, product); // [in, out]
+        for (const slot of r.layer.slots) {
+          const w = sum(slot);
+          const cols = model.initializers.get(slot.initializer)!.dims[1], [r0, r1] = slot.rows;
+          for (let i = 0; i < r.layer.in; i++) {
+            const src = i * out, dst = i * cols + slot.column - r0;
+            for (let o = r0; o < r1; o++) w[dst + o] = w[dst + o] + delta[src + o]; // Float32Array stores round to fp32
+          }
         }
       }
       effect.modules++;
@@ -144,10 +203,7 @@ export async function mergeStack(model: DitWeights, stack: StackEntry[], product
     }
   }
   const merged = new Map<string, Uint8Array>();
-  for (const [name, w] of sums) {
-    const dtype = DTYPE_OF[model.initializers.get(name)!.elemType];
-    merged.set(name, convert(Buffer.from(w.buffer, w.byteOffset, w.byteLength), 'F32', dtype));
-  }
+  for (const [name, w] of sums) merged.set(name, fromF32(w, DTYPE_OF[model.initializers.get(name)!.elemType]));
   return { merged, effects };
 }
 

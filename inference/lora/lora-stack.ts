@@ -11,8 +11,8 @@ import type { DitConfig } from '../models/z-image-dit.ts';
 import { LORA_WEIGHT_LIMIT, MAX_LORAS, type LoraRequest } from '../pipeline/types.ts';
 import { ortDeltaProduct } from './delta-graph.ts';
 import { readLoraFile } from './lora-file.ts';
-import { DitWeights, resolveLora } from './lora-map.ts';
-import { inMemoryModel, mergeStack, type InMemoryModel, type LoraEffect } from './lora-merge.ts';
+import { DitWeights } from './lora-map.ts';
+import { inMemoryModel, mergeStack, stackEffects, type InMemoryModel, type LoraEffect } from './lora-merge.ts';
 
 /** A stack entry with its file found and hashed. */
 export interface ResolvedLora {
@@ -110,18 +110,19 @@ export function stackKey(loras: readonly ResolvedLora[]): string {
  * in-memory model with the same merged weights (same active files and weights), kept instead of merging again.
  */
 export async function buildStack(dir: string, ditFile: string, config: DitConfig, loras: ResolvedLora[],
-  beforeMerge: () => Promise<void> = async () => {}, reuse?: InMemoryModel): Promise<BuiltStack> {
+  beforeMerge: () => Promise<void> = async () => {}, opts: { merge?: boolean } = {}): Promise<BuiltStack> {
   const t0 = performance.now();
   const model = new DitWeights(dir, ditFile, config);
   // Every file is read and checked against the model, weight 0 included: a wrong LoRA is refused at any weight.
   const stack = loras.map((l) => ({ name: l.name, weight: l.weight, lora: readLoraFile(l.file) }));
-  for (const entry of stack) resolveLora(entry.lora, model);
+  const effects = stackEffects(model, stack);
   const key = stackKey(loras);
+  if (opts.merge === false) return { key, loras, effects, mergeMs: 0, changedInitializers: 0 };
+  // the previous stack's session goes now (also when the new stack is the base model: it loads from the files)
   await beforeMerge();
-  // With `reuse` the products still run (they give the effects) but the model is not laid out again.
-  const { merged, effects } = await mergeStack(model, stack, ortDeltaProduct);
   if (!key) return { key, loras, effects, mergeMs: 0, changedInitializers: 0 };
-  const inMemory = reuse ?? inMemoryModel(model, merged);
+  const { merged } = await mergeStack(model, stack, ortDeltaProduct);
+  const inMemory = inMemoryModel(model, merged);
   return { key, loras, effects, inMemory, mergeMs: performance.now() - t0, changedInitializers: merged.size };
 }
 
@@ -136,11 +137,30 @@ export class DitLoras {
   /** How many stacks were merged so far (a repeated stack is not). */
   merges = 0;
 
-  constructor(private readonly loraDir: string, private readonly dir: string, private readonly ditFile: string, private readonly config: DitConfig) {}
+  /**
+   * `keepModel`: keep the merged copy after the session is made from it (sequential residency creates the DiT
+   * session again every generation). Otherwise it is dropped once the session exists — onnxruntime copies in-memory
+   * initializers into its own buffers (lora.test.ts checks it), so the copy would double the host memory — and
+   * merged again only if the session must be created again without a stack change.
+   */
+  constructor(private readonly loraDir: string, private readonly dir: string, private readonly ditFile: string, private readonly config: DitConfig,
+    private readonly keepModel = false) {}
 
-  /** The merged DiT to create the session from, or undefined for the converted files. */
-  get inMemory(): InMemoryModel | undefined {
-    return this.stack?.inMemory;
+  /** The merged DiT to create the DiT session from (merged again if it was dropped), or undefined: the converted files. */
+  async model(): Promise<InMemoryModel | undefined> {
+    const stack = this.stack;
+    if (!stack?.key) return undefined;
+    if (!stack.inMemory) {
+      const again = await buildStack(this.dir, this.ditFile, this.config, stack.loras);
+      this.merges++;
+      stack.inMemory = again.inMemory;
+    }
+    return stack.inMemory;
+  }
+
+  /** The DiT session now holds its own copy of the merged weights: ours goes, unless kept for reloads. */
+  sessionCreated(): void {
+    if (this.stack && !this.keepModel) this.stack.inMemory = undefined;
   }
 
   async use(requests: readonly LoraRequest[] | undefined, releaseDit: () => Promise<void>): Promise<{ stack?: BuiltStack; ms: number }> {
@@ -150,14 +170,20 @@ export class DitLoras {
     if ((this.stack?.identity ?? '[]') === identity) return { stack: this.stack, ms: performance.now() - t0 };
     // Only names or zero-weight entries differ: the merged weights are the same, the session stays.
     const sameWeights = (this.stack?.key ?? '') === stackKey(resolved);
+    // the session is kept; its merged copy too when there is one (else it stays dropped: the session has the weights)
     const kept = sameWeights ? this.stack?.inMemory : undefined;
+    if (sameWeights) {
+      // names or zero-weight entries changed only: the same weights; the files are still checked, nothing is merged
+      const checked = await buildStack(this.dir, this.ditFile, this.config, resolved, async () => {}, { merge: false });
+      this.stack = { ...checked, key: this.stack?.key ?? '', inMemory: kept, identity };
+      return { stack: this.stack, ms: performance.now() - t0 };
+    }
     const built = await buildStack(this.dir, this.ditFile, this.config, resolved, async () => {
-      if (sameWeights) return;
       this.stack = undefined;
       await releaseDit();
-    }, kept);
+    });
     this.stack = { ...built, identity };
-    if (built.inMemory && !kept) this.merges++;
+    if (built.inMemory) this.merges++;
     return { stack: this.stack, ms: performance.now() - t0 };
   }
 }

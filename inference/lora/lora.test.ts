@@ -20,6 +20,8 @@ import { ortDeltaProduct } from './delta-graph.ts';
 import { loraInfo, readLoraFile } from './lora-file.ts';
 import { DitWeights, resolveLora } from './lora-map.ts';
 import { mergeStack } from './lora-merge.ts';
+import { buildStack, resolveStack } from './lora-stack.ts';
+import { DitRunner } from '../runners.ts';
 import { writeTestLora, type TestFormat, type TestModule, type WrittenModule } from './test-loras.ts';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lora-test-'));
@@ -250,6 +252,19 @@ describe('LoRA stacks in the pipeline (tiny model, CPU)', () => {
     const premerged = await pre.generate(req);
     assert.deepEqual(withLora.pixels, premerged.pixels, 'merged at run time = merged before conversion');
     await pre.release();
+  });
+
+  test('onnxruntime copies in-memory initializers: the merged copy can go once the session exists', async () => {
+    const dir = path.join(weights, 'tiny', 'fp32');
+    const manifest = readManifest(dir);
+    const cfg = manifest.components.dit!.config as DitConfig;
+    const built = await buildStack(dir, 'dit.onnx', cfg, resolveStack(path.join(weights, 'loras'), [{ name: 'style/film', weight: 0.8 }]));
+    const x = Float32Array.from({ length: 16 * 8 * 8 }, (_, i) => Math.sin(i)), cap = Float32Array.from({ length: 7 * cfg.capFeatDim }, (_, i) => Math.cos(i));
+    const runner = await DitRunner.load(dir, manifest, { ep: 'cpu', inMemory: built.inMemory });
+    const before = Float32Array.from(await runner.velocity(x, 8, 8, 0.5, cap, 7));
+    for (const f of built.inMemory!.externalData) f.data.fill(0x7f); // every weight byte → a huge value
+    assert.deepEqual(await runner.velocity(x, 8, 8, 0.5, cap, 7), before);
+    await runner.release();
   });
 
   test('stack limits and missing files are refused before any work', async () => {

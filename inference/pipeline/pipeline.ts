@@ -181,11 +181,15 @@ export class ZImagePipeline {
     // Sessions profile their first generation: the dtype census comes from the sessions that made the image.
     const session = (profilePrefix: string | undefined) => ({ ep, deviceId, profilePrefix, ort: options.ort });
     const ditInfo = manifest.components.dit!;
-    const loras = new DitLoras(options.loraDir ?? path.join(path.dirname(model.dir), 'loras'), dir, ditInfo.file, ditInfo.config);
+    const loras = new DitLoras(options.loraDir ?? path.join(path.dirname(model.dir), 'loras'), dir, ditInfo.file, ditInfo.config, residency === 'sequential');
     const runners = new RunnerPool<Runners>(residency, {
       te: (p) => TextEncoderRunner.load(dir, manifest, session(p)),
       // the DiT from the merged weights in memory while a LoRA stack is on, else from its files
-      dit: (p) => DitRunner.load(dir, manifest, { ...session(p), inMemory: loras.inMemory }),
+      dit: async (p) => {
+        const runner = await DitRunner.load(dir, manifest, { ...session(p), inMemory: await loras.model() });
+        loras.sessionCreated();
+        return runner;
+      },
       vae: (p) => VaeRunner.load(dir, manifest, session(p)),
     }, { profilePrefix: (c) => census.profilePrefix(c), phaseDone: (c, runner) => census.phaseDone(c, runner) });
     const pipe = new ZImagePipeline(model, manifest, precision, ep, residency, deviceId, tokenizer, runners, census, audit, loras);
