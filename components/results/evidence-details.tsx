@@ -218,7 +218,11 @@ function LorasPart({ record }: { record: ResultRecord }) {
           })}
         </ul>
       )}
-      <p className="text-zinc-500">Each weight is W + weight·alpha/rank·B·A summed in fp32, then rounded once to the run&apos;s precision; the audit and census above are of the merged weights.</p>
+      <p className="text-zinc-500">
+        Each changed weight is W + weight·alpha/rank·B·A summed in fp32, then rounded once to the run&apos;s precision, in
+        memory: the converted files are not rewritten. The graph, its nodes and every weight&apos;s dtype stay the base
+        model&apos;s, so the audit holds; the census may come from the sessions&apos; first generation, before this stack.
+      </p>
     </Part>
   );
 }

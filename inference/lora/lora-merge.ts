@@ -14,7 +14,7 @@ import { EngineError } from '../errors.ts';
 import { ElemType } from '../onnx/graph.ts';
 import { convert, type DType } from '../safetensors.ts';
 import type { LoraFile, LoraFormat } from './lora-file.ts';
-import { resolveLora, type DitWeights, type ResolvedModule, type Slot } from './lora-map.ts';
+import { resolveLora, type DitWeights, type ResolvedModule } from './lora-map.ts';
 
 const { onnx } = onnxProto;
 
@@ -161,49 +161,54 @@ export function stackEffects(model: DitWeights, stack: StackEntry[]): LoraEffect
  * stack changes (entries of weight 0 are skipped). Every file is resolved and shape-checked before any product runs.
  */
 export async function mergeStack(model: DitWeights, stack: StackEntry[], product: DeltaProduct): Promise<{ merged: Map<string, Uint8Array>; effects: LoraEffect[] }> {
-  const active = stack.filter((e) => e.weight !== 0);
-  const resolved = active.map((e) => resolveLora(e.lora, model));
-  const sums = new Map<string, Float32Array>();
-  const effects: LoraEffect[] = stack.map((e) => ({ name: e.name, weight: e.weight, formats: e.lora.formats, modules: 0, layers: {}, maxScale: 0 }));
-  for (let n = 0; n < active.length; n++) {
-    const entry = active[n];
-    const effect = effects[stack.indexOf(entry)];
-    for (const r of resolved[n]) {
-      const scale = moduleScale(entry.weight, r.module.alpha, r.rank);
-      if (!Number.isFinite(scale)) throw new EngineError('lora-bad-file', `${entry.name}: module ${r.module.path} has scale ${scale} (alpha ${r.module.alpha}, rank ${r.rank})`);
+  const effects = stackEffects(model, stack);
+  // Every contribution (one module of one LoRA), in stack order, with the initializers its slots write.
+  const contributions = stack.flatMap((entry) => (entry.weight === 0 ? [] : resolveLora(entry.lora, model).map((r) => {
+    const scale = moduleScale(entry.weight, r.module.alpha, r.rank);
+    if (!Number.isFinite(scale)) throw new EngineError('lora-bad-file', `${entry.name}: module ${r.module.path} has scale ${scale} (alpha ${r.module.alpha}, rank ${r.rank})`);
+    return { entry, r, scale, inits: [...new Set(r.layer.slots.map((s) => s.initializer))] };
+  })));
+  // Initializers that share a contribution (to_q/k/v under a fused-qkv module; every block's adaLN in the batched
+  // one) are merged together; each group is rounded to its dtype as soon as it is done, so at most one group's fp32
+  // sums exist at a time (the largest: the batched adaLN, ~250 MB on the 6B model), never the whole model in fp32.
+  const root = new Map<string, string>();
+  const find = (x: string): string => { const p = root.get(x) ?? x; if (p === x) return x; const r = find(p); root.set(x, r); return r; };
+  for (const c of contributions) for (const i of c.inits.slice(1)) root.set(find(i), find(c.inits[0]));
+  const groups = new Map<string, typeof contributions>();
+  for (const c of contributions) groups.set(find(c.inits[0]), [...(groups.get(find(c.inits[0])) ?? []), c]);
+  const merged = new Map<string, Uint8Array>();
+  for (const group of groups.values()) {
+    const sums = new Map<string, Float32Array>();
+    const sum = (name: string) => {
+      let w = sums.get(name);
+      if (!w) {
+        w = initializerF32(model, name);
+        sums.set(name, w);
+      }
+      return w;
+    };
+    for (const { entry, r, scale } of group) {
       const { out } = r.layer;
-      const sum = (slot: Slot) => {
-        let w = sums.get(slot.initializer);
-        if (!w) {
-          w = initializerF32(model, slot.initializer);
-          sums.set(slot.initializer, w);
-        }
-        return w;
-      };
       const [only] = r.layer.slots;
       if (r.module.kind === 'lora' && r.layer.slots.length === 1 && only.column === 0 && only.rows[0] === 0 && only.rows[1] === model.initializers.get(only.initializer)!.dims[1]) {
         // The whole initializer is this layer (every Linear but the fused qkv and the batched adaLN): the add runs in
         // onnxruntime with the product, W + s·(B·A)ᵀ, the same fp32 add per element as the loop below.
         const t = r.module.tensors;
-        sums.set(only.initializer, await product(f32(entry.lora, t.down), f32(entry.lora, t.up), r.rank, r.layer.in, out, scale, sum(only)));
-      } else {
-        const delta = await moduleDelta(entry.lora, r, scale, product); // [in, out]
-        for (const slot of r.layer.slots) {
-          const w = sum(slot);
-          const cols = model.initializers.get(slot.initializer)!.dims[1], [r0, r1] = slot.rows;
-          for (let i = 0; i < r.layer.in; i++) {
-            const src = i * out, dst = i * cols + slot.column - r0;
-            for (let o = r0; o < r1; o++) w[dst + o] = w[dst + o] + delta[src + o]; // Float32Array stores round to fp32
-          }
+        sums.set(only.initializer, await product(f32(entry.lora, t.down), f32(entry.lora, t.up), r.rank, r.layer.in, out, scale, sum(only.initializer)));
+        continue;
+      }
+      const delta = await moduleDelta(entry.lora, r, scale, product); // [in, out]
+      for (const slot of r.layer.slots) {
+        const w = sum(slot.initializer);
+        const cols = model.initializers.get(slot.initializer)!.dims[1], [r0, r1] = slot.rows;
+        for (let i = 0; i < r.layer.in; i++) {
+          const src = i * out, dst = i * cols + slot.column - r0;
+          for (let o = r0; o < r1; o++) w[dst + o] = w[dst + o] + delta[src + o]; // Float32Array stores round to fp32
         }
       }
-      effect.modules++;
-      effect.layers[group(r.layer.key)] = (effect.layers[group(r.layer.key)] ?? 0) + 1;
-      effect.maxScale = Math.max(effect.maxScale, Math.abs(scale));
     }
+    for (const [name, w] of sums) merged.set(name, fromF32(w, DTYPE_OF[model.initializers.get(name)!.elemType]));
   }
-  const merged = new Map<string, Uint8Array>();
-  for (const [name, w] of sums) merged.set(name, fromF32(w, DTYPE_OF[model.initializers.get(name)!.elemType]));
   return { merged, effects };
 }
 
