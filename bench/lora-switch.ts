@@ -4,6 +4,7 @@
 // hash and check the files, to merge (fp32 GEMMs through onnxruntime + fp32 adds + rounding), to lay out the
 // in-memory model, to create the DiT session from it, and one DiT call; the peak resident memory of each phase
 // (VmHWM, reset through /proc/self/clear_refs); and the same for the base model loaded from its files, the floor.
+// Wall times on a shared machine are noisy: each line carries the CPU time too (all threads, onnxruntime's included).
 // The LoRAs are ai-toolkit-shaped (rank 32, alpha 32; every Linear of the main layers incl. adaLN_modulation.0).
 // It asserts nothing; it prints one JSON line per measurement and a projection per full-model block count.
 //
@@ -15,7 +16,11 @@ import { parseArgs } from 'node:util';
 import { convert, readManifest } from '../inference/convert.ts';
 import { DitRunner } from '../inference/runners.ts';
 import type { DitConfig } from '../inference/models/z-image-dit.ts';
-import { buildStack, resolveStack } from '../inference/lora/lora-stack.ts';
+import { resolveStack } from '../inference/lora/lora-stack.ts';
+import { DitWeights } from '../inference/lora/lora-map.ts';
+import { readLoraFile } from '../inference/lora/lora-file.ts';
+import { inMemoryModel, mergeStack, stackEffects } from '../inference/lora/lora-merge.ts';
+import { ortDeltaProduct } from '../inference/lora/delta-graph.ts';
 import { writeSafetensors, type TensorToWrite } from '../inference/safetensors.ts';
 import { TINY, writeTinyCheckpoint } from '../inference/tiny.ts';
 import { writeTestLora, type TestModule } from '../inference/lora/test-loras.ts';
@@ -111,10 +116,20 @@ async function measure(label: string, dir: string, loraDir: string, cfg: DitConf
   for (const [name, stack] of [['one LoRA', [{ name: 'a', weight: 0.8 }]], ['switch to two LoRAs', [{ name: 'a', weight: 0.8 }, { name: 'b', weight: 0.5 }]]] as const) {
     global.gc?.();
     const [resolved, hashing] = await phase(() => resolveStack(loraDir, [...stack]));
-    let mergeMs = 0;
-    const [built, merge] = await phase(async () => { const b = await buildStack(dir, 'dit.onnx', cfg, resolved); mergeMs = b.mergeMs; return b; });
-    const inMemoryMiB = mib(built.inMemory!.externalData.reduce((n, f) => n + f.data.byteLength, 0));
-    const out: Record<string, unknown> = { case: name, hashMs: hashing.ms, mergeAndLayoutMs: merge.ms, mergeAndLayoutCpuMs: merge.cpuMs, mergePeakMiB: merge.peakMiB, mergeMsInternal: Math.round(mergeMs), changedInitializers: built.changedInitializers, inMemoryMiB };
+    // the pieces of buildStack, timed one by one: read and check the files, merge (products, adds, rounding), lay out
+    const [entries, check] = await phase(() => {
+      const model = new DitWeights(dir, 'dit.onnx', cfg);
+      const entries = resolved.map((l) => ({ name: l.name, weight: l.weight, lora: readLoraFile(l.file) }));
+      stackEffects(model, entries);
+      return { model, entries };
+    });
+    const [{ merged }, merge] = await phase(() => mergeStack(entries.model, entries.entries, ortDeltaProduct));
+    const [inMemory, layout] = await phase(() => inMemoryModel(entries.model, merged));
+    const touched = [...merged.keys()].reduce((n, k) => n + entries.model.initializers.get(k)!.dims.reduce((a, b) => a * b, 1), 0);
+    const built = { inMemory, changedInitializers: merged.size };
+    const inMemoryMiB = mib(inMemory.externalData.reduce((n, f) => n + f.data.byteLength, 0));
+    const out: Record<string, unknown> = { case: name, hashMs: hashing.ms, checkMs: check.ms, mergeMs: merge.ms, mergeCpuMs: merge.cpuMs, mergePeakMiB: merge.peakMiB,
+      layoutMs: layout.ms, layoutCpuMs: layout.cpuMs, layoutPeakMiB: layout.peakMiB, changedInitializers: built.changedInitializers, touchedParams: touched, inMemoryMiB };
     if (canRun) {
       const [runner, load] = await phase(() => DitRunner.load(dir, manifest, { ep: 'cpu', inMemory: built.inMemory }));
       const [, run] = await phase(() => runner.velocity(x, h, w, 0.5, cap, L));
