@@ -1,5 +1,5 @@
 // Differential timing of graph formulations (issue 6; bundled into dist/ablate.mjs, run on the GPU host by
-// scripts/gpu/perf-ablate.sh): each converted model folder given is loaded alone, warmed up, then one component is
+// bench/formulations.sh): each converted model folder given is loaded alone, warmed up, then one component is
 // called `reps` times on fixed inputs kept on the host; the wall time per call is reported (median and mean), never
 // onnxruntime's profiler. `--profile` also times each DiT with profiling on, to measure what the census costs.
 // It deliberately compares folders that differ in one formulation; it asserts nothing.

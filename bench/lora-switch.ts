@@ -22,7 +22,7 @@ import { readLoraFile } from '../inference/lora/lora-file.ts';
 import { inMemoryModel, mergeStack, stackEffects } from '../inference/lora/lora-merge.ts';
 import { ortDeltaProduct } from '../inference/lora/delta-graph.ts';
 import { writeSafetensors, type TensorToWrite } from '../inference/safetensors.ts';
-import { TINY, writeTinyCheckpoint } from '../inference/tiny.ts';
+import { writeTinyCheckpoint } from '../inference/tiny.ts';
 import { writeTestLora, type TestModule } from '../inference/lora/test-loras.ts';
 
 const { values } = parseArgs({ options: { work: { type: 'string' }, only: { type: 'string' }, keep: { type: 'boolean', default: false } } });

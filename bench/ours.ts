@@ -28,7 +28,7 @@ const precision = values.precision as 'bf16';
 const ep = values.ep as 'cuda';
 
 const t0 = performance.now();
-// ZIMAGE_ORT_CONFIG / ZIMAGE_ORT_MEM_PATTERN: the measurement knobs of scripts/gpu/*.sh, passed as options
+// ZIMAGE_ORT_CONFIG / ZIMAGE_ORT_MEM_PATTERN: the measurement knobs of bench/*.sh, passed as options
 const ort = ortOptionsFrom(process.env.ZIMAGE_ORT_CONFIG, process.env.ZIMAGE_ORT_MEM_PATTERN);
 const pipe = await ZImagePipeline.load(model, precision, ep, { residency: 'resident', census: !values['no-census'], ditCensus: values['dit-census'] as 'all' | 'first-step' | undefined, ort });
 const loadMs = performance.now() - t0;

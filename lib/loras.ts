@@ -52,15 +52,15 @@ export function extractLoraTags(prompt: string): { prompt: string; loras: LoraEn
  */
 export function withPromptLoras<T extends { prompt: string; loras?: LoraEntry[] }>(params: T): T {
   const { prompt, loras: tagged, problems } = extractLoraTags(params.prompt);
-  if (problems.length) throw new StudioError(400, 'invalid_request', problems.join(' '), 'LoRA tags read <lora:NAME:WEIGHT>, NAME as GET /api/loras lists it.');
+  if (problems.length) throw new StudioError('invalid_request', problems.join(' '), 'LoRA tags read <lora:NAME:WEIGHT>, NAME as GET /api/loras lists it.');
   const stack = [...(params.loras ?? []), ...tagged];
   const checked = loraStackSchema.safeParse(stack);
-  if (!checked.success) throw new StudioError(400, 'invalid_request', checked.error.issues.map((i) => i.message).join(' '), 'GET /api/loras lists the LoRAs.');
+  if (!checked.success) throw new StudioError('invalid_request', checked.error.issues.map((i) => i.message).join(' '), 'GET /api/loras lists the LoRAs.');
   const names = stack.map((l) => l.name);
   const twice = names.find((n, i) => names.indexOf(n) !== i);
-  if (twice) throw new StudioError(400, 'invalid_request', `LoRA "${twice}" is in the stack twice (a tag in the prompt and an entry, or two tags).`, 'Give each LoRA once, with one weight.');
+  if (twice) throw new StudioError('invalid_request', `LoRA "${twice}" is in the stack twice (a tag in the prompt and an entry, or two tags).`, 'Give each LoRA once, with one weight.');
   if (!tagged.length) return params;
-  if (!prompt) throw new StudioError(400, 'invalid_request', 'The prompt holds only LoRA tags: write what the image should show too.');
+  if (!prompt) throw new StudioError('invalid_request', 'The prompt holds only LoRA tags: write what the image should show too.');
   return { ...params, prompt, loras: stack };
 }
 

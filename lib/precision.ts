@@ -1,7 +1,7 @@
 // Which precisions the picker offers for a model on this machine, and how a run's precision is labelled on badges.
 // Deliberately pure (plain data in, plain data out) so the browser and the server decide identically; it does not
 // probe the machine itself: the engine's systemInfo() does.
-import type { ComponentRunInfo, ExecutionProvider, Precision, SystemInfo } from '../inference/pipeline/types.ts';
+import type { ComponentRunInfo, ExecutionProvider, Precision } from '../inference/pipeline/types.ts';
 
 export const PRECISION_LABELS: Record<Precision, string> = {
   bf16: 'BF16',

@@ -5,6 +5,7 @@
 // It deliberately holds no logic of its own beyond argument parsing and printing.
 import fs from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { AbortError, EngineError } from '../errors.ts';
 import { COMPONENTS, convert, readManifest } from '../convert.ts';
@@ -14,6 +15,7 @@ import { Checkpoint, f32Tensor, writeSafetensors } from '../safetensors.ts';
 import { writeTinyCheckpoint } from '../tiny.ts';
 import { copyPackagedTokenizer } from '../tokenizer/qwen3.ts';
 import { defaultPrecision, listModels, loadPipeline, precisionOptions, validateRequest } from '../pipeline/index.ts';
+import { FAMILIES } from '../models/registry.ts';
 import { capabilities } from '../runtime/capabilities.ts';
 import { ortOptionsFrom } from '../runtime/ort-options.ts';
 import { EXECUTION_PROVIDERS, PRECISIONS, type ComponentName, type ExecutionProvider, type GenerateRequest, type LoraRequest, type Precision, type ProgressEvent } from '../pipeline/types.ts';
@@ -27,9 +29,10 @@ const USAGE = `usage: zimage <command> [options]
            [--components te,dit,vae] [--name NAME] [--variant turbo]
   eval     dit|te|vae --model DIR --in IN.safetensors --out OUT.safetensors [--ep cpu|cuda] [--lora FILE[:W]]... (dit)
              dit: x, t, cap_feats → v;  te: input_ids → features;  vae: latents → image
-  generate --model DIR --prompt TEXT [--negative TEXT] [--steps 8] [--cfg 1] [--width 1024] [--height 1024]
+  generate --model DIR --prompt TEXT [--negative TEXT] [--steps N] [--cfg C] [--width 1024] [--height 1024]
            [--seed N] [--precision P] [--ep cpu|cuda] [--latents FILE] [--tiled-vae] [--low-vram] [--warmup] [--quiet]
            [--cfg-truncation T] [--cfg-normalization K] [--lora FILE.safetensors[:WEIGHT]]... --out FILE.png
+           (--steps and --cfg default to the model's variant: Z-Image Turbo 8 and 1; --precision to the best one here)
 `;
 
 class UsageError extends Error {}
@@ -143,8 +146,8 @@ async function cmdGenerate(args: string[]) {
   const { values } = parseArgs({
     args, strict: true,
     options: {
-      model: { type: 'string' }, prompt: { type: 'string' }, negative: { type: 'string', default: '' }, steps: { type: 'string', default: '8' },
-      cfg: { type: 'string', default: '1' }, width: { type: 'string', default: '1024' }, height: { type: 'string', default: '1024' },
+      model: { type: 'string' }, prompt: { type: 'string' }, negative: { type: 'string', default: '' }, steps: { type: 'string' },
+      cfg: { type: 'string' }, width: { type: 'string', default: '1024' }, height: { type: 'string', default: '1024' },
       seed: { type: 'string' }, precision: { type: 'string' }, ep: { type: 'string' }, latents: { type: 'string' }, out: { type: 'string' },
       'tiled-vae': { type: 'boolean', default: false }, quiet: { type: 'boolean', default: false },
       // --warmup: one untimed generation first (kernel selection, allocator), for timings that compare fairly
@@ -172,10 +175,13 @@ async function cmdGenerate(args: string[]) {
   const precision = oneOf(values.precision ?? (direct ? readManifest(modelDir).precision : defaultPrecision(precisionOptions(capabilities().precisions, model)) ?? model.precisions[0]), PRECISIONS, '--precision') as Precision;
   const ep = oneOf(values.ep ?? (precision === 'fp32' ? 'cpu' : 'cuda'), EXECUTION_PROVIDERS, '--ep') as ExecutionProvider;
   const width = num('width', values.width), height = num('height', values.height);
+  // --steps and --cfg default to what the model's variant was made for (Z-Image Turbo: 8 steps, CFG 1)
+  const family = FAMILIES[model.family];
+  const variant = family.variants[model.variant] ?? family.variants[family.defaultVariant];
   let latents: Float32Array | undefined;
   if (values.latents) latents = Checkpoint.open(values.latents).readF32('latents');
   const request: GenerateRequest = {
-    prompt, negativePrompt: values.negative, steps: num('steps', values.steps), cfg: num('cfg', values.cfg), width, height,
+    prompt, negativePrompt: values.negative, steps: num('steps', values.steps ?? String(variant.steps)), cfg: num('cfg', values.cfg ?? String(variant.cfg)), width, height,
     seed: values.seed === undefined ? Math.floor(Math.random() * 2 ** 32) : num('seed', values.seed), precision, ep, latents, tiledVae: values['tiled-vae'],
     cfgTruncation: values['cfg-truncation'] === undefined ? undefined : num('cfg-truncation', values['cfg-truncation']),
     cfgNormalization: values['cfg-normalization'] === undefined ? undefined : num('cfg-normalization', values['cfg-normalization']),
@@ -239,5 +245,6 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-const isMain = process.argv[1] && /zimage(\.ts|\.mjs|\.js)?$/.test(process.argv[1]);
+// Run directly (tsx inference/cli/zimage.ts, node dist/zimage.mjs), not imported (bin/zimage.mjs calls main itself).
+const isMain = Boolean(process.argv[1]) && import.meta.url === pathToFileURL(fs.realpathSync(process.argv[1])).href;
 if (isMain) main(process.argv.slice(2)).then((code) => process.exit(code));

@@ -8,7 +8,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { EngineError } from '../errors.ts';
 import type { DitConfig } from '../models/z-image-dit.ts';
-import { LORA_WEIGHT_LIMIT, MAX_LORAS, type LoraRequest } from '../pipeline/types.ts';
+import type { LoraRequest } from '../pipeline/types.ts';
+import { validateStack } from './stack-rules.ts';
+
+export { validateStack };
 import { ortDeltaProduct } from './delta-graph.ts';
 import { readLoraFile } from './lora-file.ts';
 import { DitWeights } from './lora-map.ts';
@@ -64,21 +67,6 @@ export function loraPath(dir: string, name: string): string {
     throw new EngineError('lora-bad-name', `LoRA name ${JSON.stringify(name)} is not a path inside the LoRA folder`, { hint: 'use the name GET /sdapi/v1/loras lists, e.g. "style/film-grain"' });
   }
   return file;
-}
-
-/** Checks a stack's size and weights (one clear error per problem). */
-export function validateStack(loras: readonly LoraRequest[] | undefined): void {
-  if (!loras) return;
-  if (loras.length > MAX_LORAS) throw new EngineError('invalid-request', `loras: ${loras.length} LoRAs requested; at most ${MAX_LORAS} stack`, { hint: 'drop the weakest ones' });
-  for (const l of loras) {
-    if (typeof l.name !== 'string' || !l.name) throw new EngineError('invalid-request', 'loras: every entry needs a name', { hint: 'names come from GET /sdapi/v1/loras' });
-    if (!Number.isFinite(l.weight) || Math.abs(l.weight) > LORA_WEIGHT_LIMIT) {
-      throw new EngineError('invalid-request', `loras: ${l.name} has weight ${l.weight}; weights are from −${LORA_WEIGHT_LIMIT} to ${LORA_WEIGHT_LIMIT}`, { hint: '1 is the trained strength; 0.5–1.2 is the usual range' });
-    }
-  }
-  const names = loras.map((l) => l.file ?? l.name);
-  const twice = names.find((n, i) => names.indexOf(n) !== i);
-  if (twice) throw new EngineError('invalid-request', `loras: ${twice} is in the stack twice`, { hint: 'give each LoRA once, with the sum of the weights' });
 }
 
 /** Finds and hashes each file; refuses a file whose hash differs from the one the request was resolved with. */

@@ -6,7 +6,7 @@
 // It deliberately does not batch (CFG runs two batch-1 calls) and does not know about schedulers.
 import fs from 'node:fs';
 import { EngineError } from '../errors.ts';
-import { ElemType, Graph } from '../onnx/graph.ts';
+import { ElemType } from '../onnx/graph.ts';
 import type { Checkpoint } from '../safetensors.ts';
 import { int64Tensor as i64, type HostTensor } from '../tensor.ts';
 import { BuildContext, f32Input, int64Input, linear, mha, rmsNorm, rmsNormFast, ropeOp, silu, skipRmsNorm, swiglu, clampFp16, type KeyTable } from './blocks.ts';

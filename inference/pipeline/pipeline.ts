@@ -2,8 +2,9 @@
 // PNG, with progress per step, an AbortSignal honoured between steps, text features cached per prompt, and plain
 // data out (pixels, PNG, metadata, timings). Reference: diffusers pipeline_z_image.py; spec §5, §9.
 // The pieces it calls live beside it: the Euler sampler (sampling/sampler.ts), the runner pool and residency
-// (runtime/residency.ts), the census bookkeeping (runtime/census-recorder.ts), the PNG metadata (metadata.ts), the
-// family's constants (models/registry.ts). It deliberately owns no HTTP, queue or storage concerns.
+// (runtime/residency.ts), the census bookkeeping (runtime/census-recorder.ts), the request check (validate.ts), pixels
+// (pixels.ts), the PNG metadata (metadata.ts), the family's constants (models/registry.ts). It deliberately owns no
+// HTTP, queue or storage concerns.
 import path from 'node:path';
 import { AbortError, EngineError } from '../errors.ts';
 import { readManifest, type Manifest } from '../manifest.ts';
@@ -22,56 +23,21 @@ import { chooseResidency, freeMemoryBytes, RunnerPool, type Residency } from '..
 import { assertHonest, auditModel, type ModelAudit } from '../audit.ts';
 import { countNonFinite, imageHealth, summarize, type Health, type StepHealth } from './health.ts';
 import { pngText, type RunFacts } from './metadata.ts';
-import { LIMITS } from './rules.ts';
+import { toPixels } from './pixels.ts';
+import { validateRequest } from './validate.ts';
 import { decodeTiled, DEFAULT_TILES, vaeDecodeBytes } from './tiled-vae.ts';
-import { DitLoras, validateStack, type BuiltStack } from '../lora/lora-stack.ts';
+import { DitLoras, type BuiltStack } from '../lora/lora-stack.ts';
 import type { ComponentRunInfo, ExecutionProvider, GenerateOptions, GenerateRequest, GenerateResult, LoraEvidence, ModelEntry, Precision, ProgressEvent } from './types.ts';
 
 // Moved to their own modules; re-exported for the callers that import them from here.
 export { LIMITS } from './rules.ts';
+export { validateRequest } from './validate.ts';
+export { toPixels } from './pixels.ts';
 export { a1111Parameters, promptWithLoraTags, VERSION } from './metadata.ts';
 export type { Residency } from '../runtime/residency.ts';
 
 /** The family this pipeline runs: its latent channels, VAE factor, schedule shift and model time. */
 const FAMILY = FAMILIES['z-image'];
-
-/** Checks a request against the limits and the loaded model; one clear error per problem. */
-export function validateRequest(req: GenerateRequest, loaded?: { precision: Precision; ep: ExecutionProvider }): void {
-  const { latentChannels: C, vaeFactor: F } = FAMILY;
-  const bad = (field: string, msg: string, hint?: string) => { throw new EngineError('invalid-request', `${field}: ${msg}`, { hint }); };
-  if (typeof req.prompt !== 'string') bad('prompt', 'must be a string');
-  if (req.prompt.length > LIMITS.maxPromptChars) bad('prompt', `is ${req.prompt.length} characters; the limit is ${LIMITS.maxPromptChars}`, 'the model reads at most 512 tokens anyway');
-  if (!Number.isInteger(req.steps) || req.steps < LIMITS.minSteps || req.steps > LIMITS.maxSteps) bad('steps', `must be an integer from ${LIMITS.minSteps} to ${LIMITS.maxSteps} (got ${req.steps})`, 'Z-Image-Turbo is made for 8 steps');
-  if (!Number.isFinite(req.cfg) || req.cfg < LIMITS.minCfg || req.cfg > LIMITS.maxCfg) bad('cfg', `must be from ${LIMITS.minCfg} (off) to ${LIMITS.maxCfg} (got ${req.cfg})`, 'Turbo runs without guidance: cfg 1');
-  for (const [name, v] of [['width', req.width], ['height', req.height]] as const) {
-    if (!Number.isInteger(v) || v % LIMITS.multiple || v < LIMITS.minSide || v > LIMITS.maxSide) {
-      const near = Math.min(LIMITS.maxSide, Math.max(LIMITS.minSide, Math.round(v / LIMITS.multiple) * LIMITS.multiple));
-      bad(name, `must be a multiple of ${LIMITS.multiple} from ${LIMITS.minSide} to ${LIMITS.maxSide} (got ${v})`, Number.isFinite(near) ? `try ${near}` : undefined);
-    }
-  }
-  if (req.cfgTruncation !== undefined && !(req.cfgTruncation >= 0 && req.cfgTruncation <= 1)) bad('cfgTruncation', `must be from 0 to 1 (got ${req.cfgTruncation})`, '1 keeps guidance on every step');
-  if (req.cfgNormalization !== undefined && !(req.cfgNormalization >= 0 && Number.isFinite(req.cfgNormalization))) bad('cfgNormalization', `must be ≥ 0 (got ${req.cfgNormalization})`, '0 turns it off');
-  if (!Number.isSafeInteger(req.seed) || req.seed < 0) bad('seed', `must be an integer from 0 to ${Number.MAX_SAFE_INTEGER} (got ${req.seed})`);
-  if (req.latents && req.latents.length !== C * (req.height / F) * (req.width / F)) {
-    bad('latents', `have ${req.latents.length} values; ${req.width}×${req.height} needs 1×${C}×${req.height / F}×${req.width / F}`);
-  }
-  if (loaded && req.precision !== loaded.precision) bad('precision', `${req.precision} was requested but this pipeline runs ${loaded.precision}`, 'load the pipeline in the requested precision; precisions never change silently');
-  if (loaded && req.ep !== loaded.ep) bad('ep', `${req.ep} was requested but this pipeline runs on ${loaded.ep}`);
-  validateStack(req.loras);
-}
-
-/** [1,3,H,W] in about [−1,1] → RGB8 [H,W,3], as the reference: clamp(x/2 + 0.5, 0, 1)·255, rounded. */
-export function toPixels(image: Float32Array, width: number, height: number): Uint8Array {
-  // A Uint8ClampedArray store clamps to [0,255], rounds half to even (numpy's round, as in diffusers' postprocess)
-  // and turns NaN into 0, all in one conversion: 2.3× faster here than Math.round/min/max per value (51 → 22 ms, 1024²).
-  const n = width * height;
-  const out = new Uint8ClampedArray(n * 3);
-  for (let c = 0; c < 3; c++) {
-    const plane = image.subarray(c * n, (c + 1) * n);
-    for (let i = 0, o = c; i < n; i++, o += 3) out[o] = plane[i] * 127.5 + 127.5; // [−1,1] → [0,255]
-  }
-  return new Uint8Array(out.buffer);
-}
 
 /** The request as it ran (each LoRA with its file's sha256) and the stack's evidence; both unchanged without LoRAs. */
 function loraFacts(requested: Omit<GenerateRequest, 'latents'>, stack: BuiltStack | undefined): { settings: Omit<GenerateRequest, 'latents'>; loras?: LoraEvidence[] } {

@@ -1,6 +1,6 @@
 // The studio's single door into inference/: it creates the default model, caches system info, resolves a request
 // (model, precision, execution provider) and runs the one loaded ZImagePipeline — on the engine thread
-// (lib/engine/thread-worker.ts) for the in-process queue, in the worker process for the Redis queue. Server-only by
+// (lib/engine/thread-entry.ts) for the in-process queue, in the worker process for the Redis queue. Server-only by
 // a runtime guard; deliberately holds no queue or storage logic (lib/server/studio.ts wires those) and no HTTP
 // knowledge.
 // The engine is loaded at run time from dist/engine/engine.mjs (scripts/build-engine.mjs), not bundled by Next.js:
@@ -20,8 +20,9 @@ import type { ModelAudit } from '../../inference/audit.ts';
 import type { OrtOptions } from '../../inference/runtime/ort-options.ts';
 import { StudioError } from '../errors.ts';
 import type { GenerationParams } from '../params.ts';
+import { PRECISION_LABELS } from '../precision.ts';
+import { defaultModel, resolveModelPrecision } from '../resolve.ts';
 import { withPromptLoras } from '../loras.ts';
-import { defaultPrecision, PRECISION_LABELS, precisionOptions } from '../precision.ts';
 import type { JobInput } from '../system.ts';
 import type * as EngineModule from './entry.ts';
 
@@ -44,7 +45,6 @@ function loadEngine(): Promise<Engine> {
     (cause: unknown) => {
       engineModule = undefined;
       throw new StudioError(
-        503,
         'engine_not_built',
         `Cannot load the engine from ${file}: ${(cause as Error).message}. ` +
           'Run `npm run build:engine` (npm start and npm run dev do it), from the project folder.',
@@ -126,10 +126,9 @@ export class EngineAdapter implements Catalogue {
     if (this.epSetting === 'auto') return eps.includes('cuda') ? 'cuda' : 'cpu';
     if (!eps.includes(this.epSetting)) {
       throw new StudioError(
-        503,
         'ep_unavailable',
         `ZIMAGE_EP=${this.epSetting} but onnxruntime-node cannot load the ${this.epSetting.toUpperCase()} provider here ` +
-          `(available: ${eps.join(', ')}). Set ZIMAGE_EP=auto or cpu, or install the CUDA runtime (docs/gpu-host.md).`,
+          `(available: ${eps.join(', ')}). Set ZIMAGE_EP=auto or cpu, or install the CUDA runtime (README, "GPU setup": npm run setup:gpu).`,
       );
     }
     return this.epSetting;
@@ -137,7 +136,7 @@ export class EngineAdapter implements Catalogue {
 
   /** The first real model, else the tiny demo. */
   defaultModel(models: readonly ModelEntry[]): ModelEntry | undefined {
-    return models.find((model) => !model.tiny) ?? models[0];
+    return defaultModel(models);
   }
 
   /** Turns validated parameters into a job the engine can run, or a 400 that says what to pick instead. */
@@ -148,35 +147,22 @@ export class EngineAdapter implements Catalogue {
       const known = new Set((await this.loras()).filter((l) => !l.problem).map((l) => l.name));
       const unknown = params.loras.filter((l) => !known.has(l.name)).map((l) => l.name);
       if (unknown.length) {
-        throw new StudioError(400, 'unknown_lora', `No usable LoRA named ${unknown.map((n) => `"${n}"`).join(', ')} in ${path.join(this.weightsDir, 'loras')}. ` +
+        throw new StudioError('unknown_lora', `No usable LoRA named ${unknown.map((n) => `"${n}"`).join(', ')} in ${path.join(this.weightsDir, 'loras')}. ` +
           `Available: ${[...known].slice(0, 20).join(', ') || 'none'}.`, 'Put .safetensors LoRAs in WEIGHTS_DIR/loras/ (subfolders allowed); GET /api/loras lists them and says why a file cannot be used.');
       }
     }
-    const model = params.model ? models.find((entry) => entry.id === params.model) : this.defaultModel(models);
-    if (!model) {
-      throw new StudioError(
-        400,
-        'unknown_model',
-        params.model
-          ? `Model "${params.model}" is not in ${this.weightsDir}. Available: ${models.map((entry) => entry.id).join(', ') || 'none'}.`
+    const { model, precision } = resolveModelPrecision(models, system.precisions, params, {
+      unknownModel: (requested) => ({
+        message: requested
+          ? `Model "${requested}" is not in ${this.weightsDir}. Available: ${models.map((entry) => entry.id).join(', ') || 'none'}.`
           : `No model in ${this.weightsDir}. Restart the server to create the tiny demo model, or convert real weights.`,
-        'GET /api/system lists models and the precisions each one has.',
-      );
-    }
-    const options = precisionOptions(system.precisions, model);
-    const precision: Precision | undefined = params.precision ?? defaultPrecision(options);
-    const chosen = options.find((option) => option.precision === precision);
-    if (!precision || !chosen?.available) {
-      const available = options.filter((option) => option.available).map((option) => option.precision);
-      throw new StudioError(
-        400,
-        'precision_unavailable',
-        precision
-          ? `${PRECISION_LABELS[precision]} cannot run ${model.name} here: ${(chosen?.reason ?? 'unknown precision').replace(/\.?$/, '.')} ` +
-              `Pick one of: ${available.join(', ') || 'none'}.`
-          : `${model.name} has no precision this machine can run. Convert it in fp32 to run on the CPU.`,
-      );
-    }
+        hint: 'GET /api/system lists models and the precisions each one has.',
+      }),
+      noPrecision: (entry, wanted, chosen, available) => (wanted
+        ? `${PRECISION_LABELS[wanted]} cannot run ${entry.name} here: ${(chosen?.reason ?? 'unknown precision').replace(/\.?$/, '.')} ` +
+          `Pick one of: ${available.join(', ') || 'none'}.`
+        : `${entry.name} has no precision this machine can run. Convert it in fp32 to run on the CPU.`),
+    });
     const { model: _model, precision: _precision, ...request } = params;
     return { modelId: model.id, request: { ...request, precision, ep } };
   }
@@ -193,7 +179,6 @@ export class EngineAdapter implements Catalogue {
     const model = (await this.models()).find((entry) => entry.id === modelId);
     if (!model) {
       throw new StudioError(
-        410,
         'model_gone',
         `Model "${modelId}" was removed from ${this.weightsDir} while the job waited. Pick another model and retry.`,
       );
@@ -220,7 +205,6 @@ export class EngineAdapter implements Catalogue {
     }
     if (!model.precisions.includes(precision)) {
       throw new StudioError(
-        404,
         'precision_not_converted',
         `${model.name} has no ${precision} conversion (it has: ${model.precisions.join(', ')}).`,
         `Convert it: npx tsx inference/cli/zimage.ts convert SRC... --out ${path.join(this.weightsDir, model.id)} --precision ${precision}`,

@@ -1,7 +1,7 @@
 // The engine thread the in-process queue runs jobs on, with the tiny model on the CPU: a job runs on a thread other
 // than the caller's, its progress arrives per step, a cancel stops it between steps, the evidence (health, census,
 // audit) comes back with the PNGs, the sessions stay loaded for the next job, and a request the engine refuses
-// fails with the engine's own error. Runs lib/engine/thread-worker.ts from source (tsx is inherited by the thread).
+// fails with the engine's own error. Runs lib/engine/thread-entry.ts from source (tsx is inherited by the thread).
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -26,7 +26,7 @@ describe('the engine thread (tiny model, CPU)', { timeout: 180_000 }, () => {
   before(async () => {
     weights = fs.mkdtempSync(path.join(os.tmpdir(), 'zimage-thread-'));
     await (await import('./entry.ts')).ensureDefaultModel(weights);
-    thread = new EngineThread({ weightsDir: weights, epSetting: 'cpu', file: path.join(import.meta.dirname, 'thread-worker.ts') });
+    thread = new EngineThread({ weightsDir: weights, epSetting: 'cpu', file: path.join(import.meta.dirname, 'thread-entry.ts') });
   });
 
   after(async () => {

@@ -1,4 +1,4 @@
-// The main thread's side of the engine thread (lib/engine/thread-worker.ts): the in-process queue's runner posts a
+// The main thread's side of the engine thread (lib/engine/thread-entry.ts): the in-process queue's runner posts a
 // job to it and gets progress events and the finished record's bytes back; a canceled job's AbortSignal becomes a
 // message that aborts the job between steps on the thread. One job at a time, like the queue that calls it. A thread
 // that dies (a crash, out of memory) fails the job it ran with a message and is started again for the next one.
@@ -7,7 +7,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { NewResult } from '../db/results-store.ts';
-import { StudioError, type ApiErrorBody } from '../errors.ts';
+import { StudioError, type ApiErrorBody, type ApiErrorCode } from '../errors.ts';
 import type { JobInput } from '../system.ts';
 import type { ProgressEvent } from '../../inference/pipeline/types.ts';
 import type { OrtOptions } from '../../inference/runtime/ort-options.ts';
@@ -33,7 +33,7 @@ export interface EngineThreadOptions {
   epSetting: EpSetting;
   /** onnxruntime session settings for the thread's sessions (lib/env.ts's ortOptions). */
   ort?: OrtOptions;
-  /** The thread's module: the bundle in dist/ by default; tests (run by tsx) pass lib/engine/thread-worker.ts. */
+  /** The thread's module: the bundle in dist/ by default; tests (run by tsx) pass lib/engine/thread-entry.ts. */
   file?: string;
 }
 
@@ -117,7 +117,8 @@ export class EngineThread {
       this.lastThreadId = message.threadId;
       pending.resolve(message.result);
     } else if (message.aborted) pending.reject(abortError());
-    else pending.reject(new StudioError(message.error.status, message.error.body.code, message.error.body.message, message.error.body.hint));
+    // rebuilt from the thread's errorBody: the status and code travelled with it
+    else pending.reject(new StudioError(message.error.status, message.error.body.code as ApiErrorCode, message.error.body.message, message.error.body.hint));
   }
 
   /** The thread is gone: the job it ran fails, and the next job starts a new thread. */
@@ -130,8 +131,8 @@ export class EngineThread {
     const notBuilt = /Cannot find module|ERR_MODULE_NOT_FOUND/.test(how);
     pending.reject(
       notBuilt
-        ? new StudioError(503, 'engine_not_built', `Cannot start the engine thread from ${path.resolve(/* turbopackIgnore: true */ file)}: ${how}.`, 'Run `npm run build:engine` (npm start and npm run dev do it), from the project folder.')
-        : new StudioError(500, 'engine_thread_lost', `The engine thread ${how} while it ran job ${pending.jobId}; the next job starts a new one.`, 'The server log has the cause; retry the job.'),
+        ? new StudioError('engine_not_built', `Cannot start the engine thread from ${path.resolve(/* turbopackIgnore: true */ file)}: ${how}.`, 'Run `npm run build:engine` (npm start and npm run dev do it), from the project folder.')
+        : new StudioError('engine_thread_lost', `The engine thread ${how} while it ran job ${pending.jobId}; the next job starts a new one.`, 'The server log has the cause; retry the job.'),
     );
   }
 }

