@@ -30,6 +30,9 @@ export const ENGINE_ERROR_CODES = [
   'fp8-bad-scale', 'fp8-bad-comfy-quant', 'fp8-format-mismatch', 'fp8-unsupported-format',
   'gguf-invalid', 'gguf-truncated', 'gguf-unsupported-type', 'gguf-version',
   'graph-attr', 'graph-duplicate', 'graph-elem-type', 'graph-weight-size', 'png-invalid', 'png-size',
+  // LoRA files and stacks (inference/lora/)
+  'lora-missing', 'lora-bad-name', 'lora-wrong-model', 'lora-shape-mismatch', 'lora-unsupported', 'lora-not-lora',
+  'lora-incomplete', 'lora-bad-file', 'lora-changed', 'lora-model-layout',
 ] as const;
 
 export type EngineErrorCode = (typeof ENGINE_ERROR_CODES)[number];

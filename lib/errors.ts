@@ -12,6 +12,7 @@ export const STUDIO_ERROR_STATUS = {
   invalid_cursor: 400,
   invalid_encoding: 400,
   unknown_model: 400,
+  unknown_lora: 400,
   precision_unavailable: 400,
   unauthorized: 401,
   precision_not_converted: 404,

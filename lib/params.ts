@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { LIMITS } from '../inference/pipeline/rules.ts';
 import { PRECISIONS } from '../inference/pipeline/types.ts';
 import { variantSpec, Z_IMAGE_VARIANTS } from '../inference/models/variants.ts';
+import { loraStackSchema } from './loras.ts';
 
 // The browser runs these schemas under a CSP without 'unsafe-eval': zod's fast path probes `Function("")` on first
 // use, which the browser reports as a violation even though zod catches it. Jitless skips the probe (zod's global).
@@ -118,6 +119,8 @@ export const generationParamsSchema = z.strictObject({
     .max(SEED_MAX, `Seed must be at most ${SEED_MAX} (2^53 − 1) to stay exact in JSON.`),
   /** Omitted: the best precision the model and machine allow (see lib/precision.ts). */
   precision: z.enum(PRECISIONS, { error: `precision must be one of ${PRECISIONS.join(', ')}.` }).optional(),
+  /** LoRAs merged into the DiT, in order (prompt tags <lora:NAME:WEIGHT> join them on the server: lib/loras.ts). */
+  loras: loraStackSchema.optional(),
   /** Omitted: the first real model, else the tiny demo. */
   model: z
     .string({ error: 'model must be a model id from GET /api/system.' })

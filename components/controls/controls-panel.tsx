@@ -9,6 +9,7 @@ import { formToInput } from '@/lib/state/form.ts';
 import { useStudio } from '@/lib/state/provider.tsx';
 import { Callout, Section, buttonClass } from '@/components/ui/primitives.tsx';
 import { ModelSection } from './model-section.tsx';
+import { LoraSection } from './lora-section.tsx';
 import { PromptSection } from './prompt-section.tsx';
 import { SamplingSection } from './sampling-section.tsx';
 import { SeedField } from './seed-field.tsx';
@@ -34,6 +35,7 @@ export function ControlsPanel() {
       <div className="flex-1 space-y-5 px-4 pt-4 pb-5">
         <ModelSection />
         <PromptSection promptError={errors.prompt} />
+        <LoraSection />
         <SamplingSection errors={errors} />
         <SizeSection errors={errors} />
         <Section title="Seed">

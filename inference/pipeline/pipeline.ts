@@ -27,17 +27,27 @@ import { pngText, type RunFacts } from './metadata.ts';
 import { toPixels } from './pixels.ts';
 import { validateRequest } from './validate.ts';
 import { decodeTiled, DEFAULT_TILES, vaeDecodeBytes } from './tiled-vae.ts';
-import type { ComponentRunInfo, ExecutionProvider, GenerateOptions, GenerateRequest, GenerateResult, ModelEntry, Precision, ProgressEvent } from './types.ts';
+import { DitLoras, type BuiltStack } from '../lora/lora-stack.ts';
+import type { ComponentRunInfo, ExecutionProvider, GenerateOptions, GenerateRequest, GenerateResult, LoraEvidence, ModelEntry, Precision, ProgressEvent } from './types.ts';
 
 // Moved to their own modules; re-exported for the callers that import them from here.
 export { LIMITS } from './rules.ts';
 export { validateRequest } from './validate.ts';
 export { toPixels } from './pixels.ts';
-export { a1111Parameters, VERSION } from './metadata.ts';
+export { a1111Parameters, promptWithLoraTags, VERSION } from './metadata.ts';
 export type { Residency } from '../runtime/residency.ts';
 
 /** The family this pipeline runs: its latent channels, VAE factor, schedule shift and model time. */
 const FAMILY = FAMILIES['z-image'];
+
+/** The request as it ran (each LoRA with its file's sha256) and the stack's evidence; both unchanged without LoRAs. */
+function loraFacts(requested: Omit<GenerateRequest, 'latents'>, stack: BuiltStack | undefined): { settings: Omit<GenerateRequest, 'latents'>; loras?: LoraEvidence[] } {
+  if (!stack?.loras.length) return { settings: requested };
+  return {
+    settings: { ...requested, loras: stack.loras.map(({ name, weight, sha256 }) => ({ name, weight, sha256 })) },
+    loras: stack.loras.map((l, i) => ({ name: l.name, weight: l.weight, sha256: l.sha256, formats: stack.effects[i].formats, modules: stack.effects[i].modules, layers: stack.effects[i].layers })),
+  };
+}
 
 export interface LoadOptions {
   /** 'auto' (default): sequential when the weights do not fit in free memory with room for activations. */
@@ -57,6 +67,8 @@ export interface LoadOptions {
   ditCensus?: DitCensusScope;
   /** onnxruntime session settings: the studio's ZIMAGE_ORT_* from lib/env.ts, the CLI's own. */
   ort?: OrtOptions;
+  /** Where request LoRA names are looked up (default: `loras/` beside the model folders, i.e. WEIGHTS_DIR/loras). */
+  loraDir?: string;
 }
 
 type Runners = { te: TextEncoderRunner; dit: DitRunner; vae: VaeRunner };
@@ -92,8 +104,15 @@ export class ZImagePipeline {
     private readonly census: CensusRecorder,
     /** What the ONNX files hold, read back at load time (weights dtype, compute dtype, fp32 parts). */
     readonly audit: ModelAudit,
+    /** The LoRA stack the DiT's weights hold (lora/lora-stack.ts): the last one is kept. */
+    private readonly loras: DitLoras,
   ) {
     if (ep === 'cuda') this.monitor = GpuMonitor.acquire(deviceId);
+  }
+
+  /** How many LoRA stacks were merged so far (a repeated stack is not merged again). */
+  get loraMerges(): number {
+    return this.loras.merges;
   }
 
   /** Which DiT calls the census of the profiled generation covers (LoadOptions.ditCensus). */
@@ -128,12 +147,19 @@ export class ZImagePipeline {
     const census = new CensusRecorder({ enabled: options.census !== false, ditScope: options.ditCensus, residency, precision, ep });
     // Sessions profile their first generation: the dtype census comes from the sessions that made the image.
     const session = (profilePrefix: string | undefined) => ({ ep, deviceId, profilePrefix, ort: options.ort });
+    const ditInfo = manifest.components.dit!;
+    const loras = new DitLoras(options.loraDir ?? path.join(path.dirname(model.dir), 'loras'), dir, ditInfo.file, ditInfo.config, residency === 'sequential');
     const runners = new RunnerPool<Runners>(residency, {
       te: (p) => TextEncoderRunner.load(dir, manifest, session(p)),
-      dit: (p) => DitRunner.load(dir, manifest, session(p)),
+      // the DiT from the merged weights in memory while a LoRA stack is on, else from its files
+      dit: async (p) => {
+        const runner = await DitRunner.load(dir, manifest, { ...session(p), inMemory: await loras.model() });
+        loras.sessionCreated();
+        return runner;
+      },
       vae: (p) => VaeRunner.load(dir, manifest, session(p)),
     }, { profilePrefix: (c) => census.profilePrefix(c), phaseDone: (c, runner) => census.phaseDone(c, runner) });
-    const pipe = new ZImagePipeline(model, manifest, precision, ep, residency, deviceId, tokenizer, runners, census, audit);
+    const pipe = new ZImagePipeline(model, manifest, precision, ep, residency, deviceId, tokenizer, runners, census, audit, loras);
     if (residency === 'resident') for (const c of ['te', 'dit', 'vae'] as const) await runners.get(c);
     return pipe;
   }
@@ -206,6 +232,8 @@ export class ZImagePipeline {
     validateRequest(req, this);
     const w = req.width / FAMILY.vaeFactor, h = req.height / FAMILY.vaeFactor;
     const guidance = req.cfg - 1; // classic CFG → the reference's w
+    // the LoRA stack: files found, hashed and checked before any work; merged only when it changed
+    const lora = await this.loras.use(req.loras, () => this.runners.release('dit'));
     phase('validate');
     checkAbort();
 
@@ -286,11 +314,13 @@ export class ZImagePipeline {
     const pixels = toPixels(image, req.width, req.height);
     const imgHealth = imageHealth(pixels);
     const health: Health = { steps: stepHealth, stoppedEarly, image: imgHealth, ...summarize(stepHealth, imgHealth, this.precision) };
-    const { latents: _latents, ...settings } = req;
+    const { latents: _latents, ...requested } = req;
+    const { settings, loras } = loraFacts(requested, lora.stack);
+    timings.lora = lora.ms;
     const facts: RunFacts = {
       request: settings, model: { id: this.model.id, name: this.model.name }, components: this.components,
       tokens: { count: pos.count, truncated: pos.truncated }, vae: { tiled }, residency: this.residency, memory: await ctx.vram?.stop(),
-      health, census, audit: this.audit,
+      health, census, audit: this.audit, ...(loras && { loras }),
     };
     const png = await encodePng(pixels, req.width, req.height, pngText(facts, timings));
     phase('png');

@@ -1,10 +1,12 @@
 // Phase 1 of the pipeline: a request checked against the limits (rules.ts), the family's latent shape and the loaded
 // pipeline's precision and execution provider, one clear error per problem. Also run by the CLI before any model
-// loads, so a bad argument costs nothing. It deliberately checks nothing about files or the machine.
+// loads, so a bad argument costs nothing. It deliberately checks nothing about files or the machine
+// (a LoRA stack's size and weights only: lora/stack-rules.ts).
 import { EngineError } from '../errors.ts';
 import { FAMILIES } from '../models/registry.ts';
 import { LIMITS } from './rules.ts';
 import type { ExecutionProvider, GenerateRequest, Precision } from './types.ts';
+import { validateStack } from '../lora/stack-rules.ts';
 
 /** The family whose latent shape requests are checked against. */
 const FAMILY = FAMILIES['z-image'];
@@ -31,4 +33,5 @@ export function validateRequest(req: GenerateRequest, loaded?: { precision: Prec
   }
   if (loaded && req.precision !== loaded.precision) bad('precision', `${req.precision} was requested but this pipeline runs ${loaded.precision}`, 'load the pipeline in the requested precision; precisions never change silently');
   if (loaded && req.ep !== loaded.ep) bad('ep', `${req.ep} was requested but this pipeline runs on ${loaded.ep}`);
+  validateStack(req.loras);
 }

@@ -17,6 +17,8 @@ import {
   type A1111Reading,
 } from './a1111-fields.ts';
 
+import { loraTags } from '../loras.ts';
+
 export { A1111_HINT } from './a1111-fields.ts';
 
 export const A1111_DEFAULTS = { steps: 8, cfg_scale: 1, width: 1024, height: 1024 } as const;
@@ -133,8 +135,10 @@ export function a1111Response(
 ): A1111Response {
   const first = made[0]?.record.request;
   if (!first) throw new Error('a1111Response needs at least one image');
+  // The prompt as A1111 clients wrote it: the LoRA tags the studio took out of it are written back.
+  const promptOf = (request: ResultRecord['request']) => [request.prompt, loraTags(request.loras)].filter(Boolean).join(' ');
   const parameters = {
-    prompt: first.prompt,
+    prompt: promptOf(first),
     negative_prompt: first.negativePrompt ?? '',
     steps: first.steps,
     cfg_scale: first.cfg,
@@ -148,7 +152,7 @@ export function a1111Response(
   };
   const info = {
     ...parameters,
-    all_prompts: made.map(({ record }) => record.request.prompt),
+    all_prompts: made.map(({ record }) => promptOf(record.request)),
     all_negative_prompts: made.map(({ record }) => record.request.negativePrompt ?? ''),
     all_seeds: made.map(({ record }) => record.request.seed),
     all_subseeds: made.map(({ record }) => record.request.seed),

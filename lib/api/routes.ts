@@ -30,6 +30,7 @@ export const MAX_IMAGE_BODY_BYTES = 48 * 1024 * 1024;
 export const API_ROUTES: readonly ApiRoute[] = [
   { path: '/api/generate', methods: ['POST'], access: 'private', generates: true },
   { path: '/api/jobs/:id', methods: ['GET'], access: 'private' },
+  { path: '/api/loras', methods: ['GET'], access: 'private' },
   { path: '/api/jobs/:id/cancel', methods: ['POST'], access: 'private' },
   { path: '/api/jobs/:id/events', methods: ['GET'], access: 'private' },
   { path: '/api/comparisons', methods: ['POST'], access: 'private', generates: true },
@@ -57,6 +58,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
   { path: '/sdapi/v1/interrupt', methods: ['POST'], access: 'private' },
   { path: '/sdapi/v1/skip', methods: ['POST'], access: 'private' },
   { path: '/sdapi/v1/png-info', methods: ['POST'], access: 'private', maxBodyBytes: MAX_IMAGE_BODY_BYTES },
+  { path: '/sdapi/v1/loras', methods: ['GET'], access: 'private' },
   { path: '/sdapi/v1/txt2img', methods: ['POST'], access: 'private', generates: true },
   { path: '/v1/images/generations', methods: ['POST'], access: 'private', generates: true },
   { path: '/v1/models', methods: ['GET'], access: 'private' },
