@@ -256,7 +256,7 @@ describe('messages that diagnose', () => {
       f32Tensor('diffusion_model.layers.0.attention.to_q.lora_A.weight', [16, 64], new Float32Array(1024)),
       f32Tensor('diffusion_model.layers.0.attention.to_q.lora_B.weight', [64, 16], new Float32Array(1024)),
     ]);
-    fails([file], 'convert-lora-file', /is a LoRA \(2 tensors, rank 16\), not a model/, /convert the base model/);
+    fails([file], 'convert-lora-file', /is a LoRA \(2 tensors, rank 16\), not a model/, /convert the base model.*WEIGHTS_DIR\/loras\/.*--lora lora\.safetensors:0\.8/);
     const kohya = path.join(tmp, 'kohya.safetensors');
     writeSafetensors(kohya, [f32Tensor('lora_unet_layers_0_attention_to_q.lora_down.weight', [8, 64], new Float32Array(512)), f32Tensor('lora_unet_layers_0_attention_to_q.lora_up.weight', [64, 8], new Float32Array(512)), f32Tensor('lora_unet_layers_0_attention_to_q.alpha', [], Float32Array.of(8))]);
     fails([kohya], 'convert-lora-file', /is a LoRA \(3 tensors, rank 8\)/, /apply the LoRA/);
