@@ -21,6 +21,9 @@ export const STUDIO_ERROR_STATUS = {
   comparison_not_found: 404,
   canceled: 409,
   no_token_configured: 409,
+  // an A1111 request stopped by POST /sdapi/v1/interrupt or /skip before any of its images was finished
+  request_interrupted: 409,
+  request_skipped: 409,
   model_gone: 410,
   image_missing: 410,
   body_too_large: 413,

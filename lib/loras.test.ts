@@ -47,8 +47,9 @@ describe('<lora:NAME:WEIGHT> in prompts', () => {
 
   test('A1111 responses report the prompt with its tags written back', () => {
     const record = tinyRecord({ ...base, prompt: 'x', precision: 'fp32', ep: 'cpu', loras: [{ name: 'a', weight: 0.8, sha256: 'f'.repeat(64) }] }, { durationMs: 5 });
-    const r = a1111Response(record, new Uint8Array([0]), undefined, 'http://h/r/x');
+    const r = a1111Response([{ record, png: new Uint8Array([0]), shareUrl: 'http://h/r/x' }], { batchSize: 1, nIter: 1, sendImages: true, ignored: [] });
     assert.equal(r.parameters.prompt, 'x <lora:a:0.8>');
+    assert.deepEqual(JSON.parse(r.info).all_prompts, ['x <lora:a:0.8>']);
     assert.equal(loraTags([{ name: 'a', weight: 1 }, { name: 'b', weight: 0.5 }]), '<lora:a:1> <lora:b:0.5>');
   });
 });

@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { LIMITS } from '../inference/pipeline/rules.ts';
 import { PRECISIONS } from '../inference/pipeline/types.ts';
+import { variantSpec, Z_IMAGE_VARIANTS } from '../inference/models/variants.ts';
 import { loraStackSchema } from './loras.ts';
 
 // The browser runs these schemas under a CSP without 'unsafe-eval': zod's fast path probes `Function("")` on first
@@ -45,22 +46,13 @@ export interface ParamPreset {
   description: string;
 }
 
-export const PARAM_PRESETS: readonly ParamPreset[] = [
-  {
-    id: 'turbo-default',
-    label: 'Z-Image-Turbo default',
-    steps: 8,
-    cfg: 1,
-    description: '8 steps, CFG off: what the model was distilled for.',
-  },
-  {
-    id: 'realistic-portrait',
-    label: 'Realistic portrait',
-    steps: 12,
-    cfg: 2,
-    description: '12 steps, CFG 2: finer skin and hair, follows the negative prompt; about 3× the time.',
-  },
-];
+/** Turbo's presets (the default variant's); presetsFor gives each variant's. */
+export const PARAM_PRESETS: readonly ParamPreset[] = Z_IMAGE_VARIANTS.turbo.presets;
+
+/** The presets of a model variant ("turbo", "base"); unknown variants get Turbo's. */
+export function presetsFor(variant: string | undefined): readonly ParamPreset[] {
+  return variantSpec(variant).presets;
+}
 
 /** Says what is wrong with one image side and which valid values are nearest, or null when it is valid. */
 export function sizeProblem(label: 'Width' | 'Height', value: number): string | null {

@@ -112,6 +112,12 @@ function ComponentsPart({ record }: { record: ResultRecord }) {
                 </span>{' '}
                 <span className="text-zinc-500">({component.reason})</span>
               </p>
+              {component.source && (
+                <p data-testid={`evidence-source-${component.component}`} className={component.source.quantised ? 'text-amber-200' : 'text-zinc-500'}>
+                  source file: <span className="font-mono">{component.source.label}</span>
+                  {component.source.note && <span> — {component.source.note}</span>}
+                </p>
+              )}
               {audit ? (
                 <>
                   <p>

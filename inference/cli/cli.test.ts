@@ -106,6 +106,20 @@ describe('low-memory paths keep the precision', () => {
   });
 });
 
+describe('convert diagnoses what it was given', () => {
+  test('an index with a missing shard: exit 1, one message naming the shard, no stack trace', () => {
+    const dir = path.join(tmp, 'missing-shard');
+    fs.mkdirSync(dir, { recursive: true });
+    writeSafetensors(path.join(dir, 'model-00001-of-00002.safetensors'), [f32Tensor('a', [1], Float32Array.of(1))]);
+    fs.writeFileSync(path.join(dir, 'model.safetensors.index.json'), JSON.stringify({ weight_map: { a: 'model-00001-of-00002.safetensors', b: 'model-00002-of-00002.safetensors' } }));
+    const r = zimage('convert', dir, '--out', path.join(tmp, 'never'), '--precision', 'fp32');
+    assert.equal(r.code, 1);
+    assert.match(r.err, /^zimage: .*1 is missing: model-00002-of-00002\.safetensors/m);
+    assert.match(r.err, /hint: download the missing shard/);
+    assert.doesNotMatch(r.err, /ENOENT|\n\s+at /);
+  });
+});
+
 describe('--lora FILE[:WEIGHT]', () => {
   test('two LoRAs (the second in --low-vram residency too) change the pixels and are written as A1111 does: <lora:NAME:W> and Lora hashes', () => {
     const dim = 64;

@@ -26,13 +26,15 @@ const USAGE = `usage: zimage <command> [options]
 
   tiny     --out DIR [--seed N]                    write the tiny random checkpoint (diffusers layout)
   convert  SRC... --out DIR --precision P          convert to ONNX into DIR/P/ (P: ${PRECISIONS.join(', ')})
-           [--components te,dit,vae] [--name NAME] [--variant turbo]
+           [--components te,dit,vae] [--name NAME] [--variant turbo|base]
+           SRC: a diffusers folder, a ComfyUI models/ folder, DiT/TE/VAE or all-in-one files (.safetensors incl. fp8, .gguf)
   eval     dit|te|vae --model DIR --in IN.safetensors --out OUT.safetensors [--ep cpu|cuda] [--lora FILE[:W]]... (dit)
              dit: x, t, cap_feats → v;  te: input_ids → features;  vae: latents → image
   generate --model DIR --prompt TEXT [--negative TEXT] [--steps N] [--cfg C] [--width 1024] [--height 1024]
            [--seed N] [--precision P] [--ep cpu|cuda] [--latents FILE] [--tiled-vae] [--low-vram] [--warmup] [--quiet]
            [--cfg-truncation T] [--cfg-normalization K] [--lora FILE.safetensors[:WEIGHT]]... --out FILE.png
-           (--steps and --cfg default to the model's variant: Z-Image Turbo 8 and 1; --precision to the best one here)
+           (--steps and --cfg default to the model's variant: Turbo 8 and 1, base 50 and 5 with CFG normalisation 1;
+            --precision to the best one here)
 `;
 
 class UsageError extends Error {}
@@ -175,7 +177,7 @@ async function cmdGenerate(args: string[]) {
   const precision = oneOf(values.precision ?? (direct ? readManifest(modelDir).precision : defaultPrecision(precisionOptions(capabilities().precisions, model)) ?? model.precisions[0]), PRECISIONS, '--precision') as Precision;
   const ep = oneOf(values.ep ?? (precision === 'fp32' ? 'cpu' : 'cuda'), EXECUTION_PROVIDERS, '--ep') as ExecutionProvider;
   const width = num('width', values.width), height = num('height', values.height);
-  // --steps and --cfg default to what the model's variant was made for (Z-Image Turbo: 8 steps, CFG 1)
+  // --steps and --cfg default to what the model's variant was made for (Turbo: 8 steps, CFG 1; base: 50, CFG 5)
   const family = FAMILIES[model.family];
   const variant = family.variants[model.variant] ?? family.variants[family.defaultVariant];
   let latents: Float32Array | undefined;

@@ -13,6 +13,7 @@ import { DitRunner, TextEncoderRunner, VaeRunner } from '../runners.ts';
 import { randnAsync, warmRandnPool } from '../sampling/randn-pool.ts';
 import { sampleEuler } from '../sampling/sampler.ts';
 import { applyGuidance, sigmas } from '../sampling/scheduler.ts';
+import { variantSpec } from '../models/variants.ts';
 import { loadTokenizer, type Qwen3Tokenizer } from '../tokenizer/qwen3.ts';
 import { encodePng } from './png.ts';
 import { GpuMonitor, VramSampler } from '../runtime/vram.ts';
@@ -164,7 +165,11 @@ export class ZImagePipeline {
   }
 
   get components(): ComponentRunInfo[] {
-    return (['te', 'dit', 'vae'] as const).map((c) => ({ component: c, precision: this.manifest.components[c]!.precision, ep: this.ep, reason: this.manifest.components[c]!.reason }));
+    return (['te', 'dit', 'vae'] as const).map((c) => {
+      const info = this.manifest.components[c]!;
+      const source = info.source.precision && { label: info.source.precision.label, quantised: info.source.precision.quantised, note: info.source.precision.note };
+      return { component: c, precision: info.precision, ep: this.ep, reason: info.reason, ...(source ? { source } : {}) };
+    });
   }
 
   private cached(prompt: string) {
@@ -202,11 +207,23 @@ export class ZImagePipeline {
     const checkAbort = () => { if (opts.signal?.aborted) throw new AbortError(); };
     const vram = this.monitor ? new VramSampler(this.monitor).start() : undefined;
     try {
-      return await this.run({ req, signal: opts.signal, phase, checkAbort, timings, t0, vram });
+      return await this.run({ req: this.withVariantDefaults(req), signal: opts.signal, phase, checkAbort, timings, t0, vram });
     } finally {
       if (this.residency === 'sequential') for (const c of ['te', 'dit', 'vae'] as const) await this.runners.done(c);
       await vram?.stop();
     }
+  }
+
+  /** The variant's defaults for what the request leaves open (Z-Image base: CFG normalisation), recorded in the result. */
+  private withVariantDefaults(req: GenerateRequest): GenerateRequest {
+    const variant = variantSpec(this.manifest.variant);
+    if (req.cfgNormalization !== undefined || !variant.cfgNormalization || req.cfg <= 1) return req;
+    return { ...req, cfgNormalization: variant.cfgNormalization };
+  }
+
+  /** The schedule's shift: the checkpoint's own scheduler config when the conversion found one, else the variant's. */
+  get shift(): number {
+    return this.manifest.scheduler?.shift ?? variantSpec(this.manifest.variant).shift;
   }
 
   private async run(ctx: RunContext): Promise<GenerateResult> {
@@ -254,7 +271,7 @@ export class ZImagePipeline {
     timings.noise = noiseDraws;
     phase('noise');
 
-    // 5. denoise: Euler on the flow-match sigmas (the family's shift), the DiT at model time t = 1 − σ
+    // 5. denoise: Euler on the flow-match sigmas (the model's shift), the DiT at model time t = 1 − σ
     const dit = await this.runners.get('dit');
     const stepStart = performance.now();
     const stepHealth: StepHealth[] = [];
@@ -268,7 +285,7 @@ export class ZImagePipeline {
       if (step === 0 && this.census.ditScope === 'first-step') await this.runners.done('dit', { keep: true });
       return v;
     };
-    const { latents: z, steps } = await sampleEuler(z0, sigmas(req.steps, FAMILY.shift), velocity, {
+    const { latents: z, steps } = await sampleEuler(z0, sigmas(req.steps, this.shift), velocity, {
       signal: ctx.signal,
       onStep: (step, latents) => {
         const bad = countNonFinite(latents);

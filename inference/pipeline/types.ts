@@ -71,6 +71,11 @@ export interface ComponentRunInfo {
   ep: ExecutionProvider;
   /** Why this precision (e.g. "requested", "VAE kept fp32 like the reference"). */
   reason: string;
+  /**
+   * What the converted weights were stored as in the source file (e.g. "FP8 (F8_E4M3)", "GGUF Q4_K + Q6_K"), and for
+   * 8-bit or smaller sources the note that converting up restored nothing. Absent for models converted before.
+   */
+  source?: { label: string; quantised: boolean; note?: string };
 }
 
 export interface GenerateResult {
