@@ -4,7 +4,7 @@
 # kohya rank 8 on attention), the reference through diffusers' load_lora_weights path (weights 0.8 and 0.5) and a
 # hand merge, against `zimage eval dit --lora …` on the CUDA EP (bf16 merged in memory). Also the cost of the stack
 # switch at full width on the GPU (merge, layout, session creation from memory). Results go to $OUT.
-source "$(dirname "$0")/common.sh"
+source bench/gpu-lib.sh
 [ -f "$W/full/io/dit_in.safetensors" ] || python3 scripts/reference/components.py full --out "$W/full" --layers ${DIT_LAYERS:-2} --te-layers ${TE_LAYERS:-4}
 [ -f "$W/m/bf16/dit.onnx" ] || $Z convert "$W/full/diffusers" --out "$W/m" --precision bf16 --components dit
 python3 scripts/reference/lora_parity.py --dit "$W/full/diffusers/transformer" --io "$W/full/io" --out "$W/lora"

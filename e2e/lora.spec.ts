@@ -2,7 +2,8 @@
 // while the server runs is listed by /sdapi/v1/loras with its metadata; <lora:NAME:0.8> in the studio's prompt gives
 // other pixels than the same seed without it (both made on this machine, this run — not a cross-machine pixel
 // comparison), the result card, the evidence panel and the share page name it, and "Reuse settings" puts it back in
-// the picker; the picker's own flow (search, add, weight) runs too; A1111's txt2img writes the tags and Lora hashes.
+// the picker; the picker's own flow (search, add, weight) runs too; A1111's txt2img writes the tags and Lora hashes,
+// and OpenAI's endpoint reads the same tags.
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -50,6 +51,15 @@ test('GET /sdapi/v1/loras lists the file with name, alias, path and metadata; tx
   const infotext = (JSON.parse(body.info) as { infotexts: string[] }).infotexts[0];
   expect(infotext).toContain('portrait <lora:portrait/film:0.8>\n');
   expect(infotext).toContain(`Lora hashes: "portrait/film: ${sha.slice(0, 12)}"`);
+
+  // OpenAI's endpoint reads the same tags: the stored result names the LoRA with its file's sha256
+  const openai = await request.post('/v1/images/generations', { data: { prompt: 'portrait <lora:portrait/film:0.5>', size: '256x256', steps: 2, seed: 3, response_format: 'url' } });
+  expect(openai.status()).toBe(200);
+  const url = ((await openai.json()) as { data: { url: string }[] }).data[0].url;
+  const id = new URL(url).pathname.split('/')[3];
+  const { result: record } = (await (await request.get(`/api/results/${id}`)).json()) as { result: { request: { prompt: string; loras: { name: string; weight: number; sha256: string }[] } } };
+  expect(record.request.prompt).toBe('portrait');
+  expect(record.request.loras).toEqual([{ name: 'portrait/film', weight: 0.5, sha256: sha }]);
 
   const unknown = await request.post('/api/generate', { data: { prompt: 'x <lora:nope:1>', steps: 2, cfg: 1, width: 256, height: 256, seed: 1 } });
   expect(unknown.status()).toBe(400);

