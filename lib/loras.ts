@@ -9,10 +9,6 @@ import { LORA_WEIGHT_LIMIT, MAX_LORAS } from '../inference/pipeline/types.ts';
 
 export { LORA_WEIGHT_LIMIT, MAX_LORAS };
 
-// The browser imports this module (through lib/params.ts) before params.ts's own z.config runs (imports are hoisted):
-// without jitless first, building these schemas probes `Function("")`, which the studio's CSP reports as a violation.
-z.config({ jitless: true });
-
 /** A name under WEIGHTS_DIR/loras without .safetensors: subfolders with "/", never a path out of it. */
 const LORA_NAME = /^(?!.*(?:^|\/)\.\.?(?:\/|$))[^\\\u0000-\u001f\u007f<>:]{1,200}$/;
 
