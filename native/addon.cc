@@ -219,12 +219,14 @@ struct Buffer {
   std::vector<int64_t> dims;
   OrtValue* value = nullptr;
   bool input = true;
+  bool host = false;  // in host memory although the session is on CUDA (inputs that CPU-side kernels read: shapes, pads)
 };
 
 struct Session {
   OrtSession* session = nullptr;
   OrtIoBinding* binding = nullptr;
   OrtMemoryInfo* memInfo = nullptr;
+  OrtMemoryInfo* hostInfo = nullptr;
   OrtRunOptions* runOptions = nullptr;
   bool cudaEp = false;
   int device = 0;
@@ -235,7 +237,7 @@ struct Session {
   void freeBuffer(Buffer& b) {
     if (b.value) ort->ReleaseValue(b.value);
     if (b.data) {
-      if (cudaEp) cuda.free(b.data);
+      if (cudaEp && !b.host) cuda.free(b.data);
       else std::free(b.data);
     }
     b = Buffer{};
@@ -246,9 +248,10 @@ struct Session {
     if (binding) ort->ReleaseIoBinding(binding);
     if (session) ort->ReleaseSession(session);
     if (memInfo) ort->ReleaseMemoryInfo(memInfo);
+    if (hostInfo) ort->ReleaseMemoryInfo(hostInfo);
     if (runOptions) ort->ReleaseRunOptions(runOptions);
     if (stream) cuda.streamDestroy(stream);
-    binding = nullptr, session = nullptr, memInfo = nullptr, runOptions = nullptr, stream = nullptr;
+    binding = nullptr, session = nullptr, memInfo = nullptr, hostInfo = nullptr, runOptions = nullptr, stream = nullptr;
   }
   ~Session() { release(); }
 };
@@ -362,6 +365,7 @@ napi_value SessionNew(napi_env e, napi_callback_info info) {
     } else {
       ortCheck(ort->CreateCpuMemoryInfo(OrtDeviceAllocator, OrtMemTypeDefault, &s->memInfo));
     }
+    ortCheck(ort->CreateCpuMemoryInfo(OrtDeviceAllocator, OrtMemTypeDefault, &s->hostInfo));
     ortCheck(ort->CreateSession(env, model.c_str(), so, &s->session));
     ortCheck(ort->CreateIoBinding(s->session, &s->binding));
     ortCheck(ort->CreateRunOptions(&s->runOptions));
@@ -423,14 +427,18 @@ napi_value SessionDescribe(napi_env e, napi_callback_info info) {
   })
 }
 
-// bind(name, 'input'|'output', type, dims): a buffer on the session's device at a fixed address, bound to the
-// graph's input or output `name`. Rebinding a name with the same type and dims keeps the buffer (and its address).
+// bind(name, 'input'|'output', type, dims, host?): a buffer on the session's device (or in host memory with host =
+// true) at a fixed address, bound to the graph's input or output `name`. Rebinding a name with the same type, dims
+// and place keeps the buffer (and its address).
 napi_value SessionBind(napi_env e, napi_callback_info info) {
   JS_GUARD({
-    size_t argc = 4;
-    napi_value argv[4];
+    size_t argc = 5;
+    napi_value argv[5];
     Session* s = unwrap(e, info, &argc, argv);
-    if (argc < 4) throw JsError{"bind(name, 'input'|'output', type, dims)"};
+    if (argc < 4) throw JsError{"bind(name, 'input'|'output', type, dims, host?)"};
+    bool host = false;
+    if (argc > 4) check(e, napi_get_value_bool(e, argv[4], &host), "host flag");
+    if (!s->cudaEp) host = true;
     std::string name = str(e, argv[0]), kind = str(e, argv[1]);
     if (kind != "input" && kind != "output") throw JsError{"bind: kind must be input or output"};
     const ElemType& t = typeByName(str(e, argv[2]));
@@ -438,15 +446,15 @@ napi_value SessionBind(napi_env e, napi_callback_info info) {
     size_t count = 1;
     for (int64_t d : dims) count *= static_cast<size_t>(d);
     auto it = s->buffers.find(name);
-    if (it != s->buffers.end() && it->second.type == &t && it->second.dims == dims && it->second.input == (kind == "input")) return nullptr;
+    if (it != s->buffers.end() && it->second.type == &t && it->second.dims == dims && it->second.input == (kind == "input") && it->second.host == host) return nullptr;
     if (it != s->buffers.end()) s->freeBuffer(it->second);
     Buffer b;
-    b.type = &t, b.dims = dims, b.input = kind == "input";
+    b.type = &t, b.dims = dims, b.input = kind == "input", b.host = host;
     b.bytes = count * t.bytes;
     size_t alloc = b.bytes ? b.bytes : 1;
-    if (s->cudaEp) cudaCheck(cuda.malloc(&b.data, alloc), "cudaMalloc");
+    if (!host) cudaCheck(cuda.malloc(&b.data, alloc), "cudaMalloc");
     else if (!(b.data = std::aligned_alloc(64, (alloc + 63) / 64 * 64))) throw JsError{"out of host memory"};
-    ortCheck(ort->CreateTensorWithDataAsOrtValue(s->memInfo, b.data, b.bytes, dims.data(), dims.size(), t.type, &b.value));
+    ortCheck(ort->CreateTensorWithDataAsOrtValue(host ? s->hostInfo : s->memInfo, b.data, b.bytes, dims.data(), dims.size(), t.type, &b.value));
     if (b.input) ortCheck(ort->BindInput(s->binding, name.c_str(), b.value));
     else ortCheck(ort->BindOutput(s->binding, name.c_str(), b.value));
     s->buffers[name] = std::move(b);
@@ -461,9 +469,10 @@ Buffer& bufferOf(Session* s, const std::string& name) {
   return it->second;
 }
 
+// kind: 0 host→host, 1 host→device, 2 device→host, 3 device→device (cudaMemcpyKind)
 void copyBytes(Session* s, void* dst, const void* src, size_t n, int kind) {
   if (!n) return;
-  if (s->cudaEp) {
+  if (kind != 0) {
     cudaCheck(cuda.memcpyAsync(dst, src, n, kind, s->stream), "cudaMemcpyAsync");
     cudaCheck(cuda.streamSynchronize(s->stream), "cudaStreamSynchronize");
   } else {
@@ -495,7 +504,7 @@ napi_value SessionWrite(napi_env e, napi_callback_info info) {
       throw JsError{"write " + str(e, argv[0]) + ": " + std::to_string(bytes) + " bytes given, the buffer holds " + std::to_string(b.bytes) +
                     " (" + b.type->name + ")"};
     }
-    copyBytes(s, b.data, data, bytes, 1 /* cudaMemcpyHostToDevice */);
+    copyBytes(s, b.data, data, bytes, b.host ? 0 : 1);
     return nullptr;
   })
 }
@@ -510,7 +519,7 @@ napi_value SessionRead(napi_env e, napi_callback_info info) {
     void* data;
     napi_value ab;
     check(e, napi_create_arraybuffer(e, b.bytes, &data, &ab), "array buffer");
-    copyBytes(s, data, b.data, b.bytes, 2 /* cudaMemcpyDeviceToHost */);
+    copyBytes(s, data, b.data, b.bytes, b.host ? 0 : 2);
     return ab;
   })
 }
@@ -530,7 +539,7 @@ napi_value SessionCopyFrom(napi_env e, napi_callback_info info) {
     Buffer& src = bufferOf(o, str(e, argv[2]));
     if (dst.bytes != src.bytes) throw JsError{"copyFrom: sizes differ (" + std::to_string(src.bytes) + " → " + std::to_string(dst.bytes) + " bytes)"};
     if (o != s && o->cudaEp) cudaCheck(cuda.streamSynchronize(o->stream), "cudaStreamSynchronize");
-    copyBytes(s, dst.data, src.data, dst.bytes, 3 /* cudaMemcpyDeviceToDevice */);
+    copyBytes(s, dst.data, src.data, dst.bytes, (src.host ? 0 : 2) | (dst.host ? 0 : 1));
     return nullptr;
   })
 }
@@ -553,7 +562,8 @@ napi_value SessionAxpy(napi_env e, napi_callback_info info) {
       throw JsError{"axpy needs two float32 buffers of one size"};
     int n = static_cast<int>(y.bytes / 4);
     float a = static_cast<float>(alpha);
-    if (s->cudaEp) {
+    if (x.host != y.host) throw JsError{"axpy: both buffers must be on the device or both on the host"};
+    if (!y.host) {
       std::string err;
       if (!loadCublas(&err)) throw JsError{err};
       if (o != s) cudaCheck(cuda.streamSynchronize(o->stream), "cudaStreamSynchronize");

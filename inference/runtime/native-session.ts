@@ -41,7 +41,7 @@ export interface ValueDescription {
 
 interface AddonSession {
   describe(): { inputs: ValueDescription[]; outputs: ValueDescription[] };
-  bind(name: string, kind: 'input' | 'output', type: NativeElemType, dims: number[]): void;
+  bind(name: string, kind: 'input' | 'output', type: NativeElemType, dims: number[], host: boolean): void;
   write(name: string, data: NativeData): void;
   read(name: string): ArrayBuffer;
   copyFrom(name: string, other: AddonSession, otherName: string): void;
@@ -134,9 +134,13 @@ export class NativeSession {
     return this.s.describe();
   }
 
-  /** A buffer on the session's device bound to input or output `name` (same type and dims keep the old buffer). */
-  bind(name: string, kind: 'input' | 'output', type: NativeElemType, dims: number[]): void {
-    this.s.bind(name, kind, type, dims);
+  /**
+   * A buffer bound to input or output `name`, on the session's device, or in host memory with `host` (for inputs
+   * that CPU-side kernels read, such as shapes and pads: on the device they would cost a copy back every run).
+   * Rebinding with the same type, dims and place keeps the old buffer and its address (CUDA graphs replay on it).
+   */
+  bind(name: string, kind: 'input' | 'output', type: NativeElemType, dims: number[], host = false): void {
+    this.s.bind(name, kind, type, dims, host);
     this.types.set(name, type);
   }
 
