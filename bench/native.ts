@@ -20,13 +20,14 @@ import { ElemType, Graph, MS_DOMAIN } from '../inference/onnx/graph.ts';
 import { kernelLibraryPath, NativeSession, deviceMemory } from '../inference/runtime/native-session.ts';
 import { Checkpoint, f32Tensor, writeSafetensors, bf16BitsToF32, f32ToBf16Bits } from '../inference/safetensors.ts';
 import { ZIMAGE_DOMAIN } from '../inference/models/blocks.ts';
+import { census, readProfile } from '../inference/runtime/census.ts';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
     dir: { type: 'string' }, mode: { type: 'string', default: 'graph' }, reps: { type: 'string', default: '10' },
     size: { type: 'string', default: '1024' }, tokens: { type: 'string', default: '40' },
-    in: { type: 'string' }, ref: { type: 'string' }, out: { type: 'string' }, against: { type: 'string' }, tmp: { type: 'string', default: '/tmp' },
+    profile: { type: 'boolean', default: false }, in: { type: 'string' }, ref: { type: 'string' }, out: { type: 'string' }, against: { type: 'string' }, tmp: { type: 'string', default: '/tmp' },
   },
 });
 const reps = Number(values.reps);
@@ -187,8 +188,18 @@ async function dit() {
     velocity = () => r.velocity(x, h, w, t, cap, L);
     release = () => r.release();
   } else {
-    const r = NativeDitRunner.load(dir, h, w, L, { cudaGraph: mode === 'graph' }, m);
+    const profilePrefix = values.profile ? `${values.tmp}/native-dit-prof` : undefined;
+    const r = NativeDitRunner.load(dir, h, w, L, { cudaGraph: mode === 'graph', profilePrefix }, m);
     r.setCaption(cap);
+    if (profilePrefix) { // the census of one profiled step: custom ops count like any node (provider, dtype, work)
+      r.setLatents(x);
+      await r.step(t);
+      const nodes = readProfile(r.session.endProfiling());
+      const c = census(nodes, 'CUDAExecutionProvider');
+      const custom: Record<string, number> = {};
+      for (const n of nodes) if (n.op === 'SwiGLU' || n.op === 'QkNormRope') custom[`${n.op}@${n.provider}`] = (custom[`${n.op}@${n.provider}`] ?? 0) + 1;
+      emit({ check: 'census', dir, nodes: c.nodes, by_provider: c.byProvider, off_provider: c.offProvider.length, flop_share: c.flopShare, custom_op_nodes: custom });
+    }
     velocity = async () => { r.setLatents(x); await r.step(t); return r.velocity(); };
     loop = async (steps: number) => { // latents written once, velocities never leave the GPU, latents read at the end
       const sig = Array.from({ length: steps + 1 }, (_, i) => 1 - i / steps);
