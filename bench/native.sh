@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Issue 20, GPU host: the native session's checks and timings on the weights that scripts/gpu/native-torch.sh makes
 # in /dev/shm/native (remade with the same seeds if the host was recycled). Stages (STAGES, default all of them):
-#   convert  our bf16 conversions of the 2- and 30-layer DiT, default graph and --graph kernels=1 (node only)
+#   convert  our bf16 conversions of the 2- and 30-layer DiT, shipped graph and with the kernels (node only)
 #   kernels  fused kernels vs the unfused graphs (bench/native.ts kernels)
 #   parity   2-layer DiT against diffusers' bf16 output: onnxruntime-node, native, native + CUDA graph, + kernels;
 #            a census of one profiled native step with the kernels
 #   dit      30-layer DiT at 1024²: per-step time and device-memory peak of each mode, the 8-step loop on device
-# Needs the staged runtime (the CUDA provider too, for all but convert) and, in $XFER: zimage.mjs and native.mjs
-# (npm run build:cli), zimage_ort.node (npm run build:native), libzimage_kernels.so (native/kernels/build.sh),
+# Needs the staged runtime (the CUDA provider too, for all but convert) and, in $XFER: zimage.mjs, bench-convert.mjs
+# and native.mjs (npm run build:cli), zimage_ort.node (npm run build:native), libzimage_kernels.so (native/kernels/build.sh),
 # native-torch.sh, torch_dit.py, diffusers-src.tar.xz. Results in $OUT: kernels.jsonl, parity.jsonl, dit.jsonl.
 set -uo pipefail
 OUT=${OUT:-/tmp/out}; XFER=${XFER:-.xfer-native}; W=${W:-/dev/shm/native}; L=${LAYERS:-30}; D=${ONNX_DIR:-/tmp/native-onnx}
@@ -19,13 +19,14 @@ source /opt/gpu-runtime/env.sh
 export ZIMAGE_NATIVE_ADDON=$PWD/$XFER/zimage_ort.node ZIMAGE_KERNELS=$PWD/$XFER/libzimage_kernels.so
 Z="node $XFER/zimage.mjs"; N="node $XFER/native.mjs"
 SKIP_TORCH=1 LAYERS=$L bash "$XFER/native-torch.sh" > /dev/null || exit 1
-conv() { # SRC OUT [graph]
-  [ -f "$2/bf16/manifest.json" ] || $Z convert "$1" --out "$2" --precision bf16 --components dit ${3:+--graph $3} > "$2.log" 2>&1 || { log "convert $2 failed"; tail -5 "$2.log"; }
+conv() { # SRC OUT [--kernels]: the shipped graph (zimage convert), or with the fused kernels (bench/convert.ts)
+  local cli="$Z convert"; [ -n "${3:-}" ] && cli="node $XFER/bench-convert.mjs"
+  [ -f "$2/bf16/manifest.json" ] || $cli "$1" --out "$2" --precision bf16 --components dit ${3:-} > "$2.log" 2>&1 || { log "convert $2 failed"; tail -5 "$2.log"; }
 }
 if has convert; then
   log "convert"
-  conv "$W/d2/diffusers" "$D/o2" & conv "$W/d2/diffusers" "$D/o2k" kernels=1 &
-  conv "$W/d$L/diffusers" "$D/o$L" & conv "$W/d$L/diffusers" "$D/o${L}k" kernels=1 &
+  conv "$W/d2/diffusers" "$D/o2" & conv "$W/d2/diffusers" "$D/o2k" --kernels &
+  conv "$W/d$L/diffusers" "$D/o$L" & conv "$W/d$L/diffusers" "$D/o${L}k" --kernels &
   wait
   log "converted: $(ls "$D")"
 fi

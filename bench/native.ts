@@ -13,7 +13,7 @@
 //                                denoise loop on device (native modes), and the device memory peak.
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
-import { DitRunner } from '../inference/components.ts';
+import { DitRunner } from '../inference/runners.ts';
 import { readManifest } from '../inference/convert.ts';
 import { NativeDitRunner } from '../inference/native-dit.ts';
 import { ElemType, Graph, MS_DOMAIN } from '../inference/onnx/graph.ts';

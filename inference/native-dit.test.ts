@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { DitRunner } from './components.ts';
+import { DitRunner } from './runners.ts';
 import { convert, readManifest } from './convert.ts';
 import { NativeDitRunner } from './native-dit.ts';
 import { nativeAddonPath } from './runtime/native-session.ts';
