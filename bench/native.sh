@@ -6,12 +6,14 @@
 #   parity   2-layer DiT against diffusers' bf16 output: onnxruntime-node, native, native + CUDA graph, + kernels;
 #            a census of one profiled native step with the kernels
 #   dit      30-layer DiT at 1024²: per-step time and device-memory peak of each mode, the 8-step loop on device
+#   torch    PyTorch eager and torch.compile on the same weights (bench/torch_dit.py), within what is left of
+#            DEADLINE_S seconds since the script started (default 540)
 # Needs the staged runtime (the CUDA provider too, for all but convert) and, in $XFER: zimage.mjs, bench-convert.mjs
 # and native.mjs (npm run build:cli), zimage_ort.node (npm run build:native), libzimage_kernels.so (native/kernels/build.sh),
 # native-torch.sh, torch_dit.py, diffusers-src.tar.xz. Results in $OUT: kernels.jsonl, parity.jsonl, dit.jsonl.
 set -uo pipefail
 OUT=${OUT:-/tmp/out}; XFER=${XFER:-.xfer-native}; W=${W:-/dev/shm/native}; L=${LAYERS:-30}; D=${ONNX_DIR:-/tmp/native-onnx}
-STAGES=${STAGES:-convert kernels parity dit}
+STAGES=${STAGES:-convert kernels parity dit torch}; T0=$(date +%s)
 mkdir -p "$OUT" "$W" "$D"
 log() { echo "[$(date +%T)] $*"; }
 has() { [[ " $STAGES " == *" $1 "* ]]; }
@@ -51,5 +53,10 @@ if has dit; then
   : > "$OUT/dit.jsonl"
   for m in ${MODES:-ort native graph}; do $N dit --dir "$D/o$L/bf16" --mode $m --reps ${REPS:-10} | tee -a "$OUT/dit.jsonl" || log "$m failed"; done
   $N dit --dir "$D/o${L}k/bf16" --mode graph --reps ${REPS:-10} | tee -a "$OUT/dit.jsonl" || log "kernels graph failed"
+fi
+if has torch; then
+  left=$(( ${DEADLINE_S:-540} - ($(date +%s) - T0) ))
+  log "torch baselines ($left s left)"
+  [ "$left" -gt 60 ] && BUDGET_S=$(( left * 45 / 100 )) TORCH_TIMEOUT=$(( left - 15 )) LAYERS=$L bash "$XFER/native-torch.sh" | tail -4
 fi
 log done
