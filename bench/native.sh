@@ -57,6 +57,6 @@ fi
 if has torch; then
   left=$(( ${DEADLINE_S:-540} - ($(date +%s) - T0) ))
   log "torch baselines ($left s left)"
-  [ "$left" -gt 60 ] && BUDGET_S=$(( left * 45 / 100 )) TORCH_TIMEOUT=$(( left - 15 )) LAYERS=$L bash "$XFER/native-torch.sh" | tail -4
+  [ "$left" -gt 60 ] && BUDGET_S=$(( left * 60 / 100 )) TORCH_TIMEOUT=$(( left - 10 )) LAYERS=$L bash "$XFER/native-torch.sh" | tail -4
 fi
 log done
