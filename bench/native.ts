@@ -25,7 +25,7 @@ import { census, readProfile } from '../inference/runtime/census.ts';
 const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
-    dir: { type: 'string' }, mode: { type: 'string', default: 'graph' }, reps: { type: 'string', default: '10' },
+    dir: { type: 'string' }, ep: { type: 'string', default: 'cuda' }, mode: { type: 'string', default: 'graph' }, reps: { type: 'string', default: '10' },
     size: { type: 'string', default: '1024' }, tokens: { type: 'string', default: '40' },
     profile: { type: 'boolean', default: false }, in: { type: 'string' }, ref: { type: 'string' }, out: { type: 'string' }, against: { type: 'string' }, tmp: { type: 'string', default: '/tmp' },
   },
@@ -176,7 +176,7 @@ async function dit() {
     h = w = Number(values.size) / 8; L = Number(values.tokens);
     x = randn(cfg.inChannels * h * w); t = 0.4; cap = randn(L * cfg.capFeatDim, 0.5);
   }
-  const mem = () => { const d = deviceMemory(); return d ? (d.total - d.free) / 2 ** 20 : 0; };
+  const mem = () => { if (values.ep === 'cpu') return 0; const d = deviceMemory(); return d ? (d.total - d.free) / 2 ** 20 : 0; };
   const base = mem();
   let peak = base;
   const t0 = performance.now();
@@ -184,18 +184,18 @@ async function dit() {
   let loop: ((steps: number) => Promise<number>) | undefined;
   let release: () => Promise<void> | void;
   if (mode === 'ort') {
-    const r = await DitRunner.load(dir, m, { ep: 'cuda' });
+    const r = await DitRunner.load(dir, m, { ep: values.ep as 'cuda' | 'cpu' });
     velocity = () => r.velocity(x, h, w, t, cap, L);
     release = () => r.release();
   } else {
     const profilePrefix = values.profile ? `${values.tmp}/native-dit-prof` : undefined;
-    const r = NativeDitRunner.load(dir, h, w, L, { cudaGraph: mode === 'graph', profilePrefix }, m);
+    const r = NativeDitRunner.load(dir, h, w, L, { ep: values.ep as 'cuda' | 'cpu', cudaGraph: mode === 'graph', profilePrefix }, m);
     r.setCaption(cap);
     if (profilePrefix) { // the census of one profiled step: custom ops count like any node (provider, dtype, work)
       r.setLatents(x);
       await r.step(t);
       const nodes = readProfile(r.session.endProfiling());
-      const c = census(nodes, 'CUDAExecutionProvider');
+      const c = census(nodes, values.ep!);
       const custom: Record<string, number> = {};
       for (const n of nodes) if (n.op === 'SwiGLU' || n.op === 'QkNormRope') custom[`${n.op}@${n.provider}`] = (custom[`${n.op}@${n.provider}`] ?? 0) + 1;
       emit({ check: 'census', dir, nodes: c.nodes, by_provider: c.byProvider, off_provider: c.offProvider.length, flop_share: c.flopShare, custom_op_nodes: custom });
