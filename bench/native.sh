@@ -28,7 +28,7 @@ conv() { # SRC OUT [--kernels]: the shipped graph (zimage convert), or with the 
 if has convert; then
   log "convert"
   conv "$W/d2/diffusers" "$D/o2" & conv "$W/d2/diffusers" "$D/o2k" --kernels &
-  conv "$W/d$L/diffusers" "$D/o$L" & conv "$W/d$L/diffusers" "$D/o${L}k" --kernels &
+  [ "$L" = 2 ] || { conv "$W/d$L/diffusers" "$D/o$L" & conv "$W/d$L/diffusers" "$D/o${L}k" --kernels & }
   wait
   log "converted: $(ls "$D")"
 fi
