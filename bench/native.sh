@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 20, GPU host: the native session's checks and timings on the weights that scripts/gpu/native-torch.sh makes
+# Issue 20, GPU host: the native session's checks and timings on the weights that bench/native-torch.sh makes
 # in /dev/shm/native (remade with the same seeds if the host was recycled). Stages (STAGES, default all of them):
 #   convert  our bf16 conversions of the 2- and 30-layer DiT, shipped graph and with the kernels (node only)
 #   kernels  fused kernels vs the unfused graphs (bench/native.ts kernels)

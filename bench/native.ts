@@ -1,5 +1,5 @@
 // GPU checks and timings of the native session (issue 20; bundled into dist/native.mjs, run on the GPU host by
-// scripts/gpu/native.sh). One JSON line per result; it measures and compares, it asserts nothing (the script and
+// bench/native.sh). One JSON line per result; it measures and compares, it asserts nothing (the script and
 // the report read the numbers).
 //   kernels                      fused ops (native/kernels) against the unfused graphs they replace, at Z-Image
 //                                shapes, bf16, fresh random inputs per check, outputs poisoned first: relative L2

@@ -1,4 +1,4 @@
-"""PyTorch baselines of the DiT step (issue 20), run on the GPU host by scripts/gpu/native.sh: diffusers'
+"""PyTorch baselines of the DiT step (issue 20), run on the GPU host by bench/native.sh: diffusers'
 ZImageTransformer2DModel in bf16 (SDPA) on the given random full-width weights, at the pipeline's shapes (1024²:
 latents [16,128,128], a 40-token caption), timed per call with CUDA events (median of --reps after warm-up):
   eager, then torch.compile with mode="reduce-overhead" and mode="max-autotune-no-cudagraphs" (each after a

@@ -1,7 +1,7 @@
 // NativeDitRunner on the CPU (issue 20): the tiny fp32 DiT through the native session with every input bound once
 // gives onnxruntime-node's velocity, a second step through the same buffers follows new latents, and the Euler step
 // on the bound buffers equals the scheduler's eulerStep. Skips (saying why) where the addon is not built; the
-// CUDA-graph and fused-kernel variants run on the GPU host (scripts/gpu/native.sh).
+// CUDA-graph and fused-kernel variants run on the GPU host (bench/native.sh).
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';

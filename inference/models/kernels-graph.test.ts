@@ -1,7 +1,7 @@
 // The kernels formulation (issue 20): a bf16 DiT built with kernelsFormulation() uses native/kernels' fused custom
 // ops (domain "zimage") — one SwiGLU per feed-forward, one QkNormRope per q and per k — instead of QuickGelu·Mul and
 // RMSNorm → RotaryEmbedding, and imports the domain; fp32 graphs and the default keep onnxruntime's own ops.
-// The numbers of the fused ops are checked on the GPU (scripts/gpu/native.sh), where the kernels run.
+// The numbers of the fused ops are checked on the GPU (bench/native.sh), where the kernels run.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';

@@ -1,7 +1,7 @@
 // The native session's CPU path (issue 20): our addon over onnxruntime-node's own libonnxruntime.so.1, with the
 // CPU EP, runs real graphs through bound buffers and agrees with onnxruntime-node; buffers keep their address when
 // rebound alike, copy and axpy between sessions work, and bad use fails with a message. Skips (saying why) where
-// the addon is not built (no compiler at install); the CUDA path is tested on the GPU host (scripts/gpu/native.sh).
+// the addon is not built (no compiler at install); the CUDA path is tested on the GPU host (bench/native.sh).
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
