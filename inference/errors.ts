@@ -11,6 +11,8 @@ export const ENGINE_ERROR_CODES = [
   'audit-missing-component',
   // onnxruntime sessions and runs
   'cuda-provider-missing', 'cuda-session-failed', 'session-failed', 'run-missing-input', 'run-failed', 'out-of-memory', 'bad-ort-config',
+  // the native session (native/, issue 20) and its fused kernels
+  'native-addon-missing', 'native-addon-failed', 'native-session-failed', 'native-unbound', 'kernels-missing',
   // component inputs
   'te-empty', 'te-bad-token', 'dit-bad-input', 'dit-bad-size', 'dit-bad-caption', 'vae-bad-input',
   // sampling numerics (SamplingError)

@@ -24,3 +24,5 @@ await build({ ...common, entryPoints: ['bench/convert.ts'], outfile: 'dist/bench
 await build({ ...common, entryPoints: ['bench/ops.ts'], outfile: 'dist/ops.mjs' });
 await build({ ...common, entryPoints: ['scripts/setup-gpu.mjs'], outfile: 'dist/setup-gpu.mjs' });
 console.log('built dist/zimage.mjs, dist/bench.mjs, dist/ablate.mjs and dist/setup-gpu.mjs');
+// issue 20: the native session's GPU checks and timings (bench/native.ts)
+await build({ ...common, entryPoints: ['bench/native.ts'], outfile: 'dist/native.mjs' });

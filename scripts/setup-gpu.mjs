@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm run setup:gpu`: installs onnxruntime's CUDA execution provider next to onnxruntime-node's core library, the
 // build that matches the driver's CUDA version, then loads the CUDA EP once and says what it found or exactly
-// what is missing. Idempotent: an installed provider is kept (use --force to reinstall).
+// what is missing. Idempotent: an installed provider is kept (use --force to reinstall). Where nvcc exists it first
+// builds the fused bf16 kernels of the native session (native/kernels; --kernels-only stops after that).
 //   CUDA 12.x driver: onnxruntime-node's own installer (--onnxruntime-node-install=cuda12; downloads from NuGet).
 //   CUDA 13.x driver: the npm package com.github.asus4.onnxruntime.linux-x64-gpu@0.4.9 (= onnxruntime 1.29.0).
 //   Offline (no registry): --from FILE.tgz takes that package as `npm pack` wrote it on a connected machine.
@@ -99,6 +100,25 @@ async function probe() {
   await session.release();
   return Array.from(out.b.data);
 }
+
+/**
+ * The fused bf16 kernels (native/kernels, issue 20) for the native session, built with nvcc for sm_80 and sm_90.
+ * Needs no GPU; without nvcc (or without the kernels' sources, as in a bundled copy) it says so and goes on: the
+ * kernels are only for graphs converted with --graph kernels=1, which only the native session runs.
+ */
+function buildKernels() {
+  const script = path.join(path.dirname(new URL(import.meta.url).pathname), '..', 'native', 'kernels', 'build.sh');
+  if (!fs.existsSync(script)) return;
+  const nvcc = spawnSync(process.env.NVCC || 'nvcc', ['--version'], { encoding: 'utf8' });
+  if (nvcc.status !== 0 && !fs.existsSync('/usr/local/cuda/bin/nvcc')) {
+    console.log('setup:gpu: nvcc not found: the fused kernels (native/kernels) are not built; install the CUDA toolkit for graphs converted with --graph kernels=1');
+    return;
+  }
+  const r = spawnSync('bash', [script], { stdio: 'inherit' });
+  if (r.status !== 0) fail('the fused kernels (native/kernels) failed to build (nvcc output above)', 'check the CUDA toolkit (nvcc ≥ 12 for sm_90)');
+}
+if (process.argv.includes('--kernels-only')) { buildKernels(); process.exit(0); }
+buildKernels();
 
 if (process.platform !== 'linux' || process.arch !== 'x64') fail(`the CUDA provider is packaged for linux/x64 only (this is ${process.platform}/${process.arch})`, 'use fp32 on the CPU');
 if (ortVersion !== ORT_VERSION) fail(`onnxruntime-node is ${ortVersion}, but the providers installed here are built for ${ORT_VERSION}`, `npm install onnxruntime-node@${ORT_VERSION}`);

@@ -78,6 +78,11 @@ export class BuildContext {
   readonly used = new Set<string>();
   readonly compute: DType;
   readonly elem: number;
+  /**
+   * bf16 DiT: use native/kernels' fused custom ops (SwiGLU, QkNormRope; see fusedKernels). Set only by the kernels
+   * formulation (inference/models/kernels.ts): such a graph runs only in the native session, never in onnxruntime-node.
+   */
+  kernels = false;
 
   constructor(readonly g: Graph, readonly ckpt: Checkpoint, readonly table: KeyTable, readonly plan: PrecisionPlan) {
     this.compute = plan.compute;
@@ -274,12 +279,20 @@ export function clampFp16(ctx: BuildContext, x: string): string {
   return ctx.g.op('Clip', [x, lo, hi]);
 }
 
-/** SwiGLU: w2(silu(w1 x) · w3 x), no biases. */
+/** The custom-op domain of native/kernels. */
+export const ZIMAGE_DOMAIN = 'zimage';
+
+/** Whether this graph uses native/kernels' fused ops (BuildContext.kernels; bf16 graphs only, no fp16 guards). */
+export function fusedKernels(ctx: BuildContext): boolean {
+  return ctx.kernels && ctx.compute === 'BF16' && !ctx.plan.guards;
+}
+
+/** SwiGLU: w2(silu(w1 x) · w3 x), no biases (silu(a)·b one fused op with BuildContext.kernels). */
 export function swiglu(ctx: BuildContext, x: string, prefix: string, names: [string, string, string], dim: number, hidden: number): string {
   const [w1, w2, w3] = names;
   const a = linear(ctx, x, `${prefix}.${w1}`, dim, hidden, false);
   const b = linear(ctx, x, `${prefix}.${w3}`, dim, hidden, false);
-  const h = clampFp16(ctx, ctx.g.op('Mul', [silu(ctx, a), b]));
+  const h = fusedKernels(ctx) ? ctx.g.op('SwiGLU', [a, b], {}, 'swiglu', ZIMAGE_DOMAIN) : clampFp16(ctx, ctx.g.op('Mul', [silu(ctx, a), b]));
   return linear(ctx, h, `${prefix}.${w2}`, hidden, dim, false);
 }
 

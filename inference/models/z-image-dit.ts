@@ -9,7 +9,7 @@ import { EngineError } from '../errors.ts';
 import { ElemType } from '../onnx/graph.ts';
 import type { Checkpoint } from '../safetensors.ts';
 import { int64Tensor as i64, type HostTensor } from '../tensor.ts';
-import { BuildContext, f32Input, int64Input, linear, mha, rmsNorm, rmsNormFast, ropeOp, silu, skipRmsNorm, swiglu, clampFp16, type KeyTable } from './blocks.ts';
+import { BuildContext, f32Input, fusedKernels, ZIMAGE_DOMAIN, int64Input, linear, mha, rmsNorm, rmsNormFast, ropeOp, silu, skipRmsNorm, swiglu, clampFp16, type KeyTable } from './blocks.ts';
 
 export interface DitConfig {
   dim: number;
@@ -327,6 +327,10 @@ function attention(ctx: BuildContext, cfg: DitConfig, a: string, prefix: string,
   const { dim, heads, headDim, normEps: eps } = cfg;
   const qk = (name: 'q' | 'k') => {
     const proj = linear(ctx, a, `${prefix}.attention.to_${name}`, dim, dim, false); // [1,S,dim]
+    if (fusedKernels(ctx)) { // native/kernels: RMSNorm over head_dim and RoPE in one pass
+      const w = ctx.weight(`${prefix}.attention.norm_${name}.weight`, [headDim], { dtype: ctx.compute });
+      return g.op('QkNormRope', [proj, w, r.cos, r.sin, r.pos], { num_heads: heads, epsilon: { float: eps } }, 'qk_norm_rope', ZIMAGE_DOMAIN);
+    }
     const h4 = g.op('Reshape', [proj, g.int64([0, 0, heads, headDim])]); // [1,S,H,D]
     const n = rmsNorm(ctx, h4, `${prefix}.attention.norm_${name}.weight`, headDim, eps);
     return ropeOp(ctx, g.op('Reshape', [n, g.int64([0, 0, dim])]), heads, r.cos, r.sin, r.pos, true);

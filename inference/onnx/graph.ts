@@ -167,7 +167,9 @@ export class Graph {
     const model = onnx.ModelProto.create({
       irVersion: 10,
       producerName: 'zimage-bf16-studio',
-      opsetImport: [{ domain: '', version: this.opset }, { domain: MS_DOMAIN, version: 1 }],
+      opsetImport: [{ domain: '', version: this.opset }, { domain: MS_DOMAIN, version: 1 },
+        // custom-op domains used (e.g. native/kernels' "zimage"), version 1
+        ...[...new Set(this.nodes.map((n) => n.domain ?? ''))].filter((d) => d && d !== MS_DOMAIN).map((domain) => ({ domain, version: 1 }))],
       graph: {
         name: this.name,
         node: this.nodes,
