@@ -12,6 +12,7 @@ import { Graph } from './onnx/graph.ts';
 import { BuildContext, precisionPlan, SHIPPED_GRAPH, type GraphOptions } from './models/blocks.ts';
 import { DEFAULT_FAMILY, FAMILIES, type ComponentSpec, type FamilyConfigs, type FamilyId } from './models/registry.ts';
 import { Checkpoint } from './safetensors.ts';
+import { convertVaeEncoder, type VaeEncoderManifest } from './convert-vae-encoder.ts';
 import { PRECISIONS, type ComponentName, type Precision } from './pipeline/types.ts';
 
 // The manifest moved to its own module; re-exported for the callers that import it from here.
@@ -187,6 +188,9 @@ export function convert(opts: ConvertOptions): { dir: string; manifest: Manifest
       (manifest.components as Record<C, typeof entry>)[name] = entry;
     };
     for (const name of wanted) write(name);
+    // the VAE's encoder (image input), from the same source, recorded under the VAE's entry
+    const vae = manifest.components.vae;
+    if (vae && found.vae) vae.encoder = convertVaeEncoder(found.vae.ckpt, vae.config, opts.precision, tmp, log);
     if (tokenizer) {
       fs.copyFileSync(tokenizer, path.join(tmp, 'tokenizer.json'));
       manifest.tokenizer = 'tokenizer.json';
