@@ -3,24 +3,31 @@
 // It deliberately encodes no pixels (png.ts does) and computes none of the evidence it writes down.
 import type { ModelAudit } from '../audit.ts';
 import type { Health } from './health.ts';
-import type { ComponentRunInfo, GenerateRequest, GenerateResult, RunCensus } from './types.ts';
+import type { ComponentRunInfo, GenerateResult, RecordedRequest, RunCensus } from './types.ts';
 
 export const VERSION = '0.1.0';
 
 /** The A1111 `parameters` text (what "PNG Info" and most tools read). */
-export function a1111Parameters(req: Omit<GenerateRequest, 'latents'>, modelName: string): string {
+export function a1111Parameters(req: RecordedRequest, modelName: string): string {
   const lines = [req.prompt];
   if (req.negativePrompt) lines.push(`Negative prompt: ${req.negativePrompt}`);
   lines.push([
     `Steps: ${req.steps}`, 'Sampler: Euler', 'Schedule type: Simple', `CFG scale: ${req.cfg}`, `Seed: ${req.seed}`,
-    `Size: ${req.width}x${req.height}`, `Model: ${modelName}`, `Precision: ${req.precision}`, `Version: zimage-bf16-studio ${VERSION}`,
+    `Size: ${req.width}x${req.height}`, `Model: ${modelName}`,
+    // A1111 writes these for img2img / inpainting / hires fix (same keys)
+    ...(req.image ? [`Denoising strength: ${req.image.strength}`] : req.hires ? [`Denoising strength: ${req.hires.strength}`] : []),
+    ...(req.image?.sourceHash ? [`Source hash: ${req.image.sourceHash.slice(0, 10)}`] : []),
+    ...(req.image?.masked ? [`Mask blur: ${req.image.maskBlur}`] : []),
+    ...(req.image?.onlyMasked ? ['Inpaint area: Only masked', `Masked area padding: ${req.image.onlyMasked.padding}`] : []),
+    ...(req.hires ? [`Hires upscale: ${req.hires.scale}`, ...(req.hires.steps ? [`Hires steps: ${req.hires.steps}`] : []), 'Hires upscaler: Lanczos'] : []),
+    `Precision: ${req.precision}`, `Version: zimage-bf16-studio ${VERSION}`,
   ].join(', '));
   return lines.join('\n');
 }
 
 /** The facts of one generation that go into its PNG's JSON chunk. */
 export interface RunFacts {
-  request: Omit<GenerateRequest, 'latents'>;
+  request: RecordedRequest;
   model: { id: string; name: string };
   components: ComponentRunInfo[];
   tokens: GenerateResult['tokens'];

@@ -24,7 +24,13 @@ import { countNonFinite, imageHealth, summarize, type Health, type StepHealth } 
 import { pngText, type RunFacts } from './metadata.ts';
 import { LIMITS } from './rules.ts';
 import { decodeTiled, DEFAULT_TILES, vaeDecodeBytes } from './tiled-vae.ts';
-import type { ComponentRunInfo, ExecutionProvider, GenerateOptions, GenerateRequest, GenerateResult, ModelEntry, Precision, ProgressEvent } from './types.ts';
+import type { ComponentRunInfo, ExecutionProvider, GenerateOptions, GenerateRequest, GenerateResult, ModelEntry, Precision, ProgressEvent, RecordedRequest } from './types.ts';
+import { VaeEncoderRunner } from '../vae-encoder-runner.ts';
+import { blendMasked, img2imgStart, posteriorLatents, scaleNoise } from '../sampling/img2img.ts';
+import { finishImage, imageSettings, prepareImage, validateImageInput } from './image-to-image.ts';
+import { hiresSize, validateHires } from './hires.ts';
+import { resize } from './image-ops.ts';
+import { encodeTiled } from './tiled-encode.ts';
 
 // Moved to their own modules; re-exported for the callers that import them from here.
 export { LIMITS } from './rules.ts';
@@ -56,6 +62,8 @@ export function validateRequest(req: GenerateRequest, loaded?: { precision: Prec
   }
   if (loaded && req.precision !== loaded.precision) bad('precision', `${req.precision} was requested but this pipeline runs ${loaded.precision}`, 'load the pipeline in the requested precision; precisions never change silently');
   if (loaded && req.ep !== loaded.ep) bad('ep', `${req.ep} was requested but this pipeline runs on ${loaded.ep}`);
+  validateImageInput(req);
+  validateHires(req, LIMITS);
 }
 
 /** [1,3,H,W] in about [−1,1] → RGB8 [H,W,3], as the reference: clamp(x/2 + 0.5, 0, 1)·255, rounded. */
@@ -105,12 +113,18 @@ interface RunContext {
   timings: Record<string, number>;
   t0: number;
   vram?: VramSampler;
+  /** Hires fix: the first pass writes no PNG; the second records the request as sent (first-pass size + hires). */
+  pass?: { png?: boolean; recorded?: RecordedRequest };
 }
 
 export class ZImagePipeline {
   private featureCache = new Map<string, TextFeatures>();
   /** One looping nvidia-smi for the pipeline's life (CUDA only): no process is forked during a generation. */
   private readonly monitor?: GpuMonitor;
+  /** The VAE encoder, loaded on the first image input (text-to-image never loads it). */
+  private encoder?: VaeEncoderRunner;
+  private readonly dir: string;
+  private readonly ort?: OrtOptions;
 
   private constructor(
     readonly model: ModelEntry,
@@ -124,8 +138,11 @@ export class ZImagePipeline {
     private readonly census: CensusRecorder,
     /** What the ONNX files hold, read back at load time (weights dtype, compute dtype, fp32 parts). */
     readonly audit: ModelAudit,
+    session: { dir: string; ort?: OrtOptions },
   ) {
     if (ep === 'cuda') this.monitor = GpuMonitor.acquire(deviceId);
+    this.dir = session.dir;
+    this.ort = session.ort;
   }
 
   /** Which DiT calls the census of the profiled generation covers (LoadOptions.ditCensus). */
@@ -165,7 +182,7 @@ export class ZImagePipeline {
       dit: (p) => DitRunner.load(dir, manifest, session(p)),
       vae: (p) => VaeRunner.load(dir, manifest, session(p)),
     }, { profilePrefix: (c) => census.profilePrefix(c), phaseDone: (c, runner) => census.phaseDone(c, runner) });
-    const pipe = new ZImagePipeline(model, manifest, precision, ep, residency, deviceId, tokenizer, runners, census, audit);
+    const pipe = new ZImagePipeline(model, manifest, precision, ep, residency, deviceId, tokenizer, runners, census, audit, { dir, ort: options.ort });
     if (residency === 'resident') for (const c of ['te', 'dit', 'vae'] as const) await runners.get(c);
     return pipe;
   }
@@ -209,7 +226,18 @@ export class ZImagePipeline {
     const checkAbort = () => { if (opts.signal?.aborted) throw new AbortError(); };
     const vram = this.monitor ? new VramSampler(this.monitor).start() : undefined;
     try {
-      return await this.run({ req, signal: opts.signal, phase, checkAbort, timings, t0, vram });
+      const ctx = { signal: opts.signal, phase, checkAbort, timings, t0, vram };
+      if (!req.hires) return await this.run({ ...ctx, req });
+      // Hires fix: the first pass, its pixels upscaled (Lanczos-3), then image-to-image at the larger size
+      validateRequest(req, this);
+      const { hires, ...first } = req;
+      const base = await this.run({ ...ctx, req: first, pass: { png: false } });
+      const { width, height } = hiresSize(req.width, req.height, hires.scale, LIMITS);
+      const rgb = resize(base.pixels, req.width, req.height, 3, width, height);
+      phase('hires');
+      const second = { ...first, width, height, steps: hires.steps ?? req.steps, image: { rgb, width, height, strength: hires.strength } };
+      // recorded as A1111 writes it: the first pass's size, seed and steps, plus the hires options
+      return await this.run({ ...ctx, req: second, pass: { recorded: settingsOf(req) } });
     } finally {
       if (this.residency === 'sequential') for (const c of ['te', 'dit', 'vae'] as const) await this.runners.done(c);
       await vram?.stop();
@@ -228,7 +256,13 @@ export class ZImagePipeline {
     // noise, started first (step 4 collects it): torch.manual_seed(seed); torch.randn(1,16,h,w) — or the given
     // latents. The draws happen now; the Box-Muller blocks run on the noise threads while the text encoder runs.
     const noiseStart = performance.now();
-    const noise = req.latents ? Promise.resolve(Float32Array.from(req.latents)) : randnAsync(req.seed, [1, FAMILY.latentChannels, h, w]);
+    // With image input and the 'sample' posterior, the reference draws the posterior's ε first and the noise second
+    // from one generator: [2,16,h,w] in one call is both (16·h·w is a multiple of 16, so the blocks align).
+    const plane = FAMILY.latentChannels * h * w;
+    const twoDraws = req.image?.posterior === 'sample' && !req.latents;
+    const draws = req.latents ? Promise.resolve(Float32Array.from(req.latents)) : randnAsync(req.seed, [twoDraws ? 2 : 1, FAMILY.latentChannels, h, w]);
+    const noise = twoDraws ? draws.then((d) => d.subarray(plane)) : draws;
+    const posteriorEps = twoDraws ? draws.then((d) => d.subarray(0, plane)) : undefined;
     const noiseDraws = performance.now() - noiseStart;
     noise.catch(() => undefined); // awaited in step 4; a failure before then must not leave it unhandled
 
@@ -254,10 +288,29 @@ export class ZImagePipeline {
     checkAbort();
 
     // 4. noise: collected (its draws were timed above and are counted here, not in tokenize)
-    const z0 = await noise;
+    const initialNoise = await noise;
     timings.tokenize -= noiseDraws;
     timings.noise = noiseDraws;
     phase('noise');
+
+    // 4b. image input (img2img, inpainting): the source through the VAE encoder, noised to the first kept step's σ
+    // (scale_noise); the schedule then runs its last ⌈steps·strength⌉ steps (ZImageImg2ImgPipeline.get_timesteps)
+    const sig = sigmas(req.steps, FAMILY.shift);
+    let start = 0;
+    let z0 = initialNoise;
+    let imageLatents: Float32Array | undefined;
+    const prep = req.image && prepareImage(req, FAMILY.vaeFactor);
+    if (req.image && prep) {
+      start = img2imgStart(req.steps, req.image.strength);
+      const enc = await this.encodeImage(prep.model, req.height, req.width);
+      const cfg = this.encoder!.config;
+      imageLatents = posteriorEps ? posteriorLatents(enc.mean, enc.logvar, await posteriorEps, cfg.shiftFactor, cfg.scalingFactor) : enc.latents;
+      z0 = scaleNoise(imageLatents, initialNoise, sig[start]);
+      phase('image');
+      checkAbort();
+    }
+    const kept = req.steps - start;
+    const mask = prep?.latentMask;
 
     // 5. denoise: Euler on the flow-match sigmas (the family's shift), the DiT at model time t = 1 − σ
     const dit = await this.runners.get('dit');
@@ -273,18 +326,20 @@ export class ZImagePipeline {
       if (step === 0 && this.census.ditScope === 'first-step') await this.runners.done('dit', { keep: true });
       return v;
     };
-    const { latents: z, steps } = await sampleEuler(z0, sigmas(req.steps, FAMILY.shift), velocity, {
+    const { latents: z, steps } = await sampleEuler(z0, sig.subarray(start), velocity, {
       signal: ctx.signal,
+      // inpainting: outside the mask, the source latents re-noised to the next σ (ZImageInpaintPipeline's blend)
+      blend: mask && imageLatents ? (x, sigmaNext) => blendMasked(x, imageLatents!, initialNoise, sigmaNext, mask, FAMILY.latentChannels) : undefined,
       onStep: (step, latents) => {
         const bad = countNonFinite(latents);
         stepHealth.push({ step, ...bad });
         const elapsed = performance.now() - stepStart;
-        phase('denoise', { step, totalSteps: req.steps, etaMs: (elapsed / step) * (req.steps - step) });
+        phase('denoise', { step, totalSteps: kept, etaMs: (elapsed / step) * (kept - step) });
         // Every value NaN: nothing left to denoise (an fp16 overflow); stop and report instead of burning steps.
         return bad.nan === latents.length;
       },
     });
-    const stoppedEarly = steps < req.steps;
+    const stoppedEarly = steps < kept;
     await this.runners.done('dit');
     checkAbort();
 
@@ -299,24 +354,47 @@ export class ZImagePipeline {
 
     // 7. PNG with the A1111 parameters and our own JSON metadata
     const census = this.census.finishGeneration();
-    const pixels = toPixels(image, req.width, req.height);
-    const imgHealth = imageHealth(pixels);
+    const decoded = toPixels(image, req.width, req.height);
+    const imgHealth = imageHealth(decoded);
     const health: Health = { steps: stepHealth, stoppedEarly, image: imgHealth, ...summarize(stepHealth, imgHealth, this.precision) };
-    const { latents: _latents, ...settings } = req;
+    // inpainting: the source pasted back outside the blurred mask; "only masked": the box scaled back into the source
+    const out = req.image && prep ? finishImage(decoded, req, prep) : { pixels: decoded, width: req.width, height: req.height };
+    const pixels = out.pixels;
+    const settings = ctx.pass?.recorded ?? settingsOf(req);
     const facts: RunFacts = {
       request: settings, model: { id: this.model.id, name: this.model.name }, components: this.components,
       tokens: { count: pos.count, truncated: pos.truncated }, vae: { tiled }, residency: this.residency, memory: await ctx.vram?.stop(),
       health, census, audit: this.audit,
     };
-    const png = await encodePng(pixels, req.width, req.height, pngText(facts, timings));
-    phase('png');
+    const png = ctx.pass?.png === false ? new Uint8Array() : await encodePng(pixels, out.width, out.height, pngText(facts, timings));
+    if (ctx.pass?.png !== false) phase('png');
     timings.total = performance.now() - ctx.t0;
-    return { pixels, width: req.width, height: req.height, png, ...facts, timings };
+    return { pixels, width: out.width, height: out.height, png, ...facts, timings };
+  }
+
+  /** The source image through the VAE encoder (tiled like the decode when it would not fit), loaded on first use. */
+  private async encodeImage(image: Float32Array, H: number, W: number) {
+    this.encoder ??= await VaeEncoderRunner.load(this.dir, this.manifest, { ep: this.ep, deviceId: this.deviceId, profilePrefix: this.census.profilePrefix('vae-encoder'), ort: this.ort });
+    const enc = this.encoder;
+    const F = FAMILY.vaeFactor;
+    const tiled = vaeDecodeBytes(H / F, W / F, enc.config.downChannels[0], this.precision === 'fp32' ? 4 : 2) > freeMemoryBytes(this.ep, this.deviceId, this.monitor);
+    const out = tiled ? await encodeTiled(image, H, W, F, FAMILY.latentChannels, (tile, th, tw) => enc.encode(tile, th, tw)) : await enc.encode(image, H, W);
+    this.census.encoderDone(enc);
+    if (this.residency === 'sequential') { this.encoder = undefined; await enc.release(); }
+    return out;
   }
 
   async release(): Promise<void> {
     this.census.release();
     this.monitor?.release();
     await this.runners.releaseAll();
+    await this.encoder?.release();
+    this.encoder = undefined;
   }
+}
+
+/** The request as recorded: no latents, the image input without its pixels. */
+function settingsOf(req: GenerateRequest): RecordedRequest {
+  const { latents: _latents, image, ...rest } = req;
+  return image ? { ...rest, image: imageSettings(image) } : rest;
 }
