@@ -10,8 +10,9 @@ const nextConfig = {
   serverExternalPackages: ['onnxruntime-node', 'onnxruntime-common', 'better-sqlite3', 'bullmq', 'ioredis'],
   poweredByHeader: false,
   experimental: {
-    // The proxy buffers at most this much of a body; routes refuse anything over 256 KiB (lib/api/routes.ts) anyway.
-    proxyClientMaxBodySize: '512kb',
+    // The proxy buffers at most this much of a body: the image routes' limit (lib/api/routes.ts MAX_IMAGE_BODY_BYTES);
+    // every other route refuses anything over 256 KiB anyway.
+    proxyClientMaxBodySize: '49mb',
   },
   async headers() {
     return [

@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { LIMITS } from '../inference/pipeline/rules.ts';
 import { PRECISIONS } from '../inference/pipeline/types.ts';
+import { hiresParamsSchema, imageParamsSchema } from './images/params.ts';
 
 // The browser runs these schemas under a CSP without 'unsafe-eval': zod's fast path probes `Function("")` on first
 // use, which the browser reports as a violation even though zod catches it. Jitless skips the probe (zod's global).
@@ -131,6 +132,10 @@ export const generationParamsSchema = z.strictObject({
     .string({ error: 'model must be a model id from GET /api/system.' })
     .regex(MODEL_ID, 'model must be a model id from GET /api/system (a folder name under weights/, not a path).')
     .optional(),
+  /** Image to image / inpainting from a stored upload or result (lib/images/params.ts). */
+  image: imageParamsSchema.optional(),
+  /** Hires fix on text to image. */
+  hires: hiresParamsSchema.optional(),
 });
 
 export type GenerationParams = z.output<typeof generationParamsSchema>;

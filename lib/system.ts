@@ -1,7 +1,7 @@
 // What GET /api/system returns and the browser builds its pickers from, plus the job types shared by routes and
 // the browser. Deliberately types only (and one mapper): no machine probing and no server code.
 import type { JobImage } from './images/job-image.ts';
-import type { ExecutionProvider, GenerateRequest, ModelEntry, Precision, SystemInfo } from '../inference/pipeline/types.ts';
+import type { ExecutionProvider, GenerateRequest, ImageInput, ModelEntry, Precision, SystemInfo } from '../inference/pipeline/types.ts';
 import type { JobSnapshot, QueueHealth } from './queue/types.ts';
 import type { ResultRecord } from './results.ts';
 
@@ -43,6 +43,8 @@ export interface JobInput {
   request: Omit<GenerateRequest, 'latents' | 'image'>;
   /** Image input by stored upload id (lib/images/uploads.ts); the pixels are read just before the engine runs. */
   image?: JobImage;
+  /** The pixels of `image`, read on the server just before the engine runs (in-process queue); never journaled. */
+  resolvedImage?: ImageInput;
 }
 
 export type StudioJob = JobSnapshot<JobInput, ResultRecord>;

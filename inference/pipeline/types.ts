@@ -62,6 +62,8 @@ export interface ImageInput {
    * so the noise is the generator's second draw).
    */
   posterior?: 'mode' | 'sample';
+  /** Where the source came from (recorded; the share page shows it): a stored upload or result. */
+  sourceRef?: { kind: 'upload' | 'result'; id: string };
   /** sha256 of the uploaded source file and mask, recorded with the result. */
   sourceHash?: string;
   maskHash?: string;

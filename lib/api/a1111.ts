@@ -1,6 +1,7 @@
 // A1111-compatible POST /sdapi/v1/txt2img: the request schema (the fields that mean something for Z-Image-Turbo),
 // the mapping onto studio parameters, and the { images, parameters, info } response where info is a JSON string
-// as A1111 returns it. Deliberately refuses fields it cannot honour (other samplers, batches, hires fix…) instead
+// as A1111 returns it (enable_hr: a1111-hires.ts; img2img: a1111-img2img.ts). Deliberately refuses fields it cannot
+// honour (other samplers, batches…) instead
 // of ignoring them, and uses Turbo's defaults (8 steps, CFG 1), not A1111's (20 steps, CFG 7).
 import { z } from 'zod';
 import type { ResultRecord } from '../results.ts';
@@ -8,6 +9,7 @@ import { StudioError } from '../errors.ts';
 import { describeIssues } from '../issues.ts';
 import { generationParamsSchema, randomSeed, type GenerationParams } from '../params.ts';
 import { PRECISIONS } from '../../inference/pipeline/types.ts';
+import { A1111_HIRES_FIELDS, a1111Hires } from './a1111-hires.ts';
 
 export const A1111_DEFAULTS = { steps: 8, cfg_scale: 1, width: 1024, height: 1024 } as const;
 
@@ -33,13 +35,15 @@ export const a1111Txt2ImgSchema = z.strictObject({
   // Z-Image extras.
   model: z.string().optional(),
   precision: z.enum(PRECISIONS).optional(),
+  ...A1111_HIRES_FIELDS,
 });
 
 export type A1111Txt2ImgRequest = z.output<typeof a1111Txt2ImgSchema>;
 
 export const A1111_HINT =
   'Fields: prompt, negative_prompt, steps, cfg_scale (1 = off), width, height, seed (-1 = random), sampler_name ' +
-  '("Euler"), batch_size (1), n_iter (1), send_images, save_images, and Z-Image extras model, precision.';
+  '("Euler"), batch_size (1), n_iter (1), send_images, save_images, enable_hr with hr_scale (1.25–2), ' +
+  'denoising_strength, hr_second_pass_steps, hr_upscaler ("Lanczos"), and Z-Image extras model, precision.';
 
 const STUDIO_TO_A1111: Record<string, string> = { negativePrompt: 'negative_prompt', cfg: 'cfg_scale' };
 
@@ -54,10 +58,11 @@ export function a1111ToParams(body: A1111Txt2ImgRequest): GenerationParams {
     seed: body.seed === undefined || body.seed === -1 ? randomSeed() : body.seed,
     precision: body.precision,
     model: body.model,
+    ...a1111Hires(body),
   });
   if (!result.success) {
     const renamed = result.error.issues.map((issue) => {
-      const field = String(issue.path[0]);
+      const field = issue.path[0] === 'hires' ? `hr_${String(issue.path[1])}` : String(issue.path[0]);
       return { ...issue, path: [STUDIO_TO_A1111[field] ?? field] };
     });
     throw new StudioError('invalid_request', describeIssues(renamed), A1111_HINT);

@@ -18,10 +18,14 @@ export interface ApiRoute {
   access: RouteAccess;
   /** POSTs that queue a generation draw on the stricter per-client generation limit too. */
   generates?: boolean;
+  /** Routes that take an image file read up to this many bytes (every other route: MAX_BODY_BYTES). */
+  maxBodyBytes?: number;
 }
 
 /** Largest request body any route reads: two 8000-character prompts escaped as \uXXXX pairs fit with room to spare. */
 export const MAX_BODY_BYTES = 256 * 1024;
+/** Image routes (uploads, A1111 img2img's base64 JSON, OpenAI's multipart edits): one 20 MiB image plus a mask. */
+export const MAX_IMAGE_BODY_BYTES = 48 * 1024 * 1024;
 
 export const API_ROUTES: readonly ApiRoute[] = [
   { path: '/api/generate', methods: ['POST'], access: 'private', generates: true },
@@ -40,6 +44,13 @@ export const API_ROUTES: readonly ApiRoute[] = [
   { path: '/api/system', methods: ['GET'], access: 'private' },
   { path: '/sdapi/v1/txt2img', methods: ['POST'], access: 'private', generates: true },
   { path: '/v1/images/generations', methods: ['POST'], access: 'private', generates: true },
+  // image input (lib/images): uploads by their own route; the generation routes that take an image file
+  { path: '/api/uploads', methods: ['POST'], access: 'private', maxBodyBytes: MAX_IMAGE_BODY_BYTES },
+  { path: '/api/uploads/:id/image.png', methods: ['GET'], access: 'private' },
+  { path: '/api/results/:id/source.png', methods: ['GET'], access: 'public' },
+  { path: '/sdapi/v1/img2img', methods: ['POST'], access: 'private', generates: true, maxBodyBytes: MAX_IMAGE_BODY_BYTES },
+  { path: '/v1/images/edits', methods: ['POST'], access: 'private', generates: true, maxBodyBytes: MAX_IMAGE_BODY_BYTES },
+  { path: '/v1/images/variations', methods: ['POST'], access: 'private', generates: true, maxBodyBytes: MAX_IMAGE_BODY_BYTES },
 ];
 
 /** Paths under these prefixes are API calls: answered with JSON errors, never with an HTML page. */

@@ -176,10 +176,11 @@ export function guard(request: GuardRequest, context: GuardContext): GuardDecisi
   }
 
   const declared = Number(headers.get('content-length') ?? 0);
-  if (declared > MAX_BODY_BYTES) {
+  const limit = route?.maxBodyBytes ?? MAX_BODY_BYTES;
+  if (declared > limit) {
     return reject(413, {
       code: 'body_too_large',
-      message: `The body is ${declared} bytes; requests are limited to ${MAX_BODY_BYTES} bytes. Shorten the prompts.`,
+      message: `The body is ${declared} bytes; requests are limited to ${limit} bytes.${limit === MAX_BODY_BYTES ? ' Shorten the prompts (images go to POST /api/uploads).' : ''}`,
     });
   }
 
