@@ -59,6 +59,8 @@ export async function readJson<Schema extends z.ZodType>(
   request: Request,
   schema: Schema,
   hint?: string,
+  /** The image routes' JSON (A1111 img2img's base64 images) may be larger; every other route keeps MAX_BODY_BYTES. */
+  limit = MAX_BODY_BYTES,
 ): Promise<z.output<Schema>> {
   const type = mediaType(request);
   const charset = /charset=([^;]+)/i.exec(request.headers.get('content-type') ?? '')?.[1]?.trim().replace(/"/g, '').toLowerCase();
@@ -69,7 +71,7 @@ export async function readJson<Schema extends z.ZodType>(
       hint,
     );
   }
-  const text = await readBodyText(request);
+  const text = await readBodyText(request, limit);
   let body: unknown;
   try {
     body = JSON.parse(text);

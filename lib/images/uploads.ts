@@ -35,11 +35,14 @@ export class UploadStore {
   }
 
   /** Stores decoded pixels (RGB for an image; for a mask, one channel: luma of the file, 255 = repaint). */
-  save(image: DecodedImage, kind: 'image' | 'mask'): UploadInfo {
+  save(image: DecodedImage, kind: 'image' | 'mask', maskFrom: 'luma' | 'alpha' = 'luma'): UploadInfo {
+    if (kind === 'mask' && maskFrom === 'alpha' && !image.alpha) {
+      throw new StudioError(400, 'mask_not_transparent', 'The mask has no transparency: its fully transparent pixels mark what to edit (OpenAI\'s convention).', 'Erase the region to edit in the mask PNG (alpha 0), or send no mask.');
+    }
     fs.mkdirSync(this.dir, { recursive: true });
     const id = randomBytes(16).toString('base64url').slice(0, 22);
     const info: UploadInfo = { id, kind, width: image.width, height: image.height, format: image.format, sha256: image.sha256, hasAlpha: Boolean(image.alpha), createdAt: new Date().toISOString() };
-    const data = kind === 'mask' ? luma(image.rgb) : image.rgb;
+    const data = kind === 'mask' ? (maskFrom === 'alpha' ? image.alpha!.map((a) => 255 - a) : luma(image.rgb)) : image.rgb;
     this.write(`${id}.png`, encode({ width: image.width, height: image.height, data, channels: kind === 'mask' ? 1 : 3, depth: 8 }));
     if (image.alpha) this.write(`${id}.alpha.png`, encode({ width: image.width, height: image.height, data: image.alpha, channels: 1, depth: 8 }));
     this.write(`${id}.json`, Buffer.from(JSON.stringify(info)));
@@ -76,8 +79,8 @@ export class UploadStore {
 }
 
 /** Decodes an uploaded file and stores it; a file that fails decoding throws its 4xx before anything is written. */
-export async function storeUpload(uploads: UploadStore, bytes: Uint8Array, kind: 'image' | 'mask'): Promise<UploadInfo> {
-  return uploads.save(await decodeImage(bytes), kind);
+export async function storeUpload(uploads: UploadStore, bytes: Uint8Array, kind: 'image' | 'mask', maskFrom: 'luma' | 'alpha' = 'luma'): Promise<UploadInfo> {
+  return uploads.save(await decodeImage(bytes), kind, maskFrom);
 }
 
 /** ITU-R 601 luma of RGB8, as PIL's convert("L") (diffusers' mask_processor does that). */
