@@ -68,6 +68,8 @@ export interface ResultRecord {
   createdAt: string;
   /** The request exactly as the engine ran it (seed resolved, precision and EP chosen). */
   request: RecordedRequest;
+  /** The image's own size when it is not the request's (hires fix, "inpaint only masked"); absent otherwise. */
+  size?: { width: number; height: number };
   model: { id: string; name: string; tiny: boolean };
   /** Precision and EP each component actually ran in, as the engine reported them. */
   components: ComponentRunInfo[];
