@@ -12,7 +12,7 @@ import { Graph } from './onnx/graph.ts';
 import { BuildContext, precisionPlan, SHIPPED_GRAPH, type GraphOptions } from './models/blocks.ts';
 import { DEFAULT_FAMILY, FAMILIES, type ComponentSpec, type FamilyConfigs, type FamilyId } from './models/registry.ts';
 import { Checkpoint } from './safetensors.ts';
-import { convertVaeEncoder, type VaeEncoderManifest } from './convert-vae-encoder.ts';
+import { convertVaeEncoder } from './convert-vae-encoder.ts';
 import { PRECISIONS, type ComponentName, type Precision } from './pipeline/types.ts';
 
 // The manifest moved to its own module; re-exported for the callers that import it from here.

@@ -30,23 +30,23 @@ export interface EditFields {
 /** Studio parameters for an edit (prompt required) or a variation (prompt optional). */
 export function openAiEditToParams({ fields, image, mask, imageSize }: EditFields, kind: 'edit' | 'variation', storedPrompt?: string): GenerationParams {
   for (const name of fields.keys()) {
-    if (!KNOWN.has(name)) throw new StudioError(400, 'invalid_request', `Unknown field "${name}".`, OPENAI_EDITS_HINT);
+    if (!KNOWN.has(name)) throw new StudioError('invalid_request', `Unknown field "${name}".`, OPENAI_EDITS_HINT);
   }
   const num = (name: string) => {
     const v = fields.get(name);
     if (v === undefined || v === '') return undefined;
     const n = Number(v);
-    if (!Number.isFinite(n)) throw new StudioError(400, 'invalid_request', `${name} must be a number (got ${JSON.stringify(v.slice(0, 20))}).`, OPENAI_EDITS_HINT);
+    if (!Number.isFinite(n)) throw new StudioError('invalid_request', `${name} must be a number (got ${JSON.stringify(v.slice(0, 20))}).`, OPENAI_EDITS_HINT);
     return n;
   };
-  if ((num('n') ?? 1) !== 1) throw new StudioError(400, 'invalid_request', 'n must be 1: the studio makes one image per request. Send several requests for more.', OPENAI_EDITS_HINT);
+  if ((num('n') ?? 1) !== 1) throw new StudioError('invalid_request', 'n must be 1: the studio makes one image per request. Send several requests for more.', OPENAI_EDITS_HINT);
   const format = fields.get('output_format');
-  if (format && format !== 'png') throw new StudioError(400, 'invalid_request', 'output_format must be "png".', OPENAI_EDITS_HINT);
+  if (format && format !== 'png') throw new StudioError('invalid_request', 'output_format must be "png".', OPENAI_EDITS_HINT);
   const sizeText = fields.get('size');
   const size = !sizeText || sizeText === 'auto' ? imageSize : parseSize(sizeText);
-  if (!size) throw new StudioError(400, 'invalid_request', `size: "${sizeText}" is not "WIDTHxHEIGHT" or "auto".`, OPENAI_EDITS_HINT);
+  if (!size) throw new StudioError('invalid_request', `size: "${sizeText}" is not "WIDTHxHEIGHT" or "auto".`, OPENAI_EDITS_HINT);
   const prompt = fields.get('prompt') ?? (kind === 'variation' ? storedPrompt ?? OPENAI_EDIT_DEFAULTS.variationPrompt : undefined);
-  if (prompt === undefined) throw new StudioError(400, 'invalid_request', 'prompt is required: describe the edit.', OPENAI_EDITS_HINT);
+  if (prompt === undefined) throw new StudioError('invalid_request', 'prompt is required: describe the edit.', OPENAI_EDITS_HINT);
   const strength = num('strength') ?? (kind === 'variation' ? OPENAI_EDIT_DEFAULTS.variationStrength : mask ? OPENAI_EDIT_DEFAULTS.strengthMasked : OPENAI_EDIT_DEFAULTS.strengthWhole);
   const precision = fields.get('precision');
   const result = generationParamsSchema.safeParse({
@@ -67,7 +67,7 @@ export function openAiEditToParams({ fields, image, mask, imageSize }: EditField
       const name = field === 'width' || field === 'height' ? 'size' : field === 'negativePrompt' ? 'negative_prompt' : field;
       return { ...issue, path: [name] };
     });
-    throw new StudioError(400, 'invalid_request', describeIssues(renamed), OPENAI_EDITS_HINT);
+    throw new StudioError('invalid_request', describeIssues(renamed), OPENAI_EDITS_HINT);
   }
   return result.data;
 }

@@ -37,7 +37,7 @@ export class UploadStore {
   /** Stores decoded pixels (RGB for an image; for a mask, one channel: luma of the file, 255 = repaint). */
   save(image: DecodedImage, kind: 'image' | 'mask', maskFrom: 'luma' | 'alpha' = 'luma'): UploadInfo {
     if (kind === 'mask' && maskFrom === 'alpha' && !image.alpha) {
-      throw new StudioError(400, 'mask_not_transparent', 'The mask has no transparency: its fully transparent pixels mark what to edit (OpenAI\'s convention).', 'Erase the region to edit in the mask PNG (alpha 0), or send no mask.');
+      throw new StudioError('mask_not_transparent', 'The mask has no transparency: its fully transparent pixels mark what to edit (OpenAI\'s convention).', 'Erase the region to edit in the mask PNG (alpha 0), or send no mask.');
     }
     fs.mkdirSync(this.dir, { recursive: true });
     const id = randomBytes(16).toString('base64url').slice(0, 22);

@@ -19,17 +19,17 @@ function imageSize(record: ResultRecord) {
 }
 
 export function varyParams(record: ResultRecord, how: 'subtle' | 'strong', seed: number): GenerationParamsInput {
-  const size = fit(imageSize(record), 1);
+  const size = scaledSize(imageSize(record), 1);
   return { ...base(record), ...size, seed, image: { source: { result: record.id }, strength: VARY_STRENGTH[how] } };
 }
 
 export function upscaleParams(record: ResultRecord): GenerationParamsInput {
-  const size = fit(imageSize(record), UPSCALE.scale);
+  const size = scaledSize(imageSize(record), UPSCALE.scale);
   return { ...base(record), ...size, image: { source: { result: record.id }, strength: UPSCALE.strength } };
 }
 
 /** Each side × scale, to the nearest multiple of 16, scaled down to fit 2048 when needed. */
-export function fit(size: { width: number; height: number }, scale: number): { width: number; height: number } {
+export function scaledSize(size: { width: number; height: number }, scale: number): { width: number; height: number } {
   const { min, max, multiple } = SIZE_LIMITS;
   const s = Math.min(scale, max / Math.max(size.width, size.height));
   const side = (v: number) => Math.min(max, Math.max(min, Math.round((v * s) / multiple) * multiple));

@@ -15,10 +15,10 @@ export const runtime = 'nodejs';
 export const dynamic = 'force-dynamic';
 
 export const POST = handle(async (request: Request) => {
-  if (mediaType(request) !== 'multipart/form-data') throw new StudioError(415, 'unsupported_media_type', 'Send multipart/form-data, as OpenAI\'s clients do.', OPENAI_EDITS_HINT);
+  if (mediaType(request) !== 'multipart/form-data') throw new StudioError('unsupported_media_type', 'Send multipart/form-data, as OpenAI\'s clients do.', OPENAI_EDITS_HINT);
   const { files, fields } = await readMultipart(request);
   const imageFile = files.get('image') ?? files.get('image[]');
-  if (!imageFile) throw new StudioError(400, 'missing_image', 'The form has no "image" file.', OPENAI_EDITS_HINT);
+  if (!imageFile) throw new StudioError('missing_image', 'The form has no "image" file.', OPENAI_EDITS_HINT);
   const { env, store, uploads } = getStudio();
   const image = await storeUpload(uploads, imageFile, 'image');
   const maskFile = files.get('mask');
