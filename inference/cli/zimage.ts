@@ -69,7 +69,7 @@ async function cmdConvert(args: string[]) {
     sources: positionals, out: need(values.out, '--out DIR'), precision: oneOf(values.precision, PRECISIONS, '--precision'),
     components, name: values.name, tiny: values.tiny, variant: values.variant, log: (l) => console.error(l),
   });
-  console.log(`converted ${Object.keys(manifest.components).join(', ')} (${manifest.precision}) into ${dir} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  console.log(`converted ${Object.keys(manifest.components).join(', ')}${manifest.components.vae?.encoder ? ' (the VAE with its encoder)' : ''} (${manifest.precision}) into ${dir} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 }
 
 async function cmdEval(args: string[]) {

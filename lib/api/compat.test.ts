@@ -69,7 +69,8 @@ describe('A1111 /sdapi/v1/txt2img', () => {
     assert.equal(a1111Txt2ImgSchema.safeParse({ prompt: 'x', sampler_name: 'DPM++ 2M' }).success, false);
     assert.equal(a1111Txt2ImgSchema.safeParse({ prompt: 'x', sampler_name: 'Euler' }).success, true);
     assert.equal(a1111Txt2ImgSchema.safeParse({ prompt: 'x', batch_size: 4 }).success, false);
-    assert.equal(a1111Txt2ImgSchema.safeParse({ prompt: 'x', enable_hr: true }).success, false);
+    // enable_hr is implemented now (a1111-hires.ts, issue 17); a latent upscaler it cannot honour is still refused
+    assert.equal(a1111Txt2ImgSchema.safeParse({ prompt: 'x', enable_hr: true, hr_upscaler: 'Latent' }).success, false);
   });
 
   test('response: base64 images, parameters, and info as a JSON string', () => {
