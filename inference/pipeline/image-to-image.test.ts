@@ -99,6 +99,23 @@ describe('image to image', () => {
   });
 });
 
+test('the census of an image-input generation covers the VAE encoder too', async () => {
+  const load = () => ZImagePipeline.load(listModels(weights).find((m) => m.id === 'tiny')!, 'fp32', 'cpu', { residency: 'resident' });
+  const [a, b] = [await load(), await load()];
+  try {
+    const txt = await a.generate(base); // each pipeline's first generation is the profiled one
+    const img = await b.generate({ ...base, image: { rgb: source, width: W, height: H, strength: 1 } });
+    assert.equal(txt.census?.scope, 'this generation');
+    assert.equal(img.census?.scope, 'this generation');
+    // the same text encoder, DiT steps and decode, plus the encoder's nodes
+    assert.ok(img.census!.merged.nodes > txt.census!.merged.nodes, `${img.census!.merged.nodes} vs ${txt.census!.merged.nodes} nodes`);
+    assert.deepEqual(img.pixels, txt.pixels);
+  } finally {
+    await a.release();
+    await b.release();
+  }
+});
+
 describe('inpainting', () => {
   // repaint a box in the middle
   const mask = Uint8Array.from({ length: W * H }, (_, p) => (p % W >= 36 && p % W < 64 && Math.floor(p / W) >= 20 && Math.floor(p / W) < 44 ? 255 : 0));
