@@ -98,6 +98,9 @@ test('the official openai client edits with a transparent mask and makes a varia
 });
 
 test('in the browser: upload, paint a mask, inpaint, vary, upscale, and the share page shows the source', async ({ page, browser }) => {
+  // the image editor runs under the pages' strict CSP (no style attributes, no inline scripts)
+  const violations: string[] = [];
+  page.on('console', (message) => { if (/Content Security Policy|Refused to/i.test(message.text())) violations.push(message.text()); });
   const studio = new StudioPage(page);
   await studio.goto();
   await studio.fillSettings({ prompt: 'a portrait with a hat', width: 512, height: 512, steps: 4 });
@@ -146,4 +149,5 @@ test('in the browser: upload, paint a mask, inpaint, vary, upscale, and the shar
   const png = new Uint8Array(await (await share.request.get(src!)).body());
   expectPng(png, { width: 256, height: 320 });
   await stranger.close();
+  expect(violations).toEqual([]);
 });

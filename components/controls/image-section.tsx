@@ -3,11 +3,13 @@
 // size it will be worked at), a strength slider with what each range does, and a mask brush over the image (size,
 // eraser, invert, clear) for inpainting, with mask blur and "only masked". The mask is painted on a canvas the size
 // of the source and uploaded as a PNG (white = repaint) when Generate is pressed.
-// Deliberately keeps no pixels in the store: the canvas holds the mask, the store only its export function.
+// Deliberately keeps no pixels in the store: the canvas holds the mask, the store only its export function; no style
+// attribute either (the CSP forbids them): the frame's aspect ratio goes through components/ui/styled.tsx.
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { strengthGuidance } from '@/lib/state/image-slice.ts';
 import { useStudio } from '@/lib/state/provider.tsx';
 import { Callout, FieldError, Hint, Label, Section, buttonClass } from '@/components/ui/primitives.tsx';
+import { Styled } from '@/components/ui/styled.tsx';
 
 const ACCEPT = 'image/png,image/jpeg,image/webp';
 
@@ -153,7 +155,7 @@ function MaskEditor({ url, width, height }: { url: string; width: number; height
 
   return (
     <div className="space-y-2">
-      <div className="relative overflow-hidden rounded-md border border-zinc-800" style={{ aspectRatio: `${width} / ${height}` }}>
+      <Styled as="div" className="relative aspect-(--frame-aspect) overflow-hidden rounded-md border border-zinc-800" css={{ '--frame-aspect': `${width} / ${height}` }}>
         <img src={url} alt="Source image" className="absolute inset-0 h-full w-full object-fill" draggable={false} data-testid="source-preview" />
         <canvas
           ref={canvas}
@@ -166,7 +168,7 @@ function MaskEditor({ url, width, height }: { url: string; width: number; height
           onPointerMove={(event) => { if (!drawing.current) return; const p = point(event); stroke(drawing.current, p); drawing.current = p; }}
           onPointerUp={() => { drawing.current = null; setPainted(hasPaint()); }}
         />
-      </div>
+      </Styled>
       <div className="flex flex-wrap items-center gap-1.5" role="group" aria-label="Mask brush">
         <label className="flex items-center gap-1 text-xs text-zinc-400">
           Brush

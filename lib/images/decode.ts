@@ -6,8 +6,15 @@
 // stores what this returns, re-encoded as a PNG of our own (the uploaded bytes are never stored or served).
 import { createHash } from 'node:crypto';
 import zlib from 'node:zlib';
-import sharp, { type Metadata } from 'sharp';
+import type { Metadata, Sharp, SharpOptions } from 'sharp';
 import { StudioError } from '../errors.ts';
+
+/** sharp (libvips, ~30 MB resident) is loaded on the first image request, not with every route of the server. */
+let sharpModule: Promise<(input?: Buffer, options?: SharpOptions) => Sharp> | undefined;
+function loadSharp() {
+  sharpModule ??= import('sharp').then((m) => m.default as unknown as (input?: Buffer, options?: SharpOptions) => Sharp);
+  return sharpModule;
+}
 
 export const UPLOAD_LIMITS = {
   /** Bytes of one uploaded file. */
@@ -67,6 +74,7 @@ export async function decodeImage(bytes: Uint8Array): Promise<DecodedImage> {
   if (format === 'png') checkPngChunks(input);
   // failOn 'truncated': a cut-off file is an error, not a grey bottom half; limitInputPixels: refused from the header
   const options = { failOn: 'truncated', limitInputPixels: UPLOAD_LIMITS.pixels, sequentialRead: true } as const;
+  const sharp = await loadSharp();
   let meta: Metadata;
   try {
     meta = await sharp(input, options).metadata();
@@ -133,6 +141,7 @@ export function modelSize(w: number, h: number, limits = { min: 256, max: 2048, 
  */
 export async function resizeTo(rgb: Uint8Array, w: number, h: number, width: number, height: number, mode: 0 | 1 | 2 = 0, channels: 1 | 3 = 3): Promise<Uint8Array> {
   if (w === width && h === height) return rgb;
+  const sharp = await loadSharp();
   const fit = mode === 1 ? 'cover' : mode === 2 ? 'contain' : 'fill';
   const img = sharp(Buffer.from(rgb.buffer, rgb.byteOffset, rgb.byteLength), { raw: { width: w, height: h, channels } });
   const out = mode === 2

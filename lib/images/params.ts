@@ -4,6 +4,10 @@
 import { z } from 'zod';
 import { RESULT_ID_PATTERN } from '../results.ts';
 
+// These schemas are built before lib/params.ts (which imports them) runs its z.config: zod decides per schema, at
+// construction, whether to compile a fast path with Function(), which the pages' CSP reports as a violation.
+z.config({ jitless: true });
+
 const id = (what: string) => z.string({ error: `${what} must be an id` }).regex(RESULT_ID_PATTERN, `${what} must be an id of 22 characters (A–Z, a–z, 0–9, "_", "-") from POST /api/uploads or a result.`);
 
 export const STRENGTH_HINT = 'Strength: how much may change. 1 repaints everything (same as text-to-image for the seed); 0.3–0.5 keeps the composition and refines; 0.6–0.8 keeps the layout, changes details.';
