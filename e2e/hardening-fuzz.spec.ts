@@ -85,7 +85,9 @@ const A1111_BODIES: unknown[] = [
   { prompt: 'x', sampler_name: 'DPM++ 2M' },
   { prompt: 'x', batch_size: 4 },
   { prompt: 'x', n_iter: 3 },
-  { prompt: 'x', enable_hr: true },
+  // enable_hr is implemented (issue 17): what stays refused is the hires fix it cannot honour
+  { prompt: 'x', enable_hr: true, hr_upscaler: 'Latent' },
+  { prompt: 'x', enable_hr: true, hr_scale: 4 },
   { prompt: 'x', seed: -2 },
   { prompt: 'x', cfg_scale: 0 },
   { prompt: 'x', send_images: false },
