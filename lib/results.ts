@@ -1,6 +1,6 @@
 // The saved result as every layer sees it: the database row, the API's JSON, the gallery card and the share page.
 // Deliberately plain JSON (no pixels, no tensors): images live as PNG files and are fetched by URL.
-import type { ComponentName, ComponentRunInfo, Precision, RecordedRequest } from '../inference/pipeline/types.ts';
+import type { ComponentName, ComponentRunInfo, LoraEvidence, Precision, RecordedRequest } from '../inference/pipeline/types.ts';
 
 /** 128 random bits, base64url: share links cannot be guessed or enumerated. */
 export const RESULT_ID_PATTERN = /^[A-Za-z0-9_-]{22}$/;
@@ -85,6 +85,8 @@ export interface ResultRecord {
   census?: CensusEvidence;
   health?: HealthEvidence;
   audit?: ComponentAuditEvidence[];
+  /** The LoRA stack that ran: each file's sha256 and the layers it changed (absent without LoRAs). */
+  loras?: LoraEvidence[];
 }
 
 export function imageUrl(id: string, options: { meta?: boolean; download?: boolean } = {}): string {

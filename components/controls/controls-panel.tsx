@@ -10,6 +10,7 @@ import { useStudio } from '@/lib/state/provider.tsx';
 import { Callout, Section, buttonClass } from '@/components/ui/primitives.tsx';
 import { ImageSection } from './image-section.tsx';
 import { ModelSection } from './model-section.tsx';
+import { LoraSection } from './lora-section.tsx';
 import { PromptSection } from './prompt-section.tsx';
 import { SamplingSection } from './sampling-section.tsx';
 import { SeedField } from './seed-field.tsx';
@@ -36,6 +37,7 @@ export function ControlsPanel() {
         <ModelSection />
         <PromptSection promptError={errors.prompt} />
         <ImageSection />
+        <LoraSection />
         <SamplingSection errors={errors} />
         <SizeSection errors={errors} />
         <Section title="Seed">

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { isStudioError } from '../errors.ts';
-import { a1111ToParams, a1111Txt2ImgSchema } from './a1111.ts';
+import { a1111ToParams } from './a1111.ts';
 import { a1111Img2ImgChecks, a1111Img2ImgSchema, a1111Img2ImgToParams, decodeBase64Image } from './a1111-img2img.ts';
 import { openAiEditToParams } from './openai-edits.ts';
 
@@ -16,10 +16,12 @@ const studioError = (fn: () => unknown) => {
 
 describe('A1111', () => {
   test('enable_hr maps to the hires fix with A1111 defaults (×2, strength 0.7); absent, no hires', () => {
-    assert.deepEqual(a1111ToParams(a1111Txt2ImgSchema.parse({ prompt: 'x', width: 512, height: 512, enable_hr: true })).hires, { scale: 2, strength: 0.7 });
-    assert.deepEqual(a1111ToParams(a1111Txt2ImgSchema.parse({ prompt: 'x', enable_hr: true, hr_scale: 1.5, denoising_strength: 0.3, hr_second_pass_steps: 4 })).hires, { scale: 1.5, strength: 0.3, steps: 4 });
-    assert.equal(a1111ToParams(a1111Txt2ImgSchema.parse({ prompt: 'x', denoising_strength: 0.3 })).hires, undefined);
-    assert.match(studioError(() => a1111ToParams(a1111Txt2ImgSchema.parse({ prompt: 'x', enable_hr: true, hr_scale: 4 }))).message, /^hr_scale: /);
+    assert.deepEqual(a1111ToParams(({ prompt: 'x', width: 512, height: 512, enable_hr: true })).hires, { scale: 2, strength: 0.7 });
+    assert.deepEqual(a1111ToParams(({ prompt: 'x', enable_hr: true, hr_scale: 1.5, denoising_strength: 0.3, hr_second_pass_steps: 4 })).hires, { scale: 1.5, strength: 0.3, steps: 4 });
+    assert.equal(a1111ToParams(({ prompt: 'x', denoising_strength: 0.3 })).hires, undefined);
+    assert.match(studioError(() => a1111ToParams(({ prompt: 'x', enable_hr: true, hr_scale: 4 }))).message, /^hr_scale: /);
+    assert.match(studioError(() => a1111ToParams({ prompt: 'x', enable_hr: true, hr_upscaler: 'Latent' })).message, /^hr_upscaler: "Latent" is not available/);
+    assert.match(studioError(() => a1111ToParams({ prompt: 'x', enable_hr: true, hr_resize_x: 2048 })).message, /^hr_resize_x: /);
   });
 
   test('img2img: defaults, mask settings, only masked, and the source size by default', () => {

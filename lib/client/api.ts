@@ -5,6 +5,7 @@ import type { ComparisonView } from '../comparison.ts';
 import type { ApiErrorBody } from '../errors.ts';
 import { isApiErrorResponse } from '../errors.ts';
 import type { GenerationParamsInput } from '../params.ts';
+import type { LoraView } from '../loras.ts';
 import type { ResultRecord } from '../results.ts';
 import type { StudioJob, SystemResponse } from '../system.ts';
 import type { Precision } from '../../inference/pipeline/types.ts';
@@ -60,6 +61,7 @@ export const api = {
   /** An image file (or the mask editor's PNG) as the raw body; the server decodes and stores it. */
   upload: (file: Blob, kind: 'image' | 'mask' = 'image') =>
     call<UploadAnswer>(`/api/uploads?kind=${kind}`, { method: 'POST', body: file, headers: { 'Content-Type': file.type || 'application/octet-stream' } }),
+  loras: () => call<{ loras: LoraView[] }>('/api/loras'),
 };
 
 /** What POST /api/uploads answers. */

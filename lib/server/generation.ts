@@ -42,6 +42,7 @@ export async function generateResult(
     queuedMs: context.queuedMs,
     // memory, census, health and audit: the evidence behind the badges (lib/evidence.ts)
     ...resultEvidence(result, await engine.system()),
+    ...(result.loras && { loras: result.loras }),
   };
 }
 

@@ -16,6 +16,8 @@ export interface FormParams {
   /** null until the system info says which precisions the model can run. */
   precision: Precision | null;
   model: string | null;
+  /** The LoRA stack, in order (the picker's entries; tags typed in the prompt join it on the server). */
+  loras: { name: string; weight: number }[];
 }
 
 /** The seed comes from the caller so the server render and the browser start from the same one. */
@@ -31,6 +33,7 @@ export function initialForm(seed: number): FormParams {
     seed: String(seed),
     precision: null,
     model: null,
+    loras: [],
   };
 }
 
@@ -51,6 +54,7 @@ export function formToInput(form: FormParams): GenerationParamsInput {
   };
   if (form.precision) input.precision = form.precision;
   if (form.model) input.model = form.model;
+  if (form.loras.length) input.loras = form.loras.map(({ name, weight }) => ({ name, weight }));
   return input;
 }
 
@@ -67,5 +71,6 @@ export function formFromResult(record: ResultRecord): FormParams {
     seed: String(request.seed),
     precision: request.precision,
     model: record.model.id,
+    loras: (request.loras ?? []).map(({ name, weight }) => ({ name, weight })),
   };
 }

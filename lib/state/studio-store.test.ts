@@ -69,3 +69,20 @@ test('submit with an invalid width marks the form and sends nothing', async () =
     globalThis.fetch = realFetch;
   }
 });
+
+test('presets and defaults follow the variant: a Z-Image base model starts at 50 steps / CFG 5, and switching models takes the new variant\'s', () => {
+  const withBase: SystemResponse = {
+    ...system,
+    models: [...system.models, { id: 'z-base', name: 'Z-Image', family: 'z-image', variant: 'base', precisions: ['fp32'], tiny: false, parameters: { dit: 1, te: 1, vae: 1 } }],
+    defaultModel: 'z-base',
+  };
+  const store = createStudioStore({ ...init, system: withBase });
+  assert.deepEqual([store.getState().form.model, store.getState().form.steps, store.getState().form.cfg], ['z-base', '50', '5']);
+  store.getState().setModel('tiny');
+  assert.deepEqual([store.getState().form.steps, store.getState().form.cfg], ['8', '1'], 'Turbo: its distilled settings');
+  store.getState().setField('steps', '10');
+  store.getState().setModel('tiny');
+  assert.equal(store.getState().form.steps, '10', 'the same variant keeps what the user typed');
+  store.getState().setModel('z-base');
+  assert.deepEqual([store.getState().form.steps, store.getState().form.cfg], ['50', '5']);
+});

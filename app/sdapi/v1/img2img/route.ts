@@ -25,6 +25,6 @@ export const POST = handle(async (request: Request) => {
   const png = await store.readImage(record.id);
   const infotext = (await readPngText(png)).parameters;
   const share = `${publicOrigin(request.headers, env.PUBLIC_URL)}${shareUrl(record.id)}`;
-  const answer = a1111Response(record, png, infotext, share);
+  const answer = a1111Response([{ record, png, infotext, shareUrl: share }], { batchSize: 1, nIter: 1, sendImages: true, ignored: [] });
   return json({ ...answer, parameters: { ...answer.parameters, denoising_strength: params.image?.strength, mask_blur: params.image?.maskBlur, inpaint_full_res: Boolean(params.image?.onlyMasked), resize_mode: resizeMode } });
 });

@@ -29,5 +29,8 @@ export const POST = handle(async (request: Request) => {
   const record = await generateAndWait(params, request.signal);
   const format = fields.get('response_format') === 'url' ? 'url' : 'b64_json';
   const png = format === 'b64_json' ? await store.readImage(record.id) : new Uint8Array();
-  return json(openAiResponse(format, { png, url: `${publicOrigin(request.headers, env.PUBLIC_URL)}${imageUrl(record.id)}` }, new Date(record.createdAt)));
-});
+  const url = `${publicOrigin(request.headers, env.PUBLIC_URL)}${imageUrl(record.id)}`;
+  const size = `${record.size?.width ?? record.request.width}x${record.size?.height ?? record.request.height}`;
+  const made = [{ id: record.id, seed: record.request.seed, bytes: png, url }];
+  return json(openAiResponse({ format: 'png', responseFormat: format, quality: 'medium', size, ignored: [] }, made, new Date(record.createdAt)));
+}, 'openai');
