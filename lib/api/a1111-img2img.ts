@@ -4,7 +4,7 @@
 // { images, parameters, info } response as txt2img. Kept apart from a1111.ts to be merged on its own.
 // Deliberately refuses what it cannot honour: inpainting_fill other than 1 ("original", what diffusers'
 // ZImageInpaintPipeline does), resize_mode 3 (latent upscale), batches, other samplers.
-import { z } from 'zod';
+import { z } from '../zod.ts';
 import { StudioError } from '../errors.ts';
 import { describeIssues } from '../issues.ts';
 import { generationParamsSchema, randomSeed, type GenerationParams } from '../params.ts';

@@ -1,12 +1,8 @@
 // The image-input and hires-fix fields of a generation request, as the studio's API accepts them (ids of stored
 // uploads or results, never pixels: the 256 KiB JSON limit stays), with messages that say how to fix a bad value.
 // Shared by the browser form and the routes; deliberately no server code.
-import { z } from 'zod';
+import { z } from '../zod.ts';
 import { RESULT_ID_PATTERN } from '../results.ts';
-
-// These schemas are built before lib/params.ts (which imports them) runs its z.config: zod decides per schema, at
-// construction, whether to compile a fast path with Function(), which the pages' CSP reports as a violation.
-z.config({ jitless: true });
 
 const id = (what: string) => z.string({ error: `${what} must be an id` }).regex(RESULT_ID_PATTERN, `${what} must be an id of 22 characters (A–Z, a–z, 0–9, "_", "-") from POST /api/uploads or a result.`);
 
