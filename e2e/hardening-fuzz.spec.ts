@@ -89,7 +89,9 @@ const A1111_BODIES: unknown[] = [
   { prompt: 'x', n_iter: 0 },
   { prompt: 'x', script_name: 'X/Y/Z plot' },
   { prompt: 'x', alwayson_scripts: { ControlNet: { args: [{ enabled: true }] } } },
-  { prompt: 'x', enable_hr: true },
+  // enable_hr runs the hires fix (issue 17): what stays refused is the hires fix it cannot honour
+  { prompt: 'x', enable_hr: true, hr_upscaler: 'Latent' },
+  { prompt: 'x', enable_hr: true, hr_scale: 4 },
   { prompt: 'x', seed: -2 },
   { prompt: 'x', cfg_scale: 0 },
   { prompt: 'x', sampler_name: 'Euler a' },

@@ -47,12 +47,13 @@ const BYTES: Record<string, number> = { fp32: 4, fp16: 2, bf16: 2, int64: 8, int
 export function auditComponent(dir: string, manifest: Manifest, component: ComponentName): ComponentAudit {
   const info = manifest.components[component];
   if (!info) throw new EngineError('audit-missing-component', `${dir} has no ${component.toUpperCase()}`);
-  const model = onnx.ModelProto.decode(fs.readFileSync(path.join(dir, info.file)));
-  const graph = model.graph!;
+  // The VAE is one component of two graphs (decoder, and the encoder for image input): both are audited together.
+  const files = [info.file, ...(info.encoder ? [info.encoder.file] : [])];
+  const graphs = files.map((f) => onnx.ModelProto.decode(fs.readFileSync(path.join(dir, f))).graph!);
   const initializers: ComponentAudit['initializers'] = {};
   const dtypeOf = new Map<string, string>();
   const bytesOf = new Map<string, number>();
-  for (const t of graph.initializer ?? []) {
+  for (const t of graphs.flatMap((graph) => graph.initializer ?? [])) {
     const dt = DTYPE_NAMES[t.dataType ?? 0] ?? `type${t.dataType}`;
     const n = (t.dims ?? []).reduce((a: number, b) => a * Number(b), 1);
     const bytes = n * (BYTES[dt] ?? 4);
@@ -63,7 +64,7 @@ export function auditComponent(dir: string, manifest: Manifest, component: Compo
     initializers[dt].bytes += bytes;
   }
   const heavyBytes: Record<string, number> = {};
-  for (const node of graph.node ?? []) {
+  for (const node of graphs.flatMap((graph) => graph.node ?? [])) {
     if (!HEAVY_OPS.has(node.opType!)) continue;
     for (const input of node.input ?? []) {
       const dt = dtypeOf.get(input);
@@ -82,7 +83,7 @@ export function auditComponent(dir: string, manifest: Manifest, component: Compo
   const fp32Initializers = expected === 'fp32' ? [] : [...dtypeOf].filter(([, d]) => d === 'fp32').map(([n]) => n);
   const sp = info.source.precision;
   const source = sp && { label: sp.label, quantised: sp.quantised, ...(sp.note ? { note: sp.note } : {}) };
-  return { component, claimed, initializers, heavyWeights, computeDtype, fp32Initializers, islands: info.fp32Islands, problems, ...(source ? { source } : {}) };
+  return { component, claimed, initializers, heavyWeights, computeDtype, fp32Initializers, islands: [...info.fp32Islands, ...(info.encoder?.fp32Islands.map((i) => `encoder: ${i}`) ?? [])], problems, ...(source ? { source } : {}) };
 }
 
 /** Audits every component of a converted precision folder. */

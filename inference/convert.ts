@@ -15,6 +15,7 @@ import { BuildContext, precisionPlan, SHIPPED_GRAPH, type GraphOptions } from '.
 import { DEFAULT_FAMILY, FAMILIES, type ComponentSpec, type FamilyConfigs, type FamilyId } from './models/registry.ts';
 import { variantForShift } from './models/variants.ts';
 import { Checkpoint } from './safetensors.ts';
+import { convertVaeEncoder } from './convert-vae-encoder.ts';
 import { loraError, loraSummary, missingPathProblem } from './checkpoints/diagnose.ts';
 import { findInModelsRoot, isModelsRoot, searchedFolders, splitAllInOne } from './checkpoints/layouts.ts';
 import { quantisedDtypes, sourceLabel, sourceNote, type SourcePrecision } from './checkpoints/source-precision.ts';
@@ -273,6 +274,9 @@ export function convert(opts: ConvertOptions): { dir: string; manifest: Manifest
       (manifest.components as Record<C, typeof entry>)[name] = entry;
     };
     for (const name of wanted) write(name);
+    // the VAE's encoder (image input), from the same source, recorded under the VAE's entry
+    const vae = manifest.components.vae;
+    if (vae && found.vae) vae.encoder = convertVaeEncoder(found.vae.ckpt, vae.config, opts.precision, tmp, log);
     if (tokenizer) {
       fs.copyFileSync(tokenizer, path.join(tmp, 'tokenizer.json'));
       manifest.tokenizer = 'tokenizer.json';

@@ -8,6 +8,7 @@ export const ENGINE_ERROR_CODES = [
   'invalid-request', 'precision-mismatch', 'precision-needs-gpu', 'precision-unavailable', 'cuda-unavailable', 'bf16-needs-cuda',
   // converted models on disk
   'model-not-converted', 'model-bad-manifest', 'model-precision-missing', 'model-missing-component', 'model-file-missing', 'model-mismatch',
+  'model-no-vae-encoder',
   'audit-missing-component',
   // onnxruntime sessions and runs
   'cuda-provider-missing', 'cuda-session-failed', 'session-failed', 'run-missing-input', 'run-failed', 'out-of-memory', 'bad-ort-config',

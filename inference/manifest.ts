@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { EngineError } from './errors.ts';
 import type { GraphOptions } from './models/blocks.ts';
+import type { VaeEncoderManifest } from './convert-vae-encoder.ts';
 import { DEFAULT_FAMILY, FAMILIES, type FamilyConfigs, type FamilyId } from './models/registry.ts';
 import type { ComponentName, Precision } from './pipeline/types.ts';
 
@@ -36,6 +37,8 @@ export interface ComponentManifest<Config = FamilyConfigs[FamilyId][ComponentNam
   weightBytes: number;
   /** The graph formulations built (absent in manifests written before they existed: the spelled-out forms). */
   graph?: GraphOptions;
+  /** VAE only: the encoder graph (image input), from the same source files; absent for decoder-only VAE files. */
+  encoder?: VaeEncoderManifest;
 }
 
 /** The components of one family's model, each config typed by its component. */

@@ -1,7 +1,7 @@
 // `zimage tiny`: a deterministic tiny random checkpoint of the real architecture in the diffusers layout (same key
 // names, tiny widths, configs that diffusers/transformers load, a Qwen3 tokenizer) — the embedded default model
 // and the test fixture. The weights are random, so its images are noise-like by design.
-// It deliberately writes no VAE encoder (text-to-image needs only the decoder).
+// The VAE has its encoder too (image input), written after the decoder so the decoder's weights stay as they were.
 import fs from 'node:fs';
 import path from 'node:path';
 import { f32Tensor, writeSafetensors, type TensorToWrite } from './safetensors.ts';
@@ -114,6 +114,20 @@ function vaeTensors(rng: Rng): TensorToWrite[] {
   });
   gn('decoder.conv_norm_out', prev);
   conv('decoder.conv_out', prev, 3, 3);
+  // the encoder (diffusers Encoder: down blocks of layers_per_block resnets, a stride-2 conv between them, double_z)
+  conv('encoder.conv_in', 3, blockOut[0], 3);
+  prev = blockOut[0];
+  blockOut.forEach((c, i) => {
+    for (let j = 0; j < layersPerBlock; j++) res(`encoder.down_blocks.${i}.resnets.${j}`, j === 0 ? prev : c, c);
+    if (i < blockOut.length - 1) conv(`encoder.down_blocks.${i}.downsamplers.0.conv`, c, c, 3);
+    prev = c;
+  });
+  res('encoder.mid_block.resnets.0', prev, prev);
+  gn('encoder.mid_block.attentions.0.group_norm', prev);
+  for (const n of ['to_q', 'to_k', 'to_v', 'to_out.0']) { t.w(`encoder.mid_block.attentions.0.${n}.weight`, [prev, prev]); t.bias(`encoder.mid_block.attentions.0.${n}.bias`, prev); }
+  res('encoder.mid_block.resnets.1', prev, prev);
+  gn('encoder.conv_norm_out', prev);
+  conv('encoder.conv_out', prev, 2 * latent, 3);
   return t.list;
 }
 

@@ -30,7 +30,7 @@ export type StoredColumn =
   | { precision: Precision; state: 'unavailable'; reason: string };
 
 /** The settings every column shares: the source result's request without its precision and execution provider. */
-export type SharedSettings = Omit<GenerateRequest, 'latents' | 'precision' | 'ep'>;
+export type SharedSettings = Omit<GenerateRequest, 'latents' | 'precision' | 'ep' | 'image'>;
 
 export interface ComparisonRecord {
   id: string;

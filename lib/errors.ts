@@ -45,6 +45,23 @@ export const STUDIO_ERROR_STATUS = {
   no_worker: 503,
   queue_closed: 503,
   queue_unavailable: 503,
+  // image input (lib/images): uploads, masks and the routes that take an image file
+  empty_image: 400,
+  broken_image: 400,
+  broken_exif: 400,
+  invalid_multipart: 400,
+  invalid_query: 400,
+  missing_image: 400,
+  upload_no_alpha: 400,
+  mask_not_transparent: 400,
+  compare_image_input: 400,
+  upload_not_found: 404,
+  source_not_found: 404,
+  image_too_large: 413,
+  image_too_many_pixels: 413,
+  image_metadata_too_large: 413,
+  unsupported_image: 415,
+  image_input_unavailable: 501,
 } as const satisfies Record<string, number>;
 
 export type StudioErrorCode = keyof typeof STUDIO_ERROR_STATUS;

@@ -16,9 +16,11 @@ export const PHASE_LABELS: Record<ProgressEvent['phase'], string> = {
   tokenize: 'Tokenizing the prompt',
   encode: 'Encoding the prompt',
   noise: 'Preparing the noise',
+  image: 'Encoding the source image (VAE)',
   denoise: 'Denoising',
   decode: 'Decoding the image (VAE)',
   png: 'Writing the PNG',
+  hires: 'Hires fix: upscaling the first pass',
 };
 
 /** "Step 3/8 · 1.2 s elapsed · ETA 2.0 s", or the phase while not denoising. */

@@ -4,6 +4,7 @@
 import { z } from './zod.ts';
 import { LIMITS } from '../inference/pipeline/rules.ts';
 import { PRECISIONS } from '../inference/pipeline/types.ts';
+import { hiresParamsSchema, imageParamsSchema } from './images/params.ts';
 import { variantSpec, Z_IMAGE_VARIANTS } from '../inference/models/variants.ts';
 import { loraStackSchema } from './loras.ts';
 
@@ -122,6 +123,10 @@ export const generationParamsSchema = z.strictObject({
     .string({ error: 'model must be a model id from GET /api/system.' })
     .regex(MODEL_ID, 'model must be a model id from GET /api/system (a folder name under weights/, not a path).')
     .optional(),
+  /** Image to image / inpainting from a stored upload or result (lib/images/params.ts). */
+  image: imageParamsSchema.optional(),
+  /** Hires fix on text to image. */
+  hires: hiresParamsSchema.optional(),
 });
 
 export type GenerationParams = z.output<typeof generationParamsSchema>;

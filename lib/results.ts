@@ -1,6 +1,6 @@
 // The saved result as every layer sees it: the database row, the API's JSON, the gallery card and the share page.
 // Deliberately plain JSON (no pixels, no tensors): images live as PNG files and are fetched by URL.
-import type { ComponentName, ComponentRunInfo, GenerateRequest, LoraEvidence, Precision } from '../inference/pipeline/types.ts';
+import type { ComponentName, ComponentRunInfo, LoraEvidence, Precision, RecordedRequest } from '../inference/pipeline/types.ts';
 
 /** 128 random bits, base64url: share links cannot be guessed or enumerated. */
 export const RESULT_ID_PATTERN = /^[A-Za-z0-9_-]{22}$/;
@@ -67,7 +67,9 @@ export interface ResultRecord {
   /** ISO 8601, UTC. */
   createdAt: string;
   /** The request exactly as the engine ran it (seed resolved, precision and EP chosen). */
-  request: Omit<GenerateRequest, 'latents'>;
+  request: RecordedRequest;
+  /** The image's own size when it is not the request's (hires fix, "inpaint only masked"); absent otherwise. */
+  size?: { width: number; height: number };
   model: { id: string; name: string; tiny: boolean };
   /** Precision and EP each component actually ran in, as the engine reported them. */
   components: ComponentRunInfo[];

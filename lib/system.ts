@@ -1,6 +1,7 @@
 // What GET /api/system returns and the browser builds its pickers from, plus the job types shared by routes and
 // the browser. Deliberately types only (and one mapper): no machine probing and no server code.
-import type { ExecutionProvider, GenerateRequest, ModelEntry, Precision, SystemInfo } from '../inference/pipeline/types.ts';
+import type { JobImage } from './images/job-image.ts';
+import type { ExecutionProvider, GenerateRequest, ImageInput, ModelEntry, Precision, SystemInfo } from '../inference/pipeline/types.ts';
 import type { JobSnapshot, QueueHealth } from './queue/types.ts';
 import type { ResultRecord } from './results.ts';
 
@@ -39,7 +40,11 @@ export interface WorkerSummary {
 /** A job's input, fully resolved at submit time so a bad model or precision fails the POST, not the job. */
 export interface JobInput {
   modelId: string;
-  request: Omit<GenerateRequest, 'latents'>;
+  request: Omit<GenerateRequest, 'latents' | 'image'>;
+  /** Image input by stored upload id (lib/images/uploads.ts); the pixels are read just before the engine runs. */
+  image?: JobImage;
+  /** The pixels of `image`, read on the server just before the engine runs (in-process queue); never journaled. */
+  resolvedImage?: ImageInput;
 }
 
 export type StudioJob = JobSnapshot<JobInput, ResultRecord>;

@@ -8,6 +8,7 @@ import { PRECISION_LABELS, epLabel } from '@/lib/precision.ts';
 import { formToInput } from '@/lib/state/form.ts';
 import { useStudio } from '@/lib/state/provider.tsx';
 import { Callout, Section, buttonClass } from '@/components/ui/primitives.tsx';
+import { ImageSection } from './image-section.tsx';
 import { ModelSection } from './model-section.tsx';
 import { LoraSection } from './lora-section.tsx';
 import { PromptSection } from './prompt-section.tsx';
@@ -35,6 +36,7 @@ export function ControlsPanel() {
       <div className="flex-1 space-y-5 px-4 pt-4 pb-5">
         <ModelSection />
         <PromptSection promptError={errors.prompt} />
+        <ImageSection />
         <LoraSection />
         <SamplingSection errors={errors} />
         <SizeSection errors={errors} />

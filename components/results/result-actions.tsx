@@ -1,7 +1,7 @@
 'use client';
 // Actions on one result: download with metadata (the engine's PNG as is), download without (pixels re-encoded,
 // no text chunks), reuse settings, share (copies the /r/<id> link and shows it), compare precisions (the BF16 vs
-// FP16 view, /c/<id>), delete.
+// FP16 view, /c/<id>), vary (subtle/strong: image to image of it, new seed), upscale (×1.5 and refine), delete.
 import { useState } from 'react';
 import { downloadName, imageUrl, shareUrl, type ResultRecord } from '@/lib/results.ts';
 import { useStudio } from '@/lib/state/provider.tsx';
@@ -11,6 +11,8 @@ import { CompareLauncher } from './compare-launcher.tsx';
 
 export function ResultActions({ record }: { record: ResultRecord }) {
   const reuse = useStudio((state) => state.reuse);
+  const vary = useStudio((state) => state.vary);
+  const upscale = useStudio((state) => state.upscale);
   const remove = useStudio((state) => state.remove);
   const [shared, setShared] = useState<{ url: string; copied: boolean } | null>(null);
   const [confirmDelete, setConfirmDelete] = useState(false);
@@ -44,6 +46,15 @@ export function ResultActions({ record }: { record: ResultRecord }) {
         </a>
         <button type="button" className={buttonClass.secondary} onClick={() => reuse(record)}>
           <ReuseIcon /> Reuse settings
+        </button>
+        <button type="button" className={buttonClass.secondary} onClick={() => void vary(record, 'subtle')} title="Image to image of this result at strength 0.35, new seed">
+          Vary (subtle)
+        </button>
+        <button type="button" className={buttonClass.secondary} onClick={() => void vary(record, 'strong')} title="Image to image of this result at strength 0.7, new seed">
+          Vary (strong)
+        </button>
+        <button type="button" className={buttonClass.secondary} onClick={() => void upscale(record)} title="Enlarged ×1.5 in pixels (Lanczos), then refined at strength 0.35">
+          Upscale ×1.5
         </button>
         <button type="button" className={buttonClass.secondary} onClick={() => void share()}>
           <ShareIcon /> Share

@@ -129,6 +129,14 @@ export function ResultParameters({ record }: { record: ResultRecord }) {
     ['Tokens', `${record.tokens.count}${record.tokens.truncated ? ' (cut at 512)' : ''}`],
     ['Created', formatTimestamp(record.createdAt)],
   ];
+  // image input and the hires fix, as A1111 names them
+  if (request.image) {
+    rows.splice(2, 0, ['Denoising strength', String(request.image.strength)]);
+    if (request.image.masked) rows.splice(3, 0, ['Mask blur', `${request.image.maskBlur} px${request.image.onlyMasked ? ', only masked' : ''}`]);
+    if (request.image.sourceHash) rows.push(['Source', request.image.sourceHash.startsWith('result:') ? `result ${request.image.sourceHash.slice(7)}` : `sha256 ${request.image.sourceHash.slice(0, 16)}…`]);
+  }
+  if (request.hires) rows.splice(2, 0, ['Hires upscale', `×${request.hires.scale} (Lanczos), strength ${request.hires.strength}`]);
+  if (record.size) rows.splice(1, 1, ['Size', `${record.size.width} × ${record.size.height} (request ${request.width} × ${request.height})`]);
   return (
     <div className="space-y-3 text-sm">
       <div>

@@ -4,6 +4,7 @@
 // scripts/build-cli.mjs so a host with only node + onnxruntime-node can run it.
 // It deliberately holds no logic of its own beyond argument parsing and printing.
 import fs from 'node:fs';
+import { decode as decodePng } from 'fast-png';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -31,6 +32,7 @@ const USAGE = `usage: zimage <command> [options]
   eval     dit|te|vae --model DIR --in IN.safetensors --out OUT.safetensors [--ep cpu|cuda] [--lora FILE[:W]]... (dit)
              dit: x, t, cap_feats → v;  te: input_ids → features;  vae: latents → image
   generate --model DIR --prompt TEXT [--negative TEXT] [--steps N] [--cfg C] [--width 1024] [--height 1024]
+           [--image SRC.png [--strength 0.6] [--mask MASK.png [--mask-blur 4]] [--posterior mode|sample]]
            [--seed N] [--precision P] [--ep cpu|cuda] [--latents FILE] [--tiled-vae] [--low-vram] [--warmup] [--quiet]
            [--cfg-truncation T] [--cfg-normalization K] [--lora FILE.safetensors[:WEIGHT]]... --out FILE.png
            (--steps and --cfg default to the model's variant: Turbo 8 and 1, base 50 and 5 with CFG normalisation 1;
@@ -73,7 +75,7 @@ async function cmdConvert(args: string[]) {
     sources: positionals, out: need(values.out, '--out DIR'), precision: oneOf(values.precision, PRECISIONS, '--precision'),
     components, name: values.name, tiny: values.tiny, variant: values.variant, log: (l) => console.error(l),
   });
-  console.log(`converted ${Object.keys(manifest.components).join(', ')} (${manifest.precision}) into ${dir} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  console.log(`converted ${Object.keys(manifest.components).join(', ')}${manifest.components.vae?.encoder ? ' (the VAE with its encoder)' : ''} (${manifest.precision}) into ${dir} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 }
 
 async function cmdEval(args: string[]) {
@@ -157,6 +159,9 @@ async function cmdGenerate(args: string[]) {
       'cfg-truncation': { type: 'string' }, 'cfg-normalization': { type: 'string' }, 'low-vram': { type: 'boolean', default: false },
       // --lora FILE[:WEIGHT], repeatable: merged into the DiT's weights in memory, in order (weight 1 when omitted)
       lora: { type: 'string', multiple: true, default: [] },
+      // image to image / inpainting: a PNG at --width×--height, a mask PNG (white = repaint), diffusers' posterior
+      image: { type: 'string' }, mask: { type: 'string' }, strength: { type: 'string', default: '0.6' }, 'mask-blur': { type: 'string', default: '4' },
+      posterior: { type: 'string', default: 'mode' },
     },
   });
   const num = (flag: string, v: string | undefined) => {
@@ -189,6 +194,14 @@ async function cmdGenerate(args: string[]) {
     cfgNormalization: values['cfg-normalization'] === undefined ? undefined : num('cfg-normalization', values['cfg-normalization']),
     loras: values.lora.length ? values.lora.map(parseLoraArg) : undefined,
   };
+  if (values.image) {
+    const src = readPngPixels(values.image, 3);
+    request.image = {
+      rgb: src.data, width: src.width, height: src.height, strength: num('strength', values.strength),
+      posterior: oneOf(values.posterior, ['mode', 'sample'] as const, '--posterior') as 'mode' | 'sample',
+      ...(values.mask ? { mask: readPngPixels(values.mask, 1).data, maskBlur: num('mask-blur', values['mask-blur']) } : {}),
+    };
+  }
   validateRequest(request); // before any model is loaded: a bad argument costs nothing and writes nothing
   const pipe = await loadPipeline(model, precision, ep, { residency: values['low-vram'] ? 'sequential' : 'auto', ort: ort() });
   const bar = (e: ProgressEvent) => {
@@ -250,3 +263,18 @@ export async function main(argv: string[]): Promise<number> {
 // Run directly (tsx inference/cli/zimage.ts, node dist/zimage.mjs), not imported (bin/zimage.mjs calls main itself).
 const isMain = Boolean(process.argv[1]) && import.meta.url === pathToFileURL(fs.realpathSync(process.argv[1])).href;
 if (isMain) main(process.argv.slice(2)).then((code) => process.exit(code));
+
+/** An 8-bit PNG as RGB (channels 3, alpha dropped) or one channel (1: luma, for masks); other PNGs are refused. */
+function readPngPixels(file: string, channels: 1 | 3): { data: Uint8Array; width: number; height: number } {
+  if (!fs.existsSync(file)) throw new UsageError(`${file} does not exist`);
+  const png = decodePng(fs.readFileSync(file));
+  if (png.depth !== 8) throw new UsageError(`${file} is a ${png.depth}-bit PNG; use an 8-bit one`);
+  const n = png.width * png.height, c = png.channels;
+  const data = new Uint8Array(n * channels);
+  for (let i = 0; i < n; i++) {
+    const px = (k: number) => png.data[i * c + Math.min(k, c >= 3 ? 2 : 0)] as number;
+    if (channels === 3) for (let k = 0; k < 3; k++) data[i * 3 + k] = px(k);
+    else data[i] = c >= 3 ? Math.round((px(0) * 299 + px(1) * 587 + px(2) * 114) / 1000) : px(0);
+  }
+  return { data, width: png.width, height: png.height };
+}

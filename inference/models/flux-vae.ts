@@ -1,7 +1,8 @@
 // The FLUX.1 16-channel VAE decoder (diffusers AutoencoderKL, no post_quant_conv): pipeline latents [1,16,h,w]
 // fp32 → image [1,3,8h,8w] fp32 in about [−1,1], including the un-scaling z/0.3611 + 0.1159. Accepts the diffusers
 // and the BFL `ae.safetensors` key layouts. Spec: shared/docs/zimage-spec.md §4, §6.5.
-// It deliberately builds no encoder (text-to-image only) and does not clamp or quantize the output.
+// The encoder (image in) is flux-vae-encoder.ts, built from the same files and these blocks. It deliberately does
+// not clamp or quantize the output.
 import fs from 'node:fs';
 import { EngineError } from '../errors.ts';
 import { ElemType } from '../onnx/graph.ts';
@@ -143,7 +144,7 @@ export function conv(ctx: BuildContext, x: string, prefix: string, cin: number, 
  * bf16 (the spelled-out first form, 9 passes and ~52 bytes, is kept in reference/flux-vae.ts).
  * Reshape's 0 copies a dimension from the input, so no shape arithmetic is needed.
  */
-function groupNorm(ctx: BuildContext, cfg: VaeConfig, x: string, prefix: string, c: number, invHw: string): string {
+export function groupNorm(ctx: BuildContext, cfg: Pick<VaeConfig, 'groups' | 'eps'>, x: string, prefix: string, c: number, invHw: string): string {
   const g = ctx.g;
   const G = cfg.groups;
   const xf = ctx.compute === 'F32' ? x : ctx.cast(x, 'F32');

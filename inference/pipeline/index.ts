@@ -63,7 +63,8 @@ export function ensureDefaultModel(weightsDir: string): Promise<ModelEntry> {
   defaultModel ??= (async () => {
     const find = () => listModels(weightsDir).find((m) => m.id === TINY_ID && m.precisions.includes('fp32'));
     const found = find();
-    if (found) return found;
+    // a tiny model converted before the VAE encoder existed is made again (seconds), so image input works on it
+    if (found && readManifest(path.join(found.dir, 'fp32')).components.vae?.encoder) return found;
     const dir = path.join(weightsDir, TINY_ID);
     const source = path.join(dir, 'source');
     writeTinyCheckpoint(source, 0, copyPackagedTokenizer);

@@ -3,7 +3,7 @@
 // It deliberately encodes no pixels (png.ts does) and computes none of the evidence it writes down.
 import type { ModelAudit } from '../audit.ts';
 import type { Health } from './health.ts';
-import type { ComponentRunInfo, GenerateRequest, GenerateResult, LoraEvidence, LoraRequest, RunCensus } from './types.ts';
+import type { ComponentRunInfo, GenerateResult, LoraEvidence, LoraRequest, RecordedRequest, RunCensus } from './types.ts';
 
 export const VERSION = '0.1.0';
 
@@ -27,7 +27,7 @@ export function promptWithLoraTags(prompt: string, loras: readonly LoraRequest[]
  * negative prompt on one line, then the settings. A prompt's line breaks are written as spaces (the full prompt is in
  * the zimage-studio JSON chunk), so a prompt cannot forge a "Negative prompt:" or "Steps: …" line of its own.
  */
-export function a1111Parameters(req: Omit<GenerateRequest, 'latents'>, modelName: string): string {
+export function a1111Parameters(req: RecordedRequest, modelName: string): string {
   const lines = [promptWithLoraTags(req.prompt, req.loras).replace(LINE_BREAKS, ' ')];
   if (req.negativePrompt) lines.push(`Negative prompt: ${req.negativePrompt.replace(LINE_BREAKS, ' ')}`);
   // A1111's "Lora hashes": each file's short hash (the first 12 hex digits of its sha256), quoted as one field.
@@ -35,6 +35,12 @@ export function a1111Parameters(req: Omit<GenerateRequest, 'latents'>, modelName
   lines.push([
     `Steps: ${req.steps}`, 'Sampler: Euler', 'Schedule type: Simple', `CFG scale: ${req.cfg}`, `Seed: ${req.seed}`,
     `Size: ${req.width}x${req.height}`, `Model: ${paramValue(modelName)}`, ...(hashes.length ? [`Lora hashes: "${hashes.join(', ')}"`] : []),
+    // A1111 writes these for img2img / inpainting / hires fix (same keys)
+    ...(req.image ? [`Denoising strength: ${req.image.strength}`] : req.hires ? [`Denoising strength: ${req.hires.strength}`] : []),
+    ...(req.image?.sourceHash ? [`Source hash: ${req.image.sourceHash.slice(0, 10)}`] : []),
+    ...(req.image?.masked ? [`Mask blur: ${req.image.maskBlur}`] : []),
+    ...(req.image?.onlyMasked ? ['Inpaint area: Only masked', `Masked area padding: ${req.image.onlyMasked.padding}`] : []),
+    ...(req.hires ? [`Hires upscale: ${req.hires.scale}`, ...(req.hires.steps ? [`Hires steps: ${req.hires.steps}`] : []), 'Hires upscaler: Lanczos'] : []),
     `Precision: ${req.precision}`, `Version: zimage-bf16-studio ${VERSION}`,
   ].join(', '));
   return lines.join('\n');
@@ -42,7 +48,7 @@ export function a1111Parameters(req: Omit<GenerateRequest, 'latents'>, modelName
 
 /** The facts of one generation that go into its PNG's JSON chunk. */
 export interface RunFacts {
-  request: Omit<GenerateRequest, 'latents'>;
+  request: RecordedRequest;
   model: { id: string; name: string };
   components: ComponentRunInfo[];
   tokens: GenerateResult['tokens'];

@@ -28,10 +28,17 @@ import { toPixels } from './pixels.ts';
 import { validateRequest } from './validate.ts';
 import { decodeTiled, DEFAULT_TILES, vaeDecodeBytes } from './tiled-vae.ts';
 import { DitLoras, type BuiltStack } from '../lora/lora-stack.ts';
-import type { ComponentRunInfo, ExecutionProvider, GenerateOptions, GenerateRequest, GenerateResult, LoraEvidence, ModelEntry, Precision, ProgressEvent } from './types.ts';
+import type { ComponentRunInfo, ExecutionProvider, GenerateOptions, GenerateRequest, GenerateResult, LoraEvidence, ModelEntry, Precision, ProgressEvent, RecordedRequest } from './types.ts';
+import { VaeEncoderRunner } from '../vae-encoder-runner.ts';
+import { blendMasked, img2imgStart, posteriorLatents, scaleNoise } from '../sampling/img2img.ts';
+import { finishImage, imageSettings, prepareImage } from './image-to-image.ts';
+import { hiresSize } from './hires.ts';
+import { resize } from './image-ops.ts';
+import { encodeTiled } from './tiled-encode.ts';
 
 // Moved to their own modules; re-exported for the callers that import them from here.
 export { LIMITS } from './rules.ts';
+import { LIMITS } from './rules.ts';
 export { validateRequest } from './validate.ts';
 export { toPixels } from './pixels.ts';
 export { a1111Parameters, promptWithLoraTags, VERSION } from './metadata.ts';
@@ -41,7 +48,7 @@ export type { Residency } from '../runtime/residency.ts';
 const FAMILY = FAMILIES['z-image'];
 
 /** The request as it ran (each LoRA with its file's sha256) and the stack's evidence; both unchanged without LoRAs. */
-function loraFacts(requested: Omit<GenerateRequest, 'latents'>, stack: BuiltStack | undefined): { settings: Omit<GenerateRequest, 'latents'>; loras?: LoraEvidence[] } {
+function loraFacts(requested: RecordedRequest, stack: BuiltStack | undefined): { settings: RecordedRequest; loras?: LoraEvidence[] } {
   if (!stack?.loras.length) return { settings: requested };
   return {
     settings: { ...requested, loras: stack.loras.map(({ name, weight, sha256 }) => ({ name, weight, sha256 })) },
@@ -85,12 +92,18 @@ interface RunContext {
   timings: Record<string, number>;
   t0: number;
   vram?: VramSampler;
+  /** Hires fix: the first pass writes no PNG; the second records the request as sent (first-pass size + hires). */
+  pass?: { png?: boolean; recorded?: RecordedRequest };
 }
 
 export class ZImagePipeline {
   private featureCache = new Map<string, TextFeatures>();
   /** One looping nvidia-smi for the pipeline's life (CUDA only): no process is forked during a generation. */
   private readonly monitor?: GpuMonitor;
+  /** The VAE encoder, loaded on the first image input (text-to-image never loads it). */
+  private encoder?: VaeEncoderRunner;
+  private readonly dir: string;
+  private readonly ort?: OrtOptions;
 
   private constructor(
     readonly model: ModelEntry,
@@ -106,8 +119,11 @@ export class ZImagePipeline {
     readonly audit: ModelAudit,
     /** The LoRA stack the DiT's weights hold (lora/lora-stack.ts): the last one is kept. */
     private readonly loras: DitLoras,
+    session: { dir: string; ort?: OrtOptions },
   ) {
     if (ep === 'cuda') this.monitor = GpuMonitor.acquire(deviceId);
+    this.dir = session.dir;
+    this.ort = session.ort;
   }
 
   /** How many LoRA stacks were merged so far (a repeated stack is not merged again). */
@@ -159,7 +175,7 @@ export class ZImagePipeline {
       },
       vae: (p) => VaeRunner.load(dir, manifest, session(p)),
     }, { profilePrefix: (c) => census.profilePrefix(c), phaseDone: (c, runner) => census.phaseDone(c, runner) });
-    const pipe = new ZImagePipeline(model, manifest, precision, ep, residency, deviceId, tokenizer, runners, census, audit, loras);
+    const pipe = new ZImagePipeline(model, manifest, precision, ep, residency, deviceId, tokenizer, runners, census, audit, loras, { dir, ort: options.ort });
     if (residency === 'resident') for (const c of ['te', 'dit', 'vae'] as const) await runners.get(c);
     return pipe;
   }
@@ -207,7 +223,19 @@ export class ZImagePipeline {
     const checkAbort = () => { if (opts.signal?.aborted) throw new AbortError(); };
     const vram = this.monitor ? new VramSampler(this.monitor).start() : undefined;
     try {
-      return await this.run({ req: this.withVariantDefaults(req), signal: opts.signal, phase, checkAbort, timings, t0, vram });
+      const ctx = { signal: opts.signal, phase, checkAbort, timings, t0, vram };
+      const full = this.withVariantDefaults(req);
+      if (!full.hires) return await this.run({ ...ctx, req: full });
+      // Hires fix: the first pass, its pixels upscaled (Lanczos-3), then image-to-image at the larger size
+      validateRequest(full, this);
+      const { hires, ...first } = full;
+      const base = await this.run({ ...ctx, req: first, pass: { png: false } });
+      const { width, height } = hiresSize(full.width, full.height, hires.scale, LIMITS);
+      const rgb = resize(base.pixels, full.width, full.height, 3, width, height);
+      phase('hires');
+      const second = { ...first, width, height, steps: hires.steps ?? full.steps, image: { rgb, width, height, strength: hires.strength } };
+      // recorded as A1111 writes it: the first pass's size, seed and steps, plus the hires options
+      return await this.run({ ...ctx, req: second, pass: { recorded: settingsOf(full) } });
     } finally {
       if (this.residency === 'sequential') for (const c of ['te', 'dit', 'vae'] as const) await this.runners.done(c);
       await vram?.stop();
@@ -240,7 +268,13 @@ export class ZImagePipeline {
     // noise, started first (step 4 collects it): torch.manual_seed(seed); torch.randn(1,16,h,w) — or the given
     // latents. The draws happen now; the Box-Muller blocks run on the noise threads while the text encoder runs.
     const noiseStart = performance.now();
-    const noise = req.latents ? Promise.resolve(Float32Array.from(req.latents)) : randnAsync(req.seed, [1, FAMILY.latentChannels, h, w]);
+    // With image input and the 'sample' posterior, the reference draws the posterior's ε first and the noise second
+    // from one generator: [2,16,h,w] in one call is both (16·h·w is a multiple of 16, so the blocks align).
+    const plane = FAMILY.latentChannels * h * w;
+    const twoDraws = req.image?.posterior === 'sample' && !req.latents;
+    const draws = req.latents ? Promise.resolve(Float32Array.from(req.latents)) : randnAsync(req.seed, [twoDraws ? 2 : 1, FAMILY.latentChannels, h, w]);
+    const noise = twoDraws ? draws.then((d) => d.subarray(plane)) : draws;
+    const posteriorEps = twoDraws ? draws.then((d) => d.subarray(0, plane)) : undefined;
     const noiseDraws = performance.now() - noiseStart;
     noise.catch(() => undefined); // awaited in step 4; a failure before then must not leave it unhandled
 
@@ -266,10 +300,29 @@ export class ZImagePipeline {
     checkAbort();
 
     // 4. noise: collected (its draws were timed above and are counted here, not in tokenize)
-    const z0 = await noise;
+    const initialNoise = await noise;
     timings.tokenize -= noiseDraws;
     timings.noise = noiseDraws;
     phase('noise');
+
+    // 4b. image input (img2img, inpainting): the source through the VAE encoder, noised to the first kept step's σ
+    // (scale_noise); the schedule then runs its last ⌈steps·strength⌉ steps (ZImageImg2ImgPipeline.get_timesteps)
+    const sig = sigmas(req.steps, this.shift);
+    let start = 0;
+    let z0 = initialNoise;
+    let imageLatents: Float32Array | undefined;
+    const prep = req.image && prepareImage(req, FAMILY.vaeFactor);
+    if (req.image && prep) {
+      start = img2imgStart(req.steps, req.image.strength);
+      const enc = await this.encodeImage(prep.model, req.height, req.width);
+      const cfg = this.encoder!.config;
+      imageLatents = posteriorEps ? posteriorLatents(enc.mean, enc.logvar, await posteriorEps, cfg.shiftFactor, cfg.scalingFactor) : enc.latents;
+      z0 = scaleNoise(imageLatents, initialNoise, sig[start]);
+      phase('image');
+      checkAbort();
+    }
+    const kept = req.steps - start;
+    const mask = prep?.latentMask;
 
     // 5. denoise: Euler on the flow-match sigmas (the model's shift), the DiT at model time t = 1 − σ
     const dit = await this.runners.get('dit');
@@ -285,18 +338,20 @@ export class ZImagePipeline {
       if (step === 0 && this.census.ditScope === 'first-step') await this.runners.done('dit', { keep: true });
       return v;
     };
-    const { latents: z, steps } = await sampleEuler(z0, sigmas(req.steps, this.shift), velocity, {
+    const { latents: z, steps } = await sampleEuler(z0, sig.subarray(start), velocity, {
       signal: ctx.signal,
+      // inpainting: outside the mask, the source latents re-noised to the next σ (ZImageInpaintPipeline's blend)
+      blend: mask && imageLatents ? (x, sigmaNext) => blendMasked(x, imageLatents!, initialNoise, sigmaNext, mask, FAMILY.latentChannels) : undefined,
       onStep: (step, latents) => {
         const bad = countNonFinite(latents);
         stepHealth.push({ step, ...bad });
         const elapsed = performance.now() - stepStart;
-        phase('denoise', { step, totalSteps: req.steps, etaMs: (elapsed / step) * (req.steps - step) });
+        phase('denoise', { step, totalSteps: kept, etaMs: (elapsed / step) * (kept - step) });
         // Every value NaN: nothing left to denoise (an fp16 overflow); stop and report instead of burning steps.
         return bad.nan === latents.length;
       },
     });
-    const stoppedEarly = steps < req.steps;
+    const stoppedEarly = steps < kept;
     await this.runners.done('dit');
     checkAbort();
 
@@ -311,26 +366,48 @@ export class ZImagePipeline {
 
     // 7. PNG with the A1111 parameters and our own JSON metadata
     const census = this.census.finishGeneration();
-    const pixels = toPixels(image, req.width, req.height);
-    const imgHealth = imageHealth(pixels);
+    const decoded = toPixels(image, req.width, req.height);
+    const imgHealth = imageHealth(decoded);
     const health: Health = { steps: stepHealth, stoppedEarly, image: imgHealth, ...summarize(stepHealth, imgHealth, this.precision) };
-    const { latents: _latents, ...requested } = req;
-    const { settings, loras } = loraFacts(requested, lora.stack);
+    // inpainting: the source pasted back outside the blurred mask; "only masked": the box scaled back into the source
+    const out = req.image && prep ? finishImage(decoded, req, prep) : { pixels: decoded, width: req.width, height: req.height };
+    const pixels = out.pixels;
+    const { settings, loras } = loraFacts(ctx.pass?.recorded ?? settingsOf(req), lora.stack);
     timings.lora = lora.ms;
     const facts: RunFacts = {
       request: settings, model: { id: this.model.id, name: this.model.name }, components: this.components,
       tokens: { count: pos.count, truncated: pos.truncated }, vae: { tiled }, residency: this.residency, memory: await ctx.vram?.stop(),
       health, census, audit: this.audit, ...(loras && { loras }),
     };
-    const png = await encodePng(pixels, req.width, req.height, pngText(facts, timings));
-    phase('png');
+    const png = ctx.pass?.png === false ? new Uint8Array() : await encodePng(pixels, out.width, out.height, pngText(facts, timings));
+    if (ctx.pass?.png !== false) phase('png');
     timings.total = performance.now() - ctx.t0;
-    return { pixels, width: req.width, height: req.height, png, ...facts, timings };
+    return { pixels, width: out.width, height: out.height, png, ...facts, timings };
+  }
+
+  /** The source image through the VAE encoder (tiled like the decode when it would not fit), loaded on first use. */
+  private async encodeImage(image: Float32Array, H: number, W: number) {
+    this.encoder ??= await VaeEncoderRunner.load(this.dir, this.manifest, { ep: this.ep, deviceId: this.deviceId, profilePrefix: this.census.profilePrefix('vae-encoder'), ort: this.ort });
+    const enc = this.encoder;
+    const F = FAMILY.vaeFactor;
+    const tiled = vaeDecodeBytes(H / F, W / F, enc.config.downChannels[0], this.precision === 'fp32' ? 4 : 2) > freeMemoryBytes(this.ep, this.deviceId, this.monitor);
+    const out = tiled ? await encodeTiled(image, H, W, F, FAMILY.latentChannels, (tile, th, tw) => enc.encode(tile, th, tw)) : await enc.encode(image, H, W);
+    this.census.encoderDone(enc);
+    if (this.residency === 'sequential') { this.encoder = undefined; await enc.release(); }
+    return out;
   }
 
   async release(): Promise<void> {
     this.census.release();
     this.monitor?.release();
     await this.runners.releaseAll();
+    await this.encoder?.release();
+    this.encoder = undefined;
   }
+}
+
+/** The request as recorded: no latents, the image input without its pixels. */
+function settingsOf(req: GenerateRequest): RecordedRequest {
+  const { latents: _latents, image, ...rest } = req;
+  return image ? { ...rest, image: imageSettings(image) } : rest;
 }

@@ -24,7 +24,7 @@ export function tileStarts(size: number, tile: number, overlap: number): number[
 }
 
 /** Blend weight along one axis: ramps up over the overlap on sides that touch another tile, 1 elsewhere. */
-function ramp(i: number, n: number, rampLen: number, rampStart: boolean, rampEnd: boolean): number {
+export function ramp(i: number, n: number, rampLen: number, rampStart: boolean, rampEnd: boolean): number {
   let w = 1;
   if (rampStart && i < rampLen) w = Math.min(w, (i + 0.5) / rampLen);
   if (rampEnd && i >= n - rampLen) w = Math.min(w, (n - i - 0.5) / rampLen);

@@ -38,6 +38,10 @@ export interface GenerateRequest {
   cfgNormalization?: number;
   /** LoRAs merged into the DiT for this request, in order (at most 8; weight 0 = not applied). */
   loras?: LoraRequest[];
+  /** Image to image / inpainting (pipeline/image-to-image.ts): the source pixels, the strength, an optional mask. */
+  image?: ImageInput;
+  /** Hires fix: the result upscaled in pixels (Lanczos-3) by `scale`, then image-to-image at `strength`. */
+  hires?: HiresOptions;
 }
 
 /** At most this many LoRAs stack in one request; weights go from −LORA_WEIGHT_LIMIT to LORA_WEIGHT_LIMIT. */
@@ -55,8 +59,50 @@ export interface LoraRequest {
   file?: string;
 }
 
+/** A source image for image-to-image, as diffusers' ZImageImg2ImgPipeline / ZImageInpaintPipeline take it. */
+export interface ImageInput {
+  /** RGB8 [height, width, 3], row-major: the request's width×height (any size with onlyMasked). */
+  rgb: Uint8Array;
+  width: number;
+  height: number;
+  /** In (0, 1]: the last ⌈steps·strength⌉ steps run, from the encoded image noised to that step's σ. */
+  strength: number;
+  /** gray8 [height, width], 255 = repaint (inpainting); absent: image-to-image of the whole image. */
+  mask?: Uint8Array;
+  /** Gaussian blur of the mask in pixels (A1111 mask_blur, default 4); the paste-back uses the blurred mask. */
+  maskBlur?: number;
+  /** A1111 inpaint_full_res: work on the box around the mask (+ padding) at the request size, paste it back. */
+  onlyMasked?: { padding: number };
+  /**
+   * The VAE posterior: 'mode' (its mean, the default; then strength 1 is the text-to-image result of the seed) or
+   * 'sample' (diffusers' retrieve_latents default: mean + std·ε, ε drawn from the seed's generator before the noise,
+   * so the noise is the generator's second draw).
+   */
+  posterior?: 'mode' | 'sample';
+  /** Where the source came from (recorded; the share page shows it): a stored upload or result. */
+  sourceRef?: { kind: 'upload' | 'result'; id: string };
+  /** sha256 of the uploaded source file and mask, recorded with the result. */
+  sourceHash?: string;
+  maskHash?: string;
+}
+
+/** What a result records of its image input (no pixels). */
+export type ImageSettings = Omit<ImageInput, 'rgb' | 'mask'> & { masked: boolean; posterior: 'mode' | 'sample' };
+
+export interface HiresOptions {
+  /** Upscale factor, 1.25 to 2 (the size is rounded to the multiple of 16). */
+  scale: number;
+  /** Denoising strength of the second pass, (0, 1] (A1111's default 0.7; lower keeps more of the first pass). */
+  strength: number;
+  /** Steps of the second pass's schedule (default: the request's steps). */
+  steps?: number;
+}
+
+/** The request as a result records it: no latents, the image input as its settings and hashes. */
+export type RecordedRequest = Omit<GenerateRequest, 'latents' | 'image'> & { image?: ImageSettings };
+
 export interface ProgressEvent {
-  phase: 'validate' | 'tokenize' | 'encode' | 'noise' | 'denoise' | 'decode' | 'png';
+  phase: 'validate' | 'tokenize' | 'encode' | 'noise' | 'image' | 'denoise' | 'decode' | 'png' | 'hires';
   /** 1-based step during 'denoise'. */
   step?: number;
   totalSteps?: number;
@@ -85,7 +131,7 @@ export interface GenerateResult {
   height: number;
   /** PNG file bytes, with the A1111 `parameters` chunk and our JSON chunk. */
   png: Uint8Array;
-  request: Omit<GenerateRequest, 'latents'>;
+  request: RecordedRequest;
   model: { id: string; name: string };
   components: ComponentRunInfo[];
   /** Milliseconds per phase. */

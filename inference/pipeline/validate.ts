@@ -2,6 +2,8 @@
 // pipeline's precision and execution provider, one clear error per problem. Also run by the CLI before any model
 // loads, so a bad argument costs nothing. It deliberately checks nothing about files or the machine
 // (a LoRA stack's size and weights only: lora/stack-rules.ts).
+import { validateImageInput } from './image-to-image.ts';
+import { validateHires } from './hires.ts';
 import { EngineError } from '../errors.ts';
 import { FAMILIES } from '../models/registry.ts';
 import { LIMITS } from './rules.ts';
@@ -34,4 +36,6 @@ export function validateRequest(req: GenerateRequest, loaded?: { precision: Prec
   if (loaded && req.precision !== loaded.precision) bad('precision', `${req.precision} was requested but this pipeline runs ${loaded.precision}`, 'load the pipeline in the requested precision; precisions never change silently');
   if (loaded && req.ep !== loaded.ep) bad('ep', `${req.ep} was requested but this pipeline runs on ${loaded.ep}`);
   validateStack(req.loras);
+  validateImageInput(req);
+  validateHires(req, LIMITS);
 }

@@ -36,6 +36,8 @@ export class CensusRecorder {
   private last: Partial<Record<ComponentName, { census: Census; generation: number }>> = {};
   /** The census of the profiled generation of the resident sessions (absent until one finished). */
   private session?: RunCensus;
+  /** The VAE encoder's census (image input), when its session profiled this generation. */
+  private encoder?: Census;
   private generations = 0;
   readonly ditScope: DitCensusScope;
 
@@ -44,13 +46,18 @@ export class CensusRecorder {
   }
 
   /** The profile prefix for a session loaded now: sessions profile until the resident ones have a census. */
-  profilePrefix(component: ComponentName): string | undefined {
+  profilePrefix(component: ComponentName | 'vae-encoder'): string | undefined {
     return this.session || !this.options.enabled ? undefined : path.join(this.profileDir, component);
   }
 
   /** After a component's phase: its census, while its session is profiling (the profile ends here). */
   phaseDone(component: ComponentName, runner: ProfiledRunner): void {
     if (runner.session.profiling) this.pending[component] = runner.takeCensus();
+  }
+
+  /** After the image-input phase: the VAE encoder's census, while its session is profiling. */
+  encoderDone(runner: ProfiledRunner): void {
+    if (runner.session.profiling) this.encoder = runner.takeCensus();
   }
 
   /**
@@ -73,8 +80,10 @@ export class CensusRecorder {
     for (const [c, part] of Object.entries(pending)) if (part) this.last[c as ComponentName] = { census: part, generation: n };
     // Cached text features: the text encoder did not run now; its part is the census of the run that encoded them.
     const te = pending.te ? undefined : this.last.te;
+    const encoder = this.encoder;
+    this.encoder = undefined;
     if (pending.dit && pending.vae && (pending.te || te)) {
-      const merged = mergeCensus([pending.te ?? te!.census, pending.dit, pending.vae]);
+      const merged = mergeCensus([pending.te ?? te!.census, pending.dit, pending.vae, ...(encoder ? [encoder] : [])]);
       const measured: RunCensus = { scope: 'this generation', generation: n, textEncoderFrom: te?.generation, merged, verdict: verdict(merged, this.options.precision, this.options.ep) };
       if (this.options.residency === 'resident') this.session = { ...measured, scope: 'first generation of these sessions' };
       return measured;

@@ -12,6 +12,11 @@ export interface SamplerOptions {
   signal?: AbortSignal;
   /** After each step (1-based) with the new latents; returning true stops the loop (e.g. every value NaN). */
   onStep?: (step: number, x: Float32Array) => boolean | void;
+  /**
+   * After each Euler step, before onStep: replaces the latents (inpainting's blend with the re-noised source,
+   * ZImageInpaintPipeline's per-step `(1 − mask)·scale_noise(x0, σ_next) + mask·x`).
+   */
+  blend?: (x: Float32Array, sigmaNext: number) => Float32Array;
 }
 
 /** Runs the steps of `sigmas` (n + 1 levels, n steps); returns the latents and the number of steps taken. */
@@ -20,6 +25,7 @@ export async function sampleEuler(x: Float32Array, sigmas: ArrayLike<number>, mo
   for (let i = 0; i < n; i++) {
     if (options.signal?.aborted) throw new AbortError();
     x = eulerStep(x, await model(x, sigmas[i], i), sigmas[i], sigmas[i + 1]);
+    if (options.blend) x = options.blend(x, sigmas[i + 1]);
     if (options.onStep?.(i + 1, x)) return { latents: x, steps: i + 1 };
   }
   return { latents: x, steps: n };

@@ -185,6 +185,8 @@ export interface A1111Reading {
   precision?: (typeof PRECISIONS)[number];
   sendImages: boolean;
   ignored: IgnoredField[];
+  /** txt2img's enable_hr (lib/api/a1111-hires.ts): the studio's hires parameters. */
+  hires?: { scale: number; strength: number; steps?: number };
 }
 
 function refuse(field: string, message: string): never {

@@ -18,6 +18,7 @@ import {
 } from './a1111-fields.ts';
 
 import { loraTags } from '../loras.ts';
+import { A1111_HIRES_HONOURED, a1111Hires, checkHiresFields } from './a1111-hires.ts';
 
 export { A1111_HINT } from './a1111-fields.ts';
 
@@ -74,6 +75,7 @@ export function a1111Plan(reading: A1111Reading, model: string | undefined): A11
     height: reading.height ?? A1111_DEFAULTS.height,
     precision: reading.precision,
     model,
+    ...(reading.hires ? { hires: reading.hires } : {}),
   };
   const images = Array.from({ length: reading.count }, (_, index) => {
     // A seed near the top wraps to 0 rather than leaving the exact range; a negative one is refused below.
@@ -81,7 +83,7 @@ export function a1111Plan(reading: A1111Reading, model: string | undefined): A11
     const result = generationParamsSchema.safeParse({ ...base, seed });
     if (!result.success) {
       const renamed = result.error.issues.map((issue) => {
-        const field = String(issue.path[0]);
+        const field = issue.path[0] === 'hires' ? (issue.path[1] === 'strength' ? 'denoising_strength' : `hr_${String(issue.path[1])}`) : String(issue.path[0]);
         return { ...issue, path: [STUDIO_TO_A1111[field] ?? field] };
       });
       throw new StudioError('invalid_request', describeIssues(renamed), A1111_HINT);
@@ -91,18 +93,15 @@ export function a1111Plan(reading: A1111Reading, model: string | undefined): A11
   return { images, reading };
 }
 
-/** Parses a txt2img body: A1111's whole request model; the hires fix is refused until it can run. */
+/**
+ * Parses a txt2img body: A1111's whole request model. enable_hr runs the hires fix (a1111-hires.ts: a pixel Lanczos
+ * upscale by hr_scale, then image to image at denoising_strength); the hires options it cannot honour are refused.
+ */
 export function readTxt2Img(body: unknown): A1111Reading {
   const { data, unknown } = parseA1111Body(a1111Txt2ImgShapeAll, body);
-  if (data.enable_hr) {
-    throw new StudioError(
-      'invalid_request',
-      'enable_hr: the hires fix (a second, upscaled pass) is not available here yet, and would change the image. ' +
-        'Send enable_hr: false and ask for the final size directly (width and height up to 2048).',
-      A1111_HINT,
-    );
-  }
-  return readA1111Common(data, unknown);
+  if (!data.enable_hr) return readA1111Common(data, unknown);
+  checkHiresFields(data);
+  return { ...readA1111Common(data, unknown, { honoured: A1111_HIRES_HONOURED }), ...a1111Hires(data) };
 }
 
 /** One image's parameters from a txt2img body (batch, checkpoint switch and defaults model not resolved). */

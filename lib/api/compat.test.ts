@@ -71,7 +71,8 @@ describe('A1111 /sdapi/v1/txt2img', () => {
     assert.match(studioError(() => readTxt2Img({ prompt: 'x', sampler_name: 'DPM++ 2M' })).message, /^sampler_name: .*"Euler"/);
     assert.equal(readTxt2Img({ prompt: 'x', sampler_name: 'Euler' }).count, 1);
     assert.match(studioError(() => readTxt2Img({ prompt: 'x', batch_size: 4, n_iter: 3 })).message, /at most 8 images/);
-    assert.match(studioError(() => readTxt2Img({ prompt: 'x', enable_hr: true })).message, /^enable_hr: /);
+    // enable_hr runs the hires fix now (issue 17); the hires options it cannot honour are refused
+    assert.match(studioError(() => readTxt2Img({ prompt: 'x', enable_hr: true, hr_upscaler: 'Latent' })).message, /^hr_upscaler: /);
   });
 
   test('response: base64 images, parameters, and info as a JSON string', () => {

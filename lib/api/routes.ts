@@ -63,6 +63,13 @@ export const API_ROUTES: readonly ApiRoute[] = [
   { path: '/v1/images/generations', methods: ['POST'], access: 'private', generates: true },
   { path: '/v1/models', methods: ['GET'], access: 'private' },
   { path: '/v1/models/:id', methods: ['GET'], access: 'private' },
+  // image input (lib/images): uploads by their own route; the generation routes that take an image file
+  { path: '/api/uploads', methods: ['POST'], access: 'private', maxBodyBytes: MAX_IMAGE_BODY_BYTES },
+  { path: '/api/uploads/:id/image.png', methods: ['GET'], access: 'private' },
+  { path: '/api/results/:id/source.png', methods: ['GET'], access: 'public' },
+  { path: '/sdapi/v1/img2img', methods: ['POST'], access: 'private', generates: true, maxBodyBytes: MAX_IMAGE_BODY_BYTES },
+  { path: '/v1/images/edits', methods: ['POST'], access: 'private', generates: true, maxBodyBytes: MAX_IMAGE_BODY_BYTES },
+  { path: '/v1/images/variations', methods: ['POST'], access: 'private', generates: true, maxBodyBytes: MAX_IMAGE_BODY_BYTES },
 ];
 
 /** Paths under these prefixes are API calls: answered with JSON errors, never with an HTML page. */

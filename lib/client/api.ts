@@ -58,8 +58,23 @@ export const api = {
   compare: (resultId: string, precisions: Precision[]) =>
     call<{ comparison: ComparisonView; url: string }>('/api/comparisons', { method: 'POST', body: JSON.stringify({ resultId, precisions }) }),
   comparison: (id: string) => call<{ comparison: ComparisonView }>(`/api/comparisons/${id}`),
+  /** An image file (or the mask editor's PNG) as the raw body; the server decodes and stores it. */
+  upload: (file: Blob, kind: 'image' | 'mask' = 'image') =>
+    call<UploadAnswer>(`/api/uploads?kind=${kind}`, { method: 'POST', body: file, headers: { 'Content-Type': file.type || 'application/octet-stream' } }),
   loras: () => call<{ loras: LoraView[] }>('/api/loras'),
 };
+
+/** What POST /api/uploads answers. */
+export interface UploadAnswer {
+  id: string;
+  width: number;
+  height: number;
+  format: string;
+  sha256: string;
+  hasAlpha: boolean;
+  url: string;
+  modelSize: { width: number; height: number; note: string };
+}
 
 export interface JobStreamHandlers {
   onJob: (job: StudioJob) => void;

@@ -31,6 +31,7 @@ export const ENGINE_ERROR_STATUS: Record<EngineErrorCode, number> = {
   'model-missing-component': 500,
   'model-file-missing': 500,
   'model-mismatch': 500,
+  'model-no-vae-encoder': 400,
   'audit-missing-component': 500,
   'cuda-provider-missing': 503,
   'cuda-session-failed': 503,

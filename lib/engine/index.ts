@@ -22,6 +22,7 @@ import { StudioError } from '../errors.ts';
 import type { GenerationParams } from '../params.ts';
 import { PRECISION_LABELS } from '../precision.ts';
 import { defaultModel, resolveModelPrecision } from '../resolve.ts';
+import { jobImage } from '../images/job-image.ts';
 import { withPromptLoras } from '../loras.ts';
 import type { JobInput } from '../system.ts';
 import type * as EngineModule from './entry.ts';
@@ -163,14 +164,17 @@ export class EngineAdapter implements Catalogue {
           `Pick one of: ${available.join(', ') || 'none'}.`
         : `${entry.name} has no precision this machine can run. Convert it in fp32 to run on the CPU.`),
     });
-    const { model: _model, precision: _precision, ...request } = params;
-    return { modelId: model.id, request: { ...request, precision, ep } };
+    const { model: _model, precision: _precision, image, ...request } = params;
+    return { modelId: model.id, request: { ...request, precision, ep }, ...(image ? { image: jobImage(image) } : {}) };
   }
 
   /** Runs one job. Loading a different model/precision/EP releases the previous pipeline first (one fits in memory). */
   async generate(input: JobInput, options: GenerateOptions): Promise<{ result: GenerateResult; model: ModelEntry }> {
+    if (input.image && !input.resolvedImage) {
+      throw new StudioError('image_input_unavailable', 'This job takes an image, and image input runs only on the in-process engine (the image stays in this server\'s DATA_DIR).', 'Run the studio without REDIS_URL for img2img and inpainting.');
+    }
     const { model, pipeline } = await this.load(input.modelId, input.request.precision, input.request.ep);
-    const result = await pipeline.generate(input.request, options);
+    const result = await pipeline.generate(input.resolvedImage ? { ...input.request, image: input.resolvedImage } : input.request, options);
     return { result, model };
   }
 

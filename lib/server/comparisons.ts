@@ -42,7 +42,10 @@ export async function startComparison(deps: ComparisonDeps, body: ComparisonBody
   }
   const [models, system, ep] = await Promise.all([deps.engine.models(), deps.engine.system(), deps.engine.ep()]);
   const model = models.find((entry) => entry.id === source.model.id);
-  const { precision: sourcePrecision, ep: _sourceEp, ...settings } = source.request;
+  if (source.request.image) {
+    throw new StudioError('compare_image_input', 'This result was made from an image (img2img or inpainting): the precision comparison re-runs text-to-image only.', 'Compare a text-to-image result.');
+  }
+  const { precision: sourcePrecision, ep: _sourceEp, image: _image, ...settings } = source.request;
   const plan = planComparison(
     sourcePrecision,
     comparedPrecisions(sourcePrecision, body.precisions),

@@ -33,6 +33,7 @@ export async function generateResult(
     png: result.png,
     thumbnail: makeThumbnail(result.pixels, result.width, result.height),
     request: result.request,
+    ...(result.width !== result.request.width || result.height !== result.request.height ? { size: { width: result.width, height: result.height } } : {}),
     model: { ...result.model, tiny: model.tiny },
     components: result.components,
     timings: result.timings,

@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import os from 'node:os';
 import { ResultsStore } from '../db/results-store.ts';
+import { resolveJobImage, UploadStore } from '../images/uploads.ts';
 import { EngineAdapter, type Catalogue } from '../engine/index.ts';
 import { EngineThread } from '../engine/thread.ts';
 import { getEnv, ortOptions, type Env } from '../env.ts';
@@ -37,6 +38,8 @@ export interface Studio {
   queue: JobQueue<JobInput, ResultRecord>;
   /** Live workers (Redis back end); empty in-process. */
   workers: () => Promise<StudioWorker[]>;
+  /** Uploaded source images and masks (DATA_DIR/uploads). */
+  uploads: UploadStore;
   /** Gets the studio ready to serve (the default model in-process, Redis with workers) and says how it runs. */
   prepare: () => Promise<string>;
 }
@@ -61,18 +64,26 @@ function createStudio(): Studio {
  * describes what can run (system info, models, audits).
  */
 function inProcessStudio(env: Env, store: ResultsStore): Studio {
+  const uploads = new UploadStore(env.DATA_DIR);
   const engine = new EngineAdapter(env.WEIGHTS_DIR, env.ZIMAGE_EP);
   const thread = new EngineThread({ weightsDir: env.WEIGHTS_DIR, epSetting: env.ZIMAGE_EP, ort: ortOptions(env) });
   const queue = new MemoryJobQueue<JobInput, ResultRecord>({
     maxWaiting: env.ZIMAGE_MAX_WAITING_JOBS,
     describeError: (error) => errorBody(error).body,
-    runner: async (input, context) => store.save(await thread.generate(context.jobId, input, context)),
+    runner: async (input, context) => store.save(await thread.generate(context.jobId, await withImage(input, uploads, store), context)),
   });
   const prepare = async () => {
     const model = await engine.ready();
     return `default model ready: ${model.name} (${model.dir}); jobs run in this process; history in ${env.DATA_DIR}`;
   };
-  return { env, engine, store, queue, workers: async () => [], prepare };
+  return { env, engine, store, queue, workers: async () => [], prepare, uploads };
+}
+
+/** A job's image input read from DATA_DIR (uploads, stored results) and resized, just before the engine runs. */
+async function withImage(input: JobInput, uploads: UploadStore, store: ResultsStore): Promise<JobInput> {
+  if (!input.image) return input;
+  const resultPng = async (id: string) => (store.get(id) ? store.readImage(id).catch(() => undefined) : undefined);
+  return { ...input, resolvedImage: await resolveJobImage(input.image, input.request, { uploads, resultPng }, input.image.resizeMode ?? 0) };
 }
 
 /**
@@ -92,7 +103,7 @@ function redisStudio(env: Env, url: string, store: ResultsStore): Studio {
       `${live.length ? `workers: ${serving.join(', ')}` : 'no worker yet: start one with `npm run worker`'}; history in ${env.DATA_DIR}`
     );
   };
-  return { env, engine, store, queue, workers, prepare };
+  return { env, engine, store, queue, workers, prepare, uploads: new UploadStore(env.DATA_DIR) };
 }
 
 /** The Redis queue as the studio wires it to its store (exported for lib/worker/worker.test.ts). */

@@ -7,6 +7,7 @@ import { StudioError } from '../errors.ts';
 import type { GenerationParams } from '../params.ts';
 import { PRECISION_LABELS } from '../precision.ts';
 import { defaultModel, resolveModelPrecision } from '../resolve.ts';
+import { jobImage } from '../images/job-image.ts';
 import { withPromptLoras } from '../loras.ts';
 import type { WorkerAdvert } from '../queue/redis-protocol.ts';
 import type { JobInput, ModelInfo } from '../system.ts';
@@ -98,7 +99,10 @@ export class WorkerCatalogue implements Catalogue {
     const serving = live.filter((worker) => worker.info.model.id === model.id && worker.info.precision === precision);
     // Informative only: each worker runs the job on its own provider, and the result records which one.
     const ep = serving.some((worker) => worker.info.ep === 'cuda') ? 'cuda' : 'cpu';
-    const { model: _model, precision: _precision, ...request } = params;
-    return { modelId: model.id, request: { ...request, precision, ep } };
+    if (params.image) {
+      throw new StudioError('image_input_unavailable', 'Image input runs only on the in-process engine: uploads live in this web server\'s DATA_DIR, which the Redis workers do not share.', 'Run the studio without REDIS_URL for img2img and inpainting.');
+    }
+    const { model: _model, precision: _precision, image, ...request } = params;
+    return { modelId: model.id, request: { ...request, precision, ep }, ...(image ? { image: jobImage(image) } : {}) };
   }
 }

@@ -7,11 +7,13 @@ import type { Precision } from '../../inference/pipeline/types.ts';
 import { variantSpec } from '../../inference/models/variants.ts';
 import { api, ApiError, followJob } from '../client/api.ts';
 import type { ApiErrorBody } from '../errors.ts';
-import { paramFieldErrors, randomSeed, type ParamPreset } from '../params.ts';
+import { paramFieldErrors, randomSeed, type GenerationParamsInput, type ParamPreset } from '../params.ts';
 import { defaultPrecision, precisionOptions } from '../precision.ts';
 import type { ResultRecord } from '../results.ts';
 import type { ModelInfo, StudioJob, SystemResponse } from '../system.ts';
 import { formFromResult, formToInput, initialForm, type FormParams } from './form.ts';
+import { createImageSlice, type ImageSlice } from './image-slice.ts';
+import { upscaleParams, varyParams } from './vary.ts';
 
 export interface SystemSlice {
   system: SystemResponse | null;
@@ -40,6 +42,9 @@ export interface GenerationSlice {
   submitError: ApiErrorBody | null;
   lostJobs: Record<string, ApiErrorBody>;
   submit: () => Promise<void>;
+  /** "Vary" (img2img of a result at a subtle or strong strength, new seed) and "Upscale" (×1.5, low strength). */
+  vary: (record: ResultRecord, how: 'subtle' | 'strong') => Promise<void>;
+  upscale: (record: ResultRecord) => Promise<void>;
   cancel: (jobId: string) => Promise<void>;
   clearEnded: () => void;
 }
@@ -56,7 +61,7 @@ export interface GallerySlice {
   remove: (id: string) => Promise<void>;
 }
 
-export type StudioState = SystemSlice & ParamsSlice & GenerationSlice & GallerySlice;
+export type StudioState = SystemSlice & ParamsSlice & GenerationSlice & GallerySlice & ImageSlice;
 
 export interface StudioInit {
   system: SystemResponse | null;
@@ -147,11 +152,27 @@ function createGenerationSlice(streams: Map<string, () => void>): Slice<Generati
       streams.set(jobId, stop);
     };
 
+    /** Queues one job and follows it. */
+    const queue = async (input: GenerationParamsInput) => {
+      set({ submitting: true, submitError: null });
+      try {
+        const { job } = await api.generate(input);
+        applyJob(job);
+        follow(job.id);
+      } catch (error) {
+        set({ submitError: errorBodyOf(error) });
+      } finally {
+        set({ submitting: false });
+      }
+    };
+
     return {
       jobs: [],
       submitting: false,
       submitError: null,
       lostJobs: {},
+      vary: (record, how) => queue(varyParams(record, how, randomSeed())),
+      upscale: (record) => queue(upscaleParams(record)),
       submit: async () => {
         const input = formToInput(get().form);
         set({ attempted: true, submitError: null });
@@ -159,6 +180,8 @@ function createGenerationSlice(streams: Map<string, () => void>): Slice<Generati
         if (Object.keys(paramFieldErrors(input)).length > 0) return;
         set({ submitting: true });
         try {
+          const image = await get().imageParams();
+          if (image) input.image = image;
           const { job } = await api.generate(input);
           applyJob(job);
           follow(job.id);
@@ -239,6 +262,7 @@ export function createStudioStore(init: StudioInit) {
     ...createParamsSlice(form, Boolean(init.reuse))(...args),
     ...createGenerationSlice(streams)(...args),
     ...createGallerySlice(...args),
+    ...createImageSlice<StudioState>()(...args),
     results: init.results.items,
     nextCursor: init.results.nextCursor,
     total: init.results.total,

@@ -62,6 +62,14 @@ def vae_forward(vae, z):
     return vae.decode(z / SCALE + SHIFT, return_dict=False)[0].float()
 
 
+def vae_encode(vae, image):
+    """The encoder's raw moments split as our graph outputs them (logvar unclamped), and the pipeline latents
+    (mean - shift_factor) * scaling_factor, as ZImageImg2ImgPipeline scales retrieve_latents' result."""
+    moments = vae.encoder(image)  # FLUX: no quant_conv
+    mean, logvar = moments.float().chunk(2, dim=1)
+    return {"mean": mean, "logvar": logvar, "latents": (mean - SHIFT) * SCALE}
+
+
 def to_comfy(sd):
     """diffusers DiT keys → the single-file ComfyUI layout (the inverse of diffusers' conversion)."""
     out = {}
@@ -123,6 +131,8 @@ def full(args):
     save_file({"x": x, "t": t, "cap_feats": cap}, f"{args.out}/io/dit_in.safetensors")
     save_file({"input_ids": ids}, f"{args.out}/io/te_in.safetensors")
     save_file({"latents": z}, f"{args.out}/io/vae_in.safetensors")
+    image = torch.rand(1, 3, args.size, args.size, generator=g) * 2 - 1
+    save_file({"image": image}, f"{args.out}/io/vae_encoder_in.safetensors")
     with torch.no_grad():
         for dtype, tag in [(torch.float32, "fp32"), (torch.bfloat16, "bf16")]:  # fp32 first: .to(bf16) rounds the weights in place
             if dit is not None:
@@ -134,6 +144,8 @@ def full(args):
                 save_file({"features": te_forward(m, ids.to(dev)).cpu().contiguous()}, f"{args.out}/io/te_ref_{tag}.safetensors")
             m = vae.to(dev, dtype)
             save_file({"image": vae_forward(m, z.to(dev, dtype)).cpu().contiguous()}, f"{args.out}/io/vae_ref_{tag}.safetensors")
+            enc = vae_encode(m, image.to(dev, dtype))
+            save_file({k: v.cpu().contiguous() for k, v in enc.items()}, f"{args.out}/io/vae_encoder_ref_{tag}.safetensors")
             print(f"reference {tag} done", flush=True)
 
 
@@ -145,7 +157,8 @@ def tiny(args):
     te = Qwen3Model.from_pretrained(f"{src}/text_encoder").eval()
     vae = AutoencoderKL.from_config(AutoencoderKL.load_config(f"{src}/vae"))
     missing, unexpected = vae.load_state_dict(load_file(f"{src}/vae/diffusion_pytorch_model.safetensors"), strict=False)
-    assert not unexpected and all(k.startswith("encoder.") or k.startswith("quant") for k in missing), (missing, unexpected)
+    # the tiny checkpoint carries the encoder too (image input): only the quant convs FLUX lacks may be missing
+    assert not unexpected and all(k.startswith("quant") for k in missing), (missing, unexpected)
     vae.eval()
     g = torch.Generator().manual_seed(7)
     cases = {}
@@ -161,6 +174,9 @@ def tiny(args):
             cases[name] = {"x": x, "t": t, "cap_feats": cap, "v": dit_forward(dit, x, t, cap)}
         z = torch.randn(1, 16, 4, 6, generator=g)
         cases["vae"] = {"latents": z, "image": vae_forward(vae, z)}
+        # 32×48 pixels → a 4×6 latent; the ONNX encoder is checked against this (flux-vae-encoder.test.ts)
+        image = torch.rand(1, 3, 32, 48, generator=g) * 2 - 1
+        cases["vae_encoder"] = {"image": image, **vae_encode(vae, image)}
     for name, tensors in cases.items():
         save_file({k: v.contiguous() for k, v in tensors.items()}, f"{args.out}/{name}.safetensors")
     print("tiny fixtures:", ", ".join(cases))

@@ -56,6 +56,16 @@ export default async function SharePage({ params }: Props) {
         <aside className="space-y-5">
           <ResultBadges record={record} />
           <ResultParameters record={record} />
+          {record.request.image && (
+            <figure className="space-y-1.5" data-testid="share-source">
+              <figcaption className="text-[11px] font-semibold uppercase tracking-[0.08em] text-zinc-500">
+                Source image · strength {record.request.image.strength}
+                {record.request.image.masked ? ` · inpainted, mask blur ${record.request.image.maskBlur}` : ''}
+              </figcaption>
+              {/* the source this result was made from (an upload, or the result it varies or upscales) */}
+              <img src={`/api/results/${record.id}/source.png`} alt="The source image this result started from" className="w-full rounded-md border border-zinc-800" />
+            </figure>
+          )}
           <EvidenceDetails record={record} open />
           <div className="flex flex-wrap gap-1.5">
             <a className={buttonClass.secondary} href={imageUrl(record.id, { download: true })} download={downloadName(record, true)}>
