@@ -13,7 +13,7 @@ source on PYTHONPATH; no download). NOT RUN YET: written with issue 16, it needs
    to DIR/lora/dit_lora_ref_{bf16,fp32}.safetensors; and the same stack merged by hand here (W + w·alpha/rank·B·A in
    fp32, then cast), to dit_lora_merged_ref_bf16.safetensors — the difference between diffusers' unmerged adapters
    and a merge is the reference's own spread.
-3. scripts/gpu/lora-parity.sh then runs `zimage eval dit --lora a.safetensors:0.8 --lora b.safetensors:0.5` on the
+3. bench/lora-parity.sh then runs `zimage eval dit --lora a.safetensors:0.8 --lora b.safetensors:0.5` on the
    CUDA EP and compares with compare.py.
 
 What it deliberately does not do: run our engine, or write LoHa/LoKr files (diffusers loads neither for Z-Image).
