@@ -83,6 +83,14 @@ export interface ResultRecord {
   census?: CensusEvidence;
   health?: HealthEvidence;
   audit?: ComponentAuditEvidence[];
+  /** Set on the images of a batch (one job of 2–8): its place, the size, and every image's id in seed order. */
+  batch?: BatchInfo;
+}
+
+export interface BatchInfo {
+  index: number;
+  count: number;
+  ids?: string[];
 }
 
 export function imageUrl(id: string, options: { meta?: boolean; download?: boolean } = {}): string {
@@ -93,8 +101,9 @@ export function imageUrl(id: string, options: { meta?: boolean; download?: boole
   return `/api/results/${id}/image.png${suffix}`;
 }
 
+/** The gallery thumbnail: a small JPEG (a PNG for results saved before JPEG thumbnails). */
 export function thumbnailUrl(id: string): string {
-  return `/api/results/${id}/thumbnail.png`;
+  return `/api/results/${id}/thumbnail`;
 }
 
 export function shareUrl(id: string): string {

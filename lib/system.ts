@@ -39,7 +39,17 @@ export interface WorkerSummary {
 /** A job's input, fully resolved at submit time so a bad model or precision fails the POST, not the job. */
 export interface JobInput {
   modelId: string;
+  /** The first (or only) image's request; a batch's other images differ only in their seed. */
   request: Omit<GenerateRequest, 'latents'>;
+  /** A batch (count > 1): every image's seed, resolved at submit time, in order (lib/batch.ts). */
+  batch?: { seeds: number[]; random: boolean };
+  /** false: the job's events carry no live preview images (absent = previews on). */
+  preview?: false;
+}
+
+/** The seeds a job runs, one per image. */
+export function jobSeeds(input: JobInput): number[] {
+  return input.batch?.seeds ?? [input.request.seed];
 }
 
 export type StudioJob = JobSnapshot<JobInput, ResultRecord>;

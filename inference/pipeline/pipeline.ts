@@ -75,6 +75,13 @@ export function toPixels(image: Float32Array, width: number, height: number): Ui
   return new Uint8Array(out.buffer);
 }
 
+/** The clean-image estimate of a flow-matching step, x0 = z + σ·v (v ≈ x0 − ε, z = (1 − σ)·x0 + σ·ε). */
+export function denoisedEstimate(z: Float32Array, v: Float32Array, sigma: number): Float32Array {
+  const out = new Float32Array(z.length);
+  for (let i = 0; i < z.length; i++) out[i] = z[i] + sigma * v[i];
+  return out;
+}
+
 /** Free memory for the low-VRAM decisions: the GPU monitor's latest reading, or (at load) one nvidia-smi call. */
 function freeMemoryBytes(ep: ExecutionProvider, deviceId = 0, monitor?: GpuMonitor): number {
   if (ep === 'cpu') return os.freemem();
@@ -123,6 +130,8 @@ export class ZImagePipeline {
   /** Which DiT calls the census of the profiled generation covers (LoadOptions.ditCensus). */
   get ditCensusScope() { return this.ditCensus; }
   private generations = 0;
+  /** Decode + PNG milliseconds per latent pixel of the last generation, for an ETA that includes them. */
+  private tailMsPerLatentPixel?: number;
   /** One looping nvidia-smi for the pipeline's life (CUDA only): no process is forked during a generation. */
   private readonly monitor?: GpuMonitor;
 
@@ -307,18 +316,29 @@ export class ZImagePipeline {
         v = applyGuidance(v, vNeg, { w: guidance, tModel: t, truncation: req.cfgTruncation ?? 1, normalization: req.cfgNormalization || undefined });
       }
       if (i === 0 && this.ditCensus === 'first-step') await this.done('dit', { keep: true });
+      if (opts.onDenoised) opts.onDenoised(denoisedEstimate(z, v, sig[i]), h, w, i + 1);
       z = eulerStep(z, v, sig[i], sig[i + 1]);
       const bad = countNonFinite(z);
       stepHealth.push({ step: i + 1, ...bad });
       const elapsed = performance.now() - stepStart;
-      phase('denoise', { step: i + 1, totalSteps: req.steps, etaMs: (elapsed / (i + 1)) * (req.steps - i - 1) });
+      const tail = this.tailMsPerLatentPixel === undefined ? undefined : this.tailMsPerLatentPixel * h * w;
+      phase('denoise', {
+        step: i + 1, totalSteps: req.steps, etaMs: (elapsed / (i + 1)) * (req.steps - i - 1) + (tail ?? 0),
+        ...(tail === undefined ? { etaWithoutDecode: true } : {}),
+      });
       // Every value NaN: nothing left to denoise (an fp16 overflow); stop and report instead of burning steps.
       if (bad.nan === z.length) { stoppedEarly = i + 1 < req.steps; break; }
     }
     await this.done('dit');
     checkAbort();
 
-    // 6. decode: tiled when forced or when the whole decode would not fit in free memory (same precision either way)
+    // 6. decode: tiled when forced or when the whole decode would not fit in free memory (same precision either way).
+    // Announced as it starts: it is the longest silent phase (2–3 s at 1024² on the CPU, ~70 s at 2048²).
+    const tailStart = performance.now();
+    opts.onProgress?.({
+      phase: 'decode', started: true, elapsedMs: tailStart - t0,
+      ...(this.tailMsPerLatentPixel === undefined ? {} : { etaMs: this.tailMsPerLatentPixel * h * w }),
+    });
     const vae = await this.runner('vae');
     const tiled = Boolean(req.tiledVae) || vaeDecodeBytes(h, w, vae.config.upChannels.at(-1)!, this.precision === 'fp32' ? 4 : 2) > freeMemoryBytes(this.ep, this.deviceId, this.monitor);
     const image = tiled
@@ -346,6 +366,7 @@ export class ZImagePipeline {
       'zimage-studio': JSON.stringify({ ...meta, timings }),
     });
     phase('png');
+    this.tailMsPerLatentPixel = (performance.now() - tailStart) / (h * w);
     timings.total = performance.now() - t0;
     return {
       pixels, width: req.width, height: req.height, png, request: settings, model: meta.model, components: meta.components,

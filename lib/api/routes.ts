@@ -35,6 +35,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
   { path: '/api/results/:id', methods: ['GET', 'DELETE'], access: 'private' },
   { path: '/api/results/:id/image', methods: ['GET'], access: 'public' },
   { path: '/api/results/:id/image.png', methods: ['GET'], access: 'public' },
+  { path: '/api/results/:id/thumbnail', methods: ['GET'], access: 'public' },
   { path: '/api/results/:id/thumbnail.png', methods: ['GET'], access: 'public' },
   { path: '/api/session', methods: ['POST', 'DELETE'], access: 'session' },
   { path: '/api/system', methods: ['GET'], access: 'private' },

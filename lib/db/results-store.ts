@@ -13,8 +13,12 @@ import { openDatabase } from './database.ts';
 import { JobJournal } from './job-journal.ts';
 
 const MAX_PAGE = 100;
-/** `<id>.png` and `<id>.thumb.png`: the only names the store writes (temp files end in .tmp). */
-const STORED_FILE = /^([A-Za-z0-9_-]{22})(?:\.thumb)?\.png$/;
+/** `<id>.png` and `<id>.thumb.jpg` (`<id>.thumb.png` before thumbnails were JPEG): the only names the store writes (temp files end in .tmp). */
+const STORED_FILE = /^([A-Za-z0-9_-]{22})(?:\.png|\.thumb\.png|\.thumb\.jpg)$/;
+
+function isJpegBytes(bytes: Uint8Array): boolean {
+  return bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff;
+}
 
 export interface NewResult extends Omit<ResultRecord, 'id' | 'createdAt'> {
   /** The engine's PNG, metadata chunks included, stored byte for byte. */
@@ -132,13 +136,24 @@ export class ResultsStore {
     return path.join(this.imagesDir, `${checkedId(id)}.png`);
   }
 
-  thumbnailPath(id: string): string {
-    return path.join(this.imagesDir, `${checkedId(id)}.thumb.png`);
+  /** The thumbnail's file: `.thumb.jpg` for JPEG bytes (what the engine makes now), `.thumb.png` otherwise and for older results. */
+  thumbnailPath(id: string, kind: 'jpeg' | 'png' = 'png'): string {
+    return path.join(this.imagesDir, `${checkedId(id)}.thumb.${kind === 'jpeg' ? 'jpg' : 'png'}`);
   }
 
   /** The stored PNG (or thumbnail) bytes; a symlink planted in its place is refused, not followed. */
   async readImage(id: string, variant: 'full' | 'thumbnail' = 'full'): Promise<Uint8Array> {
-    const file = variant === 'thumbnail' ? this.thumbnailPath(id) : this.imagePath(id);
+    if (variant === 'thumbnail') {
+      try {
+        return await this.readFile(this.thumbnailPath(id, 'jpeg'));
+      } catch {
+        return this.readFile(this.thumbnailPath(id, 'png'));
+      }
+    }
+    return this.readFile(this.imagePath(id));
+  }
+
+  private async readFile(file: string): Promise<Uint8Array> {
     const handle = await fs.promises.open(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
     try {
       return new Uint8Array(await handle.readFile());
@@ -157,7 +172,8 @@ export class ResultsStore {
     const { png, thumbnail, ...rest } = result;
     const record: ResultRecord = { id: id ?? newResultId(), createdAt: now.toISOString(), ...rest };
     await writeFileAtomic(this.imagePath(record.id), png);
-    await writeFileAtomic(this.thumbnailPath(record.id), thumbnail);
+    const thumbnailFile = this.thumbnailPath(record.id, isJpegBytes(thumbnail) ? 'jpeg' : 'png');
+    await writeFileAtomic(thumbnailFile, thumbnail);
     await syncFolder(this.imagesDir);
     try {
       this.db.transaction(() => {
@@ -168,7 +184,7 @@ export class ResultsStore {
     } catch (error) {
       // The row never existed, so the files are unreachable: remove them rather than leak them.
       await fs.promises.rm(this.imagePath(record.id), { force: true });
-      await fs.promises.rm(this.thumbnailPath(record.id), { force: true });
+      await fs.promises.rm(thumbnailFile, { force: true });
       throw error;
     }
     return record;
@@ -215,7 +231,8 @@ export class ResultsStore {
     if (!isResultId(id)) return false;
     const { changes } = this.db.prepare('DELETE FROM results WHERE id = ?').run(id);
     await fs.promises.rm(this.imagePath(id), { force: true });
-    await fs.promises.rm(this.thumbnailPath(id), { force: true });
+    await fs.promises.rm(this.thumbnailPath(id, 'jpeg'), { force: true });
+    await fs.promises.rm(this.thumbnailPath(id, 'png'), { force: true });
     return changes > 0;
   }
 

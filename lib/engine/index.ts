@@ -18,6 +18,7 @@ import type {
 } from '../../inference/pipeline/types.ts';
 import type { ModelAudit } from '../../inference/audit.ts';
 import { StudioError } from '../errors.ts';
+import { splitBatch } from '../batch.ts';
 import type { GenerationParams } from '../params.ts';
 import { defaultPrecision, PRECISION_LABELS, precisionOptions } from '../precision.ts';
 import type { JobInput } from '../system.ts';
@@ -158,8 +159,9 @@ export class EngineAdapter implements Catalogue {
           : `${model.name} has no precision this machine can run. Convert it in fp32 to run on the CPU.`,
       );
     }
-    const { model: _model, precision: _precision, ...request } = params;
-    return { modelId: model.id, request: { ...request, precision, ep } };
+    const { model: _model, precision: _precision, ...rest } = params;
+    const { request, ...batch } = splitBatch(rest);
+    return { modelId: model.id, request: { ...request, precision, ep }, ...batch };
   }
 
   /** Runs one job. Loading a different model/precision/EP releases the previous pipeline first (one fits in memory). */

@@ -1,9 +1,10 @@
-// Serves a saved result's PNG: byte for byte with the engine's metadata, re-encoded without it (?meta=0), or the
-// gallery thumbnail; as a download when asked. Deliberately reads only files named by a validated result id, through
+// Serves a saved result's PNG: byte for byte with the engine's metadata, without its text chunks (?meta=0), or the
+// gallery thumbnail (a small JPEG; a PNG for results saved before); as a download when asked. Deliberately reads only files named by a validated result id, through
 // the store (which refuses symlinks), and accepts no query parameter besides meta and download.
 import { imageQuerySchema } from '../api/results-query.ts';
 import { StudioError } from '../errors.ts';
 import { pathId, readQuery } from '../http.ts';
+import { isJpeg } from '../jpeg.ts';
 import { stripPngMetadata } from '../png.ts';
 import { downloadName } from '../results.ts';
 import { getStudio } from './studio.ts';
@@ -32,7 +33,8 @@ export async function imageResponse(request: Request, id: string, variant: Image
   }
   if (variant === 'full' && !withMetadata) bytes = stripPngMetadata(bytes);
   const headers: Record<string, string> = {
-    'Content-Type': 'image/png',
+    // Thumbnails are JPEG since issue 18 (older results keep their PNG ones); full images are always the engine's PNG.
+    'Content-Type': isJpeg(bytes) ? 'image/jpeg' : 'image/png',
     'Content-Length': String(bytes.byteLength),
     // Results never change once saved, so browsers and proxies may keep them.
     'Cache-Control': 'public, max-age=31536000, immutable',

@@ -23,6 +23,7 @@ import type { ResultRecord } from '../results.ts';
 import type { JobInput } from '../system.ts';
 import { fromProduced, jobRoute, resultIdForJob } from './generation.ts';
 import { journalJobs } from './job-journal.ts';
+import { saveJob } from './save-job.ts';
 import { WorkerCatalogue, type StudioWorker } from './worker-catalogue.ts';
 
 if (typeof window !== 'undefined') {
@@ -66,7 +67,8 @@ function inProcessStudio(env: Env, store: ResultsStore): Studio {
   const queue = new MemoryJobQueue<JobInput, ResultRecord>({
     maxWaiting: env.ZIMAGE_MAX_WAITING_JOBS,
     describeError: (error) => errorBody(error).body,
-    runner: async (input, context) => store.save(await thread.generate(context.jobId, input, context)),
+        // The job's output is its first image; a batch's records name every id of the batch (record.batch.ids).
+    runner: async (input, context) => (await saveJob(store, await thread.generate(context.jobId, input, context)))[0],
   });
   const prepare = async () => {
     const model = await engine.ready();
@@ -110,7 +112,11 @@ export function createRedisQueue(
     store: storeId,
     maxWaiting: env.ZIMAGE_MAX_WAITING_JOBS,
     attempts: env.ZIMAGE_JOB_ATTEMPTS,
-    settle: (jobId, produced, meta) => store.save(fromProduced(produced), new Date(meta.finishedAt), resultIdForJob(jobId)),
+        settle: async (jobId, produced, meta) => {
+      const results = fromProduced(produced);
+      const ids = results.map((_, index) => resultIdForJob(jobId, index));
+      return (await saveJob(store, results, { now: new Date(meta.finishedAt), ids }))[0];
+    },
     log: (line) => console.log(line),
   });
 }

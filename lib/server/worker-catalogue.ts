@@ -4,6 +4,7 @@
 // GET /api/system do not know which back end runs.
 import type { Catalogue } from '../engine/index.ts';
 import { StudioError } from '../errors.ts';
+import { splitBatch } from '../batch.ts';
 import type { GenerationParams } from '../params.ts';
 import { defaultPrecision, PRECISION_LABELS, precisionOptions } from '../precision.ts';
 import type { WorkerAdvert } from '../queue/redis-protocol.ts';
@@ -104,7 +105,8 @@ export class WorkerCatalogue implements Catalogue {
     }
     // Informative only: each worker runs the job on its own provider, and the result records which one.
     const ep = serving.some((worker) => worker.info.ep === 'cuda') ? 'cuda' : 'cpu';
-    const { model: _model, precision: _precision, ...request } = params;
-    return { modelId: model.id, request: { ...request, precision, ep } };
+    const { model: _model, precision: _precision, ...rest } = params;
+    const { request, ...batch } = splitBatch(rest);
+    return { modelId: model.id, request: { ...request, precision, ep }, ...batch };
   }
 }
