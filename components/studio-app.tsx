@@ -19,7 +19,7 @@ export function StudioApp({ init }: { init: StudioInit }) {
           <aside className="border-zinc-800 bg-zinc-950 lg:min-h-0 lg:scroll-pb-28 lg:overflow-y-auto lg:border-r" aria-label="Controls">
             <ControlsPanel />
           </aside>
-          <main className="space-y-6 p-4 lg:min-h-0 lg:overflow-y-auto lg:p-6">
+          <main className="space-y-6 p-4 pb-44 lg:min-h-0 lg:overflow-y-auto lg:p-6">
             <SystemError />
             <RunsPanel />
             <ResultViewer />
@@ -37,7 +37,7 @@ function SystemError() {
   return (
     <Callout tone="error" title="The engine is not available">
       {error.message}
-      {error.hint && <span className="block text-zinc-400">{error.hint}</span>}
+      {error.hint && <span className="block text-zinc-300">{error.hint}</span>}
     </Callout>
   );
 }

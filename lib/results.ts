@@ -83,6 +83,8 @@ export interface ResultRecord {
   census?: CensusEvidence;
   health?: HealthEvidence;
   audit?: ComponentAuditEvidence[];
+  /** Starred in the history (a column of the results table, merged in when read). */
+  favourite?: boolean;
   /** Set on the images of a batch (one job of 2–8): its place, the size, and every image's id in seed order. */
   batch?: BatchInfo;
 }

@@ -1,7 +1,7 @@
 'use client';
 // Presets, steps and CFG, each with the advice for its current value (Turbo's step bands; CFG > 1 doubles the work).
 import { cfgHint, stepsHint } from '@/lib/hints.ts';
-import { PARAM_PRESETS } from '@/lib/params.ts';
+import { CFG_LIMITS, PARAM_PRESETS, STEP_LIMITS } from '@/lib/params.ts';
 import type { ParamField } from '@/lib/params.ts';
 import { useStudio } from '@/lib/state/provider.tsx';
 import { Section } from '@/components/ui/primitives.tsx';
@@ -30,7 +30,7 @@ export function SamplingSection({ errors }: { errors: Partial<Record<ParamField,
               }`}
             >
               <span className="block text-xs font-medium text-zinc-100">{preset.label}</span>
-              <span className="block font-mono text-[11px] text-zinc-500">
+              <span className="block font-mono text-[11px] text-zinc-400">
                 {preset.steps} steps · CFG {preset.cfg}
               </span>
             </button>
@@ -43,6 +43,7 @@ export function SamplingSection({ errors }: { errors: Partial<Record<ParamField,
         value={steps}
         onChange={(value) => setField('steps', value)}
         slider={{ min: 1, max: 30, step: 1 }}
+        keys={{ min: STEP_LIMITS.min, max: STEP_LIMITS.max, step: 1 }}
         hint={stepsHint(Number(steps))}
         error={errors.steps}
       />
@@ -54,6 +55,7 @@ export function SamplingSection({ errors }: { errors: Partial<Record<ParamField,
         inputMode="decimal"
         onChange={(value) => setField('cfg', value)}
         slider={{ min: 1, max: 8, step: 0.5 }}
+        keys={{ min: CFG_LIMITS.min, max: CFG_LIMITS.max, step: 0.5 }}
         hint={cfgHint(Number(cfg))}
         error={errors.cfg}
       />

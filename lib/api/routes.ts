@@ -33,6 +33,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
   { path: '/api/models/:id/audit', methods: ['GET'], access: 'private' },
   { path: '/api/results', methods: ['GET'], access: 'private' },
   { path: '/api/results/:id', methods: ['GET', 'DELETE'], access: 'private' },
+  { path: '/api/results/:id/favourite', methods: ['POST'], access: 'private' },
   { path: '/api/results/:id/image', methods: ['GET'], access: 'public' },
   { path: '/api/results/:id/image.png', methods: ['GET'], access: 'public' },
   { path: '/api/results/:id/thumbnail', methods: ['GET'], access: 'public' },

@@ -89,6 +89,30 @@ function decodeCursor(cursor: string): [number, string] | null {
 interface Row {
   created_at: number;
   record: string;
+  favourite: number;
+}
+
+/** The history's filters: words in the prompt, favourites only. */
+export interface ResultFilter {
+  query?: string;
+  favourites?: boolean;
+}
+
+function filterSql(filter: ResultFilter): { where: string[]; values: (string | number)[] } {
+  const where: string[] = [];
+  const values: (string | number)[] = [];
+  if (filter.favourites) where.push('favourite = 1');
+  if (filter.query) {
+    where.push("json_extract(record, '$.request.prompt') LIKE ? ESCAPE '\\'");
+    values.push(`%${filter.query.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+  }
+  return { where, values };
+}
+
+/** The stored record, with its favourite flag (a column, so starring never rewrites the record). */
+function recordOf(row: Row): ResultRecord {
+  const record = JSON.parse(row.record) as ResultRecord;
+  return row.favourite ? { ...record, favourite: true } : record;
 }
 
 export class ResultsStore {
@@ -192,38 +216,45 @@ export class ResultsStore {
 
   get(id: string): ResultRecord | undefined {
     if (!isResultId(id)) return undefined;
-    const row = this.db.prepare('SELECT created_at, record FROM results WHERE id = ?').get(id) as Row | undefined;
-    return row ? (JSON.parse(row.record) as ResultRecord) : undefined;
+    const row = this.db.prepare('SELECT created_at, record, favourite FROM results WHERE id = ?').get(id) as Row | undefined;
+    return row ? recordOf(row) : undefined;
   }
 
-  /** Newest first. Throws on a cursor this store did not hand out. */
-  list(options: { limit?: number; cursor?: string | null } = {}): ResultPage {
+  /**
+   * Newest first, optionally only favourites and only prompts containing `query` (case-insensitive for ASCII,
+   * SQLite's LIKE; % and _ match themselves). Throws on a cursor this store did not hand out.
+   */
+  list(options: { limit?: number; cursor?: string | null } & ResultFilter = {}): ResultPage {
     const limit = Math.min(Math.max(1, options.limit ?? 24), MAX_PAGE);
-    let rows: Row[];
+    const { where, values } = filterSql(options);
     if (options.cursor) {
       const position = decodeCursor(options.cursor);
       if (!position) throw new Error('Invalid cursor: pass back the nextCursor of the previous page unchanged.');
-      rows = this.db
-        .prepare(
-          `SELECT created_at, record FROM results
-           WHERE created_at < ? OR (created_at = ? AND id < ?)
-           ORDER BY created_at DESC, id DESC LIMIT ?`,
-        )
-        .all(position[0], position[0], position[1], limit + 1) as Row[];
-    } else {
-      rows = this.db
-        .prepare('SELECT created_at, record FROM results ORDER BY created_at DESC, id DESC LIMIT ?')
-        .all(limit + 1) as Row[];
+      where.push('(created_at < ? OR (created_at = ? AND id < ?))');
+      values.push(position[0], position[0], position[1]);
     }
-    const items = rows.slice(0, limit).map((row) => JSON.parse(row.record) as ResultRecord);
+    const rows = this.db
+      .prepare(
+        `SELECT created_at, record, favourite FROM results ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+         ORDER BY created_at DESC, id DESC LIMIT ?`,
+      )
+      .all(...values, limit + 1) as Row[];
+    const items = rows.slice(0, limit).map(recordOf);
     const last = items.at(-1);
     const nextCursor =
       rows.length > limit && last ? encodeCursor(rows[limit - 1].created_at, last.id) : null;
     return { items, nextCursor };
   }
 
-  count(): number {
-    return (this.db.prepare('SELECT COUNT(*) AS n FROM results').get() as { n: number }).n;
+  count(filter: ResultFilter = {}): number {
+    const { where, values } = filterSql(filter);
+    return (this.db.prepare(`SELECT COUNT(*) AS n FROM results ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`).get(...values) as { n: number }).n;
+  }
+
+  /** Stars or unstars a result; false when there is no such result. */
+  setFavourite(id: string, favourite: boolean): boolean {
+    if (!isResultId(id)) return false;
+    return this.db.prepare('UPDATE results SET favourite = ? WHERE id = ?').run(favourite ? 1 : 0, id).changes > 0;
   }
 
   /** Removes the row first (the card disappears at once), then the files. */

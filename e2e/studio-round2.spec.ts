@@ -1,0 +1,163 @@
+// Issue 18 on the real studio (embedded tiny model, CPU engine, headless Chromium): a batch of 4 is one job that
+// shows a live preview while it runs and 4 images when done; the server killed and restarted mid-job reads
+// "connection lost", then "interrupted"; generate, cancel and a delete cancelled with Escape by keyboard alone; the
+// phone-size flow (prompt in view, Generate reachable while looking at the result, progress brought into view); a
+// PNG dropped on the page restores its settings. Never compares generated pixels.
+import fs from 'node:fs';
+import { expect, test, type Page } from '@playwright/test';
+import { StudioPage } from './pages/studio-page.ts';
+import { startStudio, type StudioServer } from './support/studio-server.ts';
+
+test('a batch of 4 is one job: live previews while it runs, then 4 images, each selectable, downloadable and shareable', async ({ page }) => {
+  const studio = new StudioPage(page);
+  await studio.goto();
+  await studio.fillSettings({ prompt: 'batch: four portraits', width: 384, height: 384, steps: 16, count: 4 });
+  await studio.seed.fill('4242');
+  await expect(page.getByText('4 images: seeds 4242–4245.')).toBeVisible();
+  await studio.generateButton.click();
+
+  const job = studio.jobCards.filter({ hasText: 'batch: four portraits' });
+  await expect(studio.jobCards).toHaveCount(1);
+  await expect(job.getByTestId('preview-slot')).toHaveCount(4);
+  // A preview image appears while the job runs (a JPEG data: URL from the job's events).
+  await expect(job.getByTestId('live-preview').first()).toBeVisible();
+  await expect(job.getByTestId('live-preview').first()).toHaveAttribute('src', /^data:image\/jpeg;base64,/);
+  await expect(job).toHaveAttribute('data-status', 'running');
+  await expect(job.getByTestId('job-detail')).toContainText(/Image [1-4]\/4/);
+
+  await expect(job).toHaveAttribute('data-status', 'succeeded');
+  const items = job.getByTestId('batch-item');
+  await expect(items).toHaveCount(4);
+  for (let index = 0; index < 4; index++) {
+    await expect(items.nth(index)).toContainText(String(4242 + index));
+    await expect(items.nth(index).getByRole('link', { name: `Download image ${index + 1} of 4` })).toHaveAttribute('href', /\/image\.png\?download=1$/);
+    await expect(items.nth(index).getByRole('button', { name: `Share image ${index + 1} of 4` })).toBeVisible();
+  }
+  await items.nth(2).getByRole('button', { name: /^Open image 3 of 4/ }).click();
+  await expect(studio.viewer).toHaveAttribute('data-result-id', (await items.nth(2).getAttribute('data-result-id'))!);
+  await expect(studio.viewer.getByTestId('result-prompt')).toHaveText('batch: four portraits');
+  // One job, one entry in Runs; four results in the history.
+  await expect(studio.jobCards).toHaveCount(1);
+  for (const id of await items.evaluateAll((nodes) => nodes.map((node) => node.getAttribute('data-result-id')))) {
+    await expect(page.locator(`[data-testid="history-item"][data-result-id="${id}"]`)).toHaveCount(1);
+  }
+});
+
+test.describe('a server that goes away mid-job', () => {
+  let server: StudioServer | undefined;
+  test.afterEach(async () => {
+    await server?.kill('SIGKILL');
+    if (server) fs.rmSync(server.dataDir, { recursive: true, force: true });
+    server = undefined;
+  });
+
+  test('says "connection lost" within seconds, then "interrupted" once it is back', async ({ page }) => {
+    server = await startStudio();
+    const { port, dataDir } = server;
+    const studio = new StudioPage(page);
+    await page.goto(server.baseURL);
+    await studio.fillSettings({ prompt: 'interrupted: a long run', width: 1024, height: 1024, steps: 100 });
+    await studio.generateButton.click();
+    const job = studio.jobCards.filter({ hasText: 'interrupted: a long run' });
+    await expect(job.getByTestId('job-detail')).toContainText(/Step \d+\/100/);
+
+    await server.kill('SIGKILL');
+    await expect(studio.connectionLost).toBeVisible({ timeout: 5_000 });
+    await expect(job).toHaveAttribute('data-connection', 'lost');
+    await expect(job).toContainText('Connection lost');
+
+    server = await startStudio({ port, dataDir });
+    await expect(job).toHaveAttribute('data-status', 'failed');
+    await expect(job).toContainText('Interrupted');
+    await expect(job.getByTestId('job-detail')).toContainText('The server stopped');
+    await expect(studio.connectionLost).toHaveCount(0);
+    // The job is over: nothing left to cancel.
+    await expect(job.getByRole('button', { name: /^Cancel job/ })).toHaveCount(0);
+  });
+});
+
+test('keyboard only: generate, cancel, and a delete prompt closed with Escape', async ({ page }) => {
+  const studio = new StudioPage(page);
+  await studio.goto();
+  await studio.prompt.focus();
+  await page.keyboard.type('keyboard: a long run');
+  await studio.width.focus();
+  await page.keyboard.press('ControlOrMeta+A');
+  await page.keyboard.type('1024');
+  await studio.steps.focus();
+  for (let press = 0; press < 20; press++) await page.keyboard.press('Shift+ArrowUp');
+  await expect(studio.steps).toHaveValue('100');
+  await studio.prompt.focus();
+  await page.keyboard.press('ControlOrMeta+Enter');
+  const job = studio.jobCards.filter({ hasText: 'keyboard: a long run' });
+  await expect(job).toHaveAttribute('data-status', 'running');
+
+  const cancel = job.getByRole('button', { name: /^Cancel job \d+$/ });
+  await cancel.focus();
+  await page.keyboard.press('Enter');
+  await expect(job).toHaveAttribute('data-status', 'canceled');
+
+  // A short run to have a result to (not) delete.
+  await studio.steps.focus();
+  await page.keyboard.press('ControlOrMeta+A');
+  await page.keyboard.type('2');
+  await studio.width.focus();
+  await page.keyboard.press('ControlOrMeta+A');
+  await page.keyboard.type('256');
+  await studio.prompt.focus();
+  await page.keyboard.press('ControlOrMeta+A');
+  await page.keyboard.type('keyboard: keep me');
+  await page.keyboard.press('ControlOrMeta+Enter');
+  await expect(studio.jobCards.filter({ hasText: 'keyboard: keep me' })).toHaveAttribute('data-status', 'succeeded');
+  const id = await studio.shownResultId();
+
+  const trash = studio.viewer.getByRole('button', { name: 'Delete from history' });
+  await trash.focus();
+  await page.keyboard.press('Enter');
+  await expect(studio.viewer.getByRole('button', { name: 'Delete for good' })).toBeFocused();
+  await page.keyboard.press('Escape');
+  await expect(studio.viewer.getByRole('button', { name: 'Delete for good' })).toHaveCount(0);
+  await expect(trash).toBeFocused();
+  await expect(page.locator(`[data-testid="history-item"][data-result-id="${id}"]`)).toHaveCount(1);
+});
+
+test('an invalid field takes the focus when Generate is pressed', async ({ page }) => {
+  const studio = new StudioPage(page);
+  await studio.goto();
+  await studio.fillSettings({ prompt: 'focus test', width: 256, height: 1000, steps: 2 });
+  await studio.generateButton.click();
+  await expect(studio.height).toBeFocused();
+  await expect(studio.jobCards).toHaveCount(0);
+});
+
+async function inViewport(page: Page, testIdOrLocator: ReturnType<Page['locator']>): Promise<boolean> {
+  const box = await testIdOrLocator.boundingBox();
+  const size = page.viewportSize()!;
+  return box !== null && box.y >= 0 && box.y + Math.min(box.height, 40) <= size.height;
+}
+
+test.describe('on a phone', () => {
+  test.use({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+
+  test('the prompt is in view at once, the progress comes into view, Generate stays reachable by the result', async ({ page }) => {
+    const studio = new StudioPage(page);
+    await studio.goto();
+    expect(await inViewport(page, studio.prompt)).toBe(true);
+    await studio.fillSettings({ prompt: 'phone: a portrait', width: 256, height: 256, steps: 4 });
+    await studio.generateButton.click();
+    const job = studio.jobCards.filter({ hasText: 'phone: a portrait' });
+    await expect(job).toBeVisible();
+    await expect.poll(() => inViewport(page, job)).toBe(true);
+    await expect(job).toHaveAttribute('data-status', 'succeeded');
+    await studio.viewer.scrollIntoViewIfNeeded();
+    expect(await inViewport(page, studio.generateButton)).toBe(true);
+    await expect(studio.generateButton).toBeEnabled();
+  });
+});
+
+test('the prompt is in view on first visit at 1440×900', async ({ page }) => {
+  const studio = new StudioPage(page);
+  await studio.goto();
+  expect(await inViewport(page, studio.prompt)).toBe(true);
+  await expect(page.getByTestId('model-section')).not.toHaveAttribute('open', '');
+});
