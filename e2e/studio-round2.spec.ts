@@ -2,9 +2,12 @@
 // shows a live preview while it runs and 4 images when done; the server killed and restarted mid-job reads
 // "connection lost", then "interrupted"; generate, cancel and a delete cancelled with Escape by keyboard alone; the
 // phone-size flow (prompt in view, Generate reachable while looking at the result, progress brought into view); a
-// PNG dropped on the page restores its settings. Never compares generated pixels.
+// PNG dropped on the page restores its settings; and axe-core finds nothing serious or critical. Never compares
+// generated pixels.
 import fs from 'node:fs';
+import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
+import { encodePng } from '../inference/pipeline/png.ts';
 import { StudioPage } from './pages/studio-page.ts';
 import { startStudio, type StudioServer } from './support/studio-server.ts';
 
@@ -160,4 +163,71 @@ test('the prompt is in view on first visit at 1440×900', async ({ page }) => {
   await studio.goto();
   expect(await inViewport(page, studio.prompt)).toBe(true);
   await expect(page.getByTestId('model-section')).not.toHaveAttribute('open', '');
+});
+
+test('a PNG dropped on the page restores its settings: our metadata exactly, or A1111 parameters', async ({ page }) => {
+  const studio = new StudioPage(page);
+  await studio.goto();
+  const request = { prompt: 'dropped: 老渔夫的肖像', negativePrompt: 'blurry', steps: 11, cfg: 2.5, width: 832, height: 1216, seed: 123456789, precision: 'fp32', ep: 'cpu' };
+  const ours = await encodePng(new Uint8Array(4 * 4 * 3), 4, 4, {
+    parameters: 'ignored here',
+    'zimage-studio': JSON.stringify({ request, model: { id: 'tiny', name: 'tiny random-weights demo' } }),
+  });
+  await dropFile(page, 'ours.png', ours);
+  await expect(page.getByTestId('drop-status')).toContainText('Loaded the settings of ours.png (studio metadata)');
+  await expect(studio.prompt).toHaveValue(request.prompt);
+  await expect(studio.negativePrompt).toHaveValue('blurry');
+  await expect(studio.steps).toHaveValue('11');
+  await expect(page.getByRole('textbox', { name: 'CFG', exact: true })).toHaveValue('2.5');
+  await expect(studio.width).toHaveValue('832');
+  await expect(studio.height).toHaveValue('1216');
+  await expect(studio.seed).toHaveValue('123456789');
+
+  const a1111 = await encodePng(new Uint8Array(4 * 4 * 3), 4, 4, {
+    parameters: 'a1111: a lighthouse\nNegative prompt: fog\nSteps: 20, Sampler: Euler a, CFG scale: 7, Seed: 42, Size: 512x768, Model: sdxl',
+  });
+  await dropFile(page, 'a1111.png', a1111);
+  await expect(page.getByTestId('drop-status')).toContainText('(A1111 parameters)');
+  await expect(studio.prompt).toHaveValue('a1111: a lighthouse');
+  await expect(studio.negativePrompt).toHaveValue('fog');
+  await expect(studio.steps).toHaveValue('20');
+  await expect(studio.seed).toHaveValue('42');
+  await expect(studio.height).toHaveValue('768');
+
+  await dropFile(page, 'notes.txt', new TextEncoder().encode('hello'));
+  await expect(page.getByTestId('drop-status')).toContainText('not a PNG');
+  await expect(studio.prompt).toHaveValue('a1111: a lighthouse');
+});
+
+/** Drops a file on the page the way a browser does: dragenter, dragover and drop carrying it in a DataTransfer. */
+async function dropFile(page: Page, name: string, bytes: Uint8Array): Promise<void> {
+  const transfer = await page.evaluateHandle(
+    ({ name, data }) => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([new Uint8Array(data)], name, { type: name.endsWith('.png') ? 'image/png' : 'text/plain' }));
+      return dt;
+    },
+    { name, data: [...bytes] },
+  );
+  for (const type of ['dragenter', 'dragover', 'drop']) await page.dispatchEvent('main', type, { dataTransfer: transfer });
+}
+
+test('no serious or critical accessibility findings (axe-core) on the studio with results, a batch card and the share page', async ({ page }) => {
+  const studio = new StudioPage(page);
+  await studio.goto();
+  await studio.fillSettings({ prompt: 'axe: two portraits', width: 256, height: 256, steps: 2, count: 2 });
+  await studio.generateButton.click();
+  await expect(studio.jobCards.filter({ hasText: 'axe: two portraits' })).toHaveAttribute('data-status', 'succeeded');
+  await studio.openModel();
+  const findings = async () => {
+    const report = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
+    return report.violations
+      .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
+      .map((violation) => `${violation.id} (${violation.impact}): ${violation.nodes.map((node) => node.target.join(' ')).slice(0, 5).join(' | ')}`);
+  };
+  expect(await findings()).toEqual([]);
+  const link = await studio.shareLink();
+  await page.goto(link);
+  await expect(page.getByTestId('share-page')).toBeVisible();
+  expect(await findings()).toEqual([]);
 });

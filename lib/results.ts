@@ -103,6 +103,11 @@ export function imageUrl(id: string, options: { meta?: boolean; download?: boole
   return `/api/results/${id}/image.png${suffix}`;
 }
 
+/** The share page's Open Graph image: a JPEG of at most 1200 px. */
+export function openGraphUrl(id: string): string {
+  return `/api/results/${id}/og.jpg`;
+}
+
 /** The gallery thumbnail: a small JPEG (a PNG for results saved before JPEG thumbnails). */
 export function thumbnailUrl(id: string): string {
   return `/api/results/${id}/thumbnail`;

@@ -65,7 +65,7 @@ export function ModelSection() {
               key={option.precision}
               title={option.available ? PRECISION_NOTES[option.precision] : option.reason}
               className={`relative flex cursor-pointer items-center justify-center rounded px-1 py-1.5 font-mono text-xs transition has-[:checked]:bg-zinc-700 has-[:checked]:text-white has-[:focus-visible]:ring-2 has-[:focus-visible]:ring-indigo-400 ${
-                option.available ? 'text-zinc-300 hover:bg-zinc-800' : 'cursor-not-allowed text-zinc-600 line-through'
+                option.available ? 'text-zinc-300 hover:bg-zinc-800' : 'cursor-not-allowed text-zinc-500 line-through'
               }`}
             >
               <input

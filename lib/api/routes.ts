@@ -36,10 +36,12 @@ export const API_ROUTES: readonly ApiRoute[] = [
   { path: '/api/results/:id/favourite', methods: ['POST'], access: 'private' },
   { path: '/api/results/:id/image', methods: ['GET'], access: 'public' },
   { path: '/api/results/:id/image.png', methods: ['GET'], access: 'public' },
+  { path: '/api/results/:id/og.jpg', methods: ['GET'], access: 'public' },
   { path: '/api/results/:id/thumbnail', methods: ['GET'], access: 'public' },
   { path: '/api/results/:id/thumbnail.png', methods: ['GET'], access: 'public' },
   { path: '/api/session', methods: ['POST', 'DELETE'], access: 'session' },
   { path: '/api/system', methods: ['GET'], access: 'private' },
+  { path: '/api/tokens', methods: ['POST'], access: 'private' },
   { path: '/sdapi/v1/txt2img', methods: ['POST'], access: 'private', generates: true },
   { path: '/v1/images/generations', methods: ['POST'], access: 'private', generates: true },
 ];

@@ -58,6 +58,8 @@ export const api = {
     call<{ deleted: string }>(`/api/results/${id}`, { method: 'DELETE', keepalive: options.keepalive }),
   setFavourite: (id: string, favourite: boolean) =>
     call<{ id: string; favourite: boolean }>(`/api/results/${id}/favourite`, { method: 'POST', body: JSON.stringify({ favourite }) }),
+  tokens: (text: string) =>
+    call<{ count: number; limit: number; truncated: boolean; dropped: number }>('/api/tokens', { method: 'POST', body: JSON.stringify({ text }) }),
   audit: (model: string, precision: Precision) =>
     call<{ audit: ModelAuditView }>(`/api/models/${encodeURIComponent(model)}/audit?precision=${encodeURIComponent(precision)}`),
   compare: (resultId: string, precisions: Precision[]) =>

@@ -3,3 +3,4 @@
 // by Next.js, whose bundler rewrites require.resolve/import.meta.resolve that the engine uses to find its files.
 export { auditModel, ensureDefaultModel, listModels, systemInfo, ZImagePipeline } from '../../inference/pipeline/index.ts';
 export { readPngInfo } from '../../inference/pipeline/png.ts';
+export { loadTokenizer, MAX_PROMPT_TOKENS } from '../../inference/tokenizer/qwen3.ts';

@@ -230,3 +230,24 @@ export class EngineAdapter implements Catalogue {
 export async function readPngText(png: Uint8Array): Promise<Record<string, string>> {
   return (await loadEngine()).readPngInfo(png).text;
 }
+
+let tokenizer: Promise<{ count: (text: string) => { count: number; truncated: boolean; dropped: number }; limit: number }> | undefined;
+
+/**
+ * How many tokens the text encoder reads for a prompt (chat template included) against its 512-token limit, with
+ * the packaged Qwen3 tokenizer (the one every Z-Image conversion ships); loaded once, on the first call.
+ */
+export async function countPromptTokens(text: string): Promise<{ count: number; limit: number; truncated: boolean; dropped: number }> {
+  tokenizer ??= loadEngine().then((engine) => {
+    const loaded = engine.loadTokenizer();
+    return {
+      limit: engine.MAX_PROMPT_TOKENS,
+      count: (prompt: string) => {
+        const encoded = loaded.encodePrompt(prompt);
+        return { count: encoded.count, truncated: encoded.truncated, dropped: encoded.droppedTokens };
+      },
+    };
+  });
+  const { count, limit } = await tokenizer;
+  return { ...count(text), limit };
+}

@@ -3,7 +3,8 @@
 // It holds UI state only: job snapshots and result records as JSON. Live SSE connections are kept beside the store
 // in a closure, never in it, and no pixel data is ever held (images load by URL).
 import { createStore, type StateCreator } from 'zustand/vanilla';
-import type { Precision } from '../../inference/pipeline/types.ts';
+import { PRECISIONS, type Precision } from '../../inference/pipeline/types.ts';
+import type { PngSettings } from '../png-settings.ts';
 import { api, ApiError, followJob } from '../client/api.ts';
 import type { ApiErrorBody } from '../errors.ts';
 import { paramFieldErrors, randomSeed, type ParamField, type ParamPreset } from '../params.ts';
@@ -30,6 +31,8 @@ export interface ParamsSlice {
   applyPreset: (preset: ParamPreset) => void;
   randomizeSeed: () => void;
   reuse: (record: ResultRecord) => void;
+  /** Settings read from a dropped PNG (lib/png-settings.ts): what the file says replaces the form's value. */
+  loadSettings: (settings: PngSettings) => void;
 }
 
 export interface GenerationSlice {
@@ -132,6 +135,26 @@ const createParamsSlice = (form: FormParams, keepSeed: boolean): Slice<ParamsSli
   // A model that is gone falls back to the default; a precision it lacks, to the best one available.
   // Reusing means reproducing, so the seed is kept until the user lets go of it.
   reuse: (record) => set({ form: fitToSystem(formFromResult(record), get().system), attempted: false, keepSeed: true }),
+  loadSettings: (settings) => {
+    const form = get().form;
+    const text = (value: number | undefined, fallback: string) => (value === undefined ? fallback : String(value));
+    const precision = (PRECISIONS as readonly string[]).includes(settings.precision ?? '') ? (settings.precision as Precision) : form.precision;
+    const next: FormParams = {
+      ...form,
+      prompt: settings.prompt,
+      negativePrompt: settings.negativePrompt,
+      steps: text(settings.steps, form.steps),
+      cfg: text(settings.cfg, form.cfg),
+      width: text(settings.width, form.width),
+      height: text(settings.height, form.height),
+      seed: text(settings.seed, form.seed),
+      count: '1',
+      model: settings.model ?? form.model,
+      precision,
+    };
+    // Like "Reuse settings": the file's seed is kept until the user lets go of it.
+    set({ form: fitToSystem(next, get().system), attempted: false, keepSeed: settings.seed !== undefined || get().keepSeed });
+  },
 });
 
 /** A terminal snapshot always wins over a live one: after a restart the server's versions start again from its record. */
