@@ -20,6 +20,8 @@ export interface SystemResponse {
   defaultModel: string | null;
   /** Where jobs wait and run: in this process, or on Redis with these workers (README, "Scaling out"). */
   queue?: QueueHealth & { workers: WorkerSummary[] };
+  /** This server's RAM: what a generation on the CPU is measured against (the memory estimate under Size). */
+  host?: { memoryTotalMiB: number; memoryFreeMiB: number };
 }
 
 /** A live worker of the Redis queue, as GET /api/system lists it. */

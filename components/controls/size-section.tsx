@@ -92,12 +92,13 @@ function VramEstimate({ width, height }: { width: number; height: number }) {
   );
   if (!estimate || !precision || !system) return null;
   const onCpu = ep === 'cpu';
-  const gpuTotal = system.system.gpu ? system.system.gpu.memoryTotalMiB * 1024 ** 2 : null;
-  const tooBig = !onCpu && gpuTotal !== null && estimate.totalBytes > gpuTotal;
+  // On the CPU the figures are the machine's RAM (the weights and activations live there), on a GPU its VRAM.
+  const gpuTotal = onCpu ? (system.host ? system.host.memoryTotalMiB * 1024 ** 2 : null) : system.system.gpu ? system.system.gpu.memoryTotalMiB * 1024 ** 2 : null;
+  const tooBig = gpuTotal !== null && estimate.totalBytes > gpuTotal;
   return (
     <div className="rounded-md border border-zinc-800 bg-zinc-900/60 px-3 py-2" data-testid="vram-estimate">
       <p className="flex items-baseline justify-between text-xs">
-        <span className="text-zinc-300">{onCpu ? 'Memory (runs on the CPU)' : 'VRAM'} · estimate</span>
+        <span className="text-zinc-300">{onCpu ? `RAM (runs on the CPU${gpuTotal ? `, ${formatGiB(gpuTotal)} here` : ''})` : 'VRAM'} · estimate</span>
         <span className={`font-mono text-sm ${tooBig ? 'text-amber-300' : 'text-zinc-100'}`}>≈ {formatGiB(estimate.totalBytes)}</span>
       </p>
       <p className="mt-0.5 text-[11px] leading-relaxed text-zinc-400">
@@ -105,7 +106,7 @@ function VramEstimate({ width, height }: { width: number; height: number }) {
         {formatGiB(estimate.activationBytes)}
         {estimate.overheadBytes > 0 && ` + CUDA runtime ${formatGiB(estimate.overheadBytes)}`}. An estimate from the
         parameter counts, not a measurement.
-        {tooBig && ` More than this GPU's ${formatGiB(gpuTotal)}: pick a smaller size or precision.`}
+        {tooBig && (onCpu ? ` More than this machine's ${formatGiB(gpuTotal)} of RAM: pick a smaller size.` : ` More than this GPU's ${formatGiB(gpuTotal)}: pick a smaller size or precision.`)}
       </p>
     </div>
   );

@@ -51,11 +51,11 @@ export function Lightbox({ record, onClose }: { record: ResultRecord; onClose: (
           <span className="min-w-0 flex-1 truncate text-zinc-300" data-testid="lightbox-position">
             {index + 1} / {results.length} · {record.request.width}×{record.request.height} · seed {record.request.seed}
           </span>
-          <button type="button" className={buttonClass.secondary} onClick={() => go(-1)} disabled={index <= 0} aria-label="Previous image">
-            ‹ Previous
+          <button type="button" className={buttonClass.secondary} onClick={() => go(-1)} disabled={index <= 0}>
+            Previous
           </button>
-          <button type="button" className={buttonClass.secondary} onClick={() => go(1)} disabled={index < 0 || index >= results.length - 1} aria-label="Next image">
-            Next ›
+          <button type="button" className={buttonClass.secondary} onClick={() => go(1)} disabled={index < 0 || index >= results.length - 1}>
+            Next
           </button>
           <button type="button" className={buttonClass.secondary} onClick={() => setZoomed((value) => !value)} aria-pressed={zoomed}>
             {zoomed ? 'Fit to screen' : 'Actual size'}

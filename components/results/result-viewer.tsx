@@ -56,7 +56,7 @@ export function ResultViewer() {
           type="button"
           className="absolute right-2 top-2 rounded-md border border-zinc-700 bg-zinc-950/80 px-2 py-1 text-xs text-zinc-100 hover:bg-zinc-800"
           onClick={() => setLightbox(true)}
-          aria-label="Open in the lightbox (zoom, full screen, arrow keys through results)"
+          title="Open in the lightbox: zoom, full screen, arrow keys through the results"
         >
           Enlarge
         </button>

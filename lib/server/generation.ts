@@ -43,9 +43,21 @@ export async function generateJob(engine: EngineAdapter, input: JobInput, contex
     const imageStart = performance.now();
     // Later images take about as long as the ones done; the first is its own estimate until it ends.
     const perImage = index > 0 ? (imageStart - batchStart) / index : undefined;
+    // The preview is encoded off the JS thread while the next step runs; it goes out with the next progress event,
+    // or on its own (the last step's progress again) when it is ready after the step's event was sent.
     let preview: string | undefined;
-    const onDenoised = input.preview === false ? undefined : (x0: Float32Array, h: number, w: number) => {
-      preview = previewDataUrl(x0, h, w);
+    let last: JobProgress | undefined;
+    const encoding = new Set<Promise<void>>();
+    const onDenoised = input.preview === false ? undefined : (x0: Float32Array, h: number, w: number, step: number) => {
+      const job = previewDataUrl(x0, h, w).then(
+        (url) => {
+          preview = url;
+          if (last?.phase === 'denoise' && last.step === step && !context.signal.aborted) context.onProgress({ ...last, preview: url });
+        },
+        () => undefined, // a preview that fails to encode is skipped; the image itself is unaffected
+      );
+      encoding.add(job);
+      void job.finally(() => encoding.delete(job));
     };
     const onProgress = (progress: JobProgress) => {
       const event: JobProgress = { ...progress };
@@ -55,11 +67,13 @@ export async function generateJob(engine: EngineAdapter, input: JobInput, contex
         Object.assign(event, { image: index + 1, images: seeds.length, elapsedMs: performance.now() - batchStart });
         if (progress.etaMs !== undefined && estimate !== undefined) event.etaMs = progress.etaMs + remaining * estimate;
       }
+      last = event;
       if (preview && progress.phase === 'denoise') event.preview = preview;
       context.onProgress(event);
     };
     const request = { ...input.request, seed };
     results.push(await generateResult(engine, { ...input, request }, { ...context, queuedMs: index === 0 ? context.queuedMs : 0, onProgress, onDenoised }));
+    await Promise.all(encoding);
   }
   return withBatch(results);
 }
@@ -80,7 +94,7 @@ async function generateResult(
   const durationMs = Math.round(performance.now() - started);
   return {
     png: result.png,
-    thumbnail: makeJpegThumbnail(result.pixels, result.width, result.height),
+    thumbnail: await makeJpegThumbnail(result.pixels, result.width, result.height),
     request: result.request,
     model: { ...result.model, tiny: model.tiny },
     components: result.components,

@@ -6,7 +6,7 @@ import { StudioError } from '../errors.ts';
 import { pathId, readQuery } from '../http.ts';
 import { isJpeg } from '../jpeg.ts';
 import { decode } from 'fast-png';
-import { downscaleRgb, encodeJpeg } from '../jpeg.ts';
+import { encodeJpeg } from '../jpeg.ts';
 import { stripPngMetadata } from '../png.ts';
 import { downloadName } from '../results.ts';
 import { getStudio } from './studio.ts';
@@ -34,7 +34,7 @@ export async function imageResponse(request: Request, id: string, variant: Image
     );
   }
   if (variant === 'full' && !withMetadata) bytes = stripPngMetadata(bytes);
-  if (variant === 'og') bytes = openGraphJpeg(bytes);
+  if (variant === 'og') bytes = await openGraphJpeg(bytes);
   const headers: Record<string, string> = {
     // Thumbnails are JPEG since issue 18 (older results keep their PNG ones); full images are always the engine's PNG.
     'Content-Type': isJpeg(bytes) ? 'image/jpeg' : 'image/png',
@@ -55,13 +55,12 @@ export const OG_MAX_SIDE = 1200;
  * The share page's Open Graph image: the PNG's pixels at most 1200 px on the longer side, JPEG quality 82 (a
  * 2048² PNG of several MB becomes ~200 KB), made when asked (crawlers fetch it once) and cached by the client.
  */
-function openGraphJpeg(png: Uint8Array): Uint8Array {
+function openGraphJpeg(png: Uint8Array): Promise<Uint8Array> {
   const image = decode(png);
   const channels = image.channels;
   const data = image.data as Uint8Array;
   const rgb = channels === 3 ? data : new Uint8Array(image.width * image.height * 3).map((_, index) => data[Math.floor(index / 3) * channels + (index % 3)]);
-  const small = downscaleRgb(rgb, image.width, image.height, OG_MAX_SIDE);
-  return encodeJpeg(small.rgb, small.width, small.height, 82);
+  return encodeJpeg(rgb, image.width, image.height, 82, OG_MAX_SIDE);
 }
 
 export { notFound as resultNotFound };
