@@ -231,3 +231,63 @@ test('no serious or critical accessibility findings (axe-core) on the studio wit
   await expect(page.getByTestId('share-page')).toBeVisible();
   expect(await findings()).toEqual([]);
 });
+
+test('history: search, favourites, multi-select delete with undo, the lightbox, aspect chips by arrow keys, token count', async ({ page }) => {
+  const studio = new StudioPage(page);
+  await studio.goto();
+  // Aspect chips are one radio group: arrow keys move and choose, and the size follows at the same megapixels.
+  const chips = page.getByRole('radiogroup', { name: 'Aspect ratio' });
+  await page.getByRole('radiogroup', { name: 'Image size' }).getByRole('radio', { name: /^small, 0\.6 megapixels/ }).click();
+  await chips.getByRole('radio', { name: /^square 1 to 1/ }).focus();
+  await page.keyboard.press('ArrowRight');
+  await expect(chips.getByRole('radio', { name: /^portrait 4 to 5, 688 by 864$/ })).toBeFocused();
+  await expect(chips.getByRole('radio', { name: /^portrait 4 to 5/ })).toHaveAttribute('aria-checked', 'true');
+  await expect(studio.width).toHaveValue('688');
+  await expect(studio.height).toHaveValue('864');
+
+  await studio.prompt.fill('history: a lighthouse at dusk');
+  await expect(page.getByTestId('token-count')).toHaveText(/^\d+ \/ 512 tokens$/);
+  await studio.fillSettings({ prompt: 'history: a lighthouse at dusk', width: 256, height: 256, steps: 1, count: 3 });
+  await studio.generateButton.click();
+  const job = studio.jobCards.filter({ hasText: 'history: a lighthouse' });
+  await expect(job.getByTestId('batch-item')).toHaveCount(3);
+  const ids = await job.getByTestId('batch-item').evaluateAll((nodes) => nodes.map((node) => node.getAttribute('data-result-id')!));
+
+  // Search finds the batch by a word of its prompt; favourites only shows the starred one.
+  const search = page.getByRole('searchbox', { name: 'Search prompts in the history' });
+  await search.fill('lighthouse');
+  await expect(studio.historyItems).toHaveCount(3);
+  await expect(page.getByTestId('history-total')).toHaveText('3 images found');
+  const item = (id: string) => page.locator(`[data-testid="history-item"][data-result-id="${id}"]`);
+  await item(ids[1]).getByRole('button', { name: /^Favourite:/ }).click();
+  await expect(item(ids[1]).getByRole('button', { name: /^Favourite:/ })).toHaveAttribute('aria-pressed', 'true');
+  await page.getByLabel('Favourites only').check();
+  await expect(studio.historyItems).toHaveCount(1);
+  await expect(studio.historyItems.first()).toHaveAttribute('data-result-id', ids[1]);
+  await page.getByLabel('Favourites only').uncheck();
+  await expect(studio.historyItems).toHaveCount(3);
+
+  // The lightbox: arrow keys go through the results, Escape closes it.
+  await studio.historyItems.first().getByRole('button', { name: /^Open:/ }).click();
+  await studio.viewer.getByRole('button', { name: 'Enlarge' }).click();
+  const lightbox = page.getByTestId('lightbox');
+  await expect(lightbox).toBeVisible();
+  await expect(page.getByTestId('lightbox-position')).toContainText('1 / 3');
+  await page.keyboard.press('ArrowRight');
+  await expect(page.getByTestId('lightbox-position')).toContainText('2 / 3');
+  await page.keyboard.press('Escape');
+  await expect(lightbox).toHaveCount(0);
+
+  // Two ticked, deleted, brought back with Undo; then deleted for good once the undo window closes.
+  await item(ids[0]).getByRole('checkbox').check();
+  await item(ids[2]).getByRole('checkbox').check();
+  await page.getByRole('button', { name: 'Delete 2 selected' }).click();
+  await expect(studio.historyItems).toHaveCount(1);
+  await page.getByTestId('undo-delete').getByRole('button', { name: 'Undo' }).click();
+  await expect(studio.historyItems).toHaveCount(3);
+  await item(ids[0]).getByRole('checkbox').check();
+  await page.getByRole('button', { name: 'Delete 1 selected' }).click();
+  await expect(page.getByTestId('undo-delete')).toHaveCount(0, { timeout: 15_000 });
+  await expect.poll(async () => (await page.request.get(`/api/results/${ids[0]}`)).status(), { timeout: 10_000 }).toBe(404);
+  expect((await page.request.get(`/api/results/${ids[2]}`)).status()).toBe(200);
+});

@@ -100,6 +100,8 @@ describe('the engine thread (tiny model, CPU)', { timeout: 180_000 }, () => {
     const image2 = denoise.find((event) => event.image === 2)!;
     assert.ok(image2.etaMs !== undefined && image2.etaMs > 0);
     assert.ok(progress.some((event) => event.phase === 'decode' && event.started), 'the decode is announced as it starts');
+    // These sessions have decoded before (job-1): the ETA includes the decode, so it no longer says it leaves it out.
+    assert.ok(denoise.every((event) => !event.etaWithoutDecode));
   });
 
   test('preview: false sends no preview images', async () => {

@@ -162,6 +162,18 @@ function isEnded(job: StudioJob): boolean {
   return job.status === 'succeeded' || job.status === 'failed' || job.status === 'canceled';
 }
 
+/**
+ * Whether a snapshot replaces the one held. Within one server process versions order them (an SSE event and a POST
+ * answer can cross). Across a restart they do not (the new process answers from its record, with a lower version),
+ * so a `fresh` snapshot (the server's state now, after a reconnect) and an end the page has not seen always win;
+ * an ended job never goes back to running.
+ */
+export function replacesHeld(held: StudioJob, incoming: StudioJob, fresh: boolean): boolean {
+  if (isEnded(held) && !isEnded(incoming)) return false;
+  if (fresh || (isEnded(incoming) && !isEnded(held))) return true;
+  return incoming.version > held.version;
+}
+
 function createGenerationSlice(streams: Map<string, () => void>): Slice<GenerationSlice> {
   return (set, get) => {
     /**
@@ -172,8 +184,7 @@ function createGenerationSlice(streams: Map<string, () => void>): Slice<Generati
     const applyJob = (job: StudioJob, fresh = false) => {
       const jobs = get().jobs;
       const index = jobs.findIndex((entry) => entry.id === job.id);
-      if (index >= 0 && !fresh && jobs[index].version >= job.version && !(isEnded(job) && !isEnded(jobs[index]))) return;
-      if (index >= 0 && isEnded(jobs[index]) && !isEnded(job)) return;
+      if (index >= 0 && !replacesHeld(jobs[index], job, fresh)) return;
       const next = index >= 0 ? jobs.map((entry, at) => (at === index ? job : entry)) : [job, ...jobs];
       const preview = job.status === 'running' ? job.progress?.preview : undefined;
       if (preview) {
