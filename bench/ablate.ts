@@ -1,5 +1,5 @@
 // Differential timing of graph formulations (issue 6; bundled into dist/ablate.mjs, run on the GPU host by
-// scripts/gpu/perf-ablate.sh): each converted model folder given is loaded alone, warmed up, then one component is
+// bench/formulations.sh): each converted model folder given is loaded alone, warmed up, then one component is
 // called `reps` times on fixed inputs kept on the host; the wall time per call is reported (median and mean), never
 // onnxruntime's profiler. `--profile` also times each DiT with profiling on, to measure what the census costs.
 // It deliberately compares folders that differ in one formulation; it asserts nothing.
@@ -9,9 +9,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { DitRunner, VaeRunner } from '../inference/components.ts';
+import { DitRunner, VaeRunner } from '../inference/runners.ts';
 import { readManifest } from '../inference/convert.ts';
 import type { SessionOptions } from '../inference/runtime/onnx-runtime.ts';
+import { ortOptionsFrom } from '../inference/runtime/ort-options.ts';
 
 const { values } = parseArgs({
   options: {
@@ -23,6 +24,8 @@ const { values } = parseArgs({
 const size = Number(values.size), L = Number(values.tokens), reps = Number(values.reps);
 const h = size / 8, w = size / 8;
 const ep = values.ep as 'cuda' | 'cpu';
+// ZIMAGE_ORT_CONFIG / ZIMAGE_ORT_MEM_PATTERN: measurement knobs, passed to the sessions as options
+const ort = ortOptionsFrom(process.env.ZIMAGE_ORT_CONFIG, process.env.ZIMAGE_ORT_MEM_PATTERN);
 const list = (s: string) => s.split(',').filter(Boolean);
 const wave = (n: number, f: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * f) * 0.8);
 
@@ -51,7 +54,7 @@ async function timeDit(dir: string, opts: SessionOptions) {
 
 async function timeVae(dir: string) {
   const m = readManifest(dir);
-  const vae = await VaeRunner.load(dir, m, { ep });
+  const vae = await VaeRunner.load(dir, m, { ep, ort });
   const z = wave(16 * h * w, 0.21);
   const r = await time(() => vae.decode(z, h, w));
   await vae.release();
@@ -60,8 +63,8 @@ async function timeVae(dir: string) {
 
 const profDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ablate-prof-'));
 for (const dir of list(values.dit)) {
-  console.log(JSON.stringify({ size, tokens: L, ...(await timeDit(dir, { ep })) }));
-  if (values.profile) console.log(JSON.stringify({ size, tokens: L, ...(await timeDit(dir, { ep, profilePrefix: path.join(profDir, 'dit') })) }));
+  console.log(JSON.stringify({ size, tokens: L, ...(await timeDit(dir, { ep, ort })) }));
+  if (values.profile) console.log(JSON.stringify({ size, tokens: L, ...(await timeDit(dir, { ep, ort, profilePrefix: path.join(profDir, 'dit') })) }));
 }
 for (const dir of list(values.vae)) console.log(JSON.stringify({ size, ...(await timeVae(dir)) }));
 fs.rmSync(profDir, { recursive: true, force: true });

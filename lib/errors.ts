@@ -1,9 +1,58 @@
-// The error shape every API returns, `{ error: { code, message, hint? } }`, and the typed error the studio's own
-// server code throws to produce it. Shared by server and browser; deliberately knows nothing about HTTP status
-// mapping of engine errors (lib/http.ts does that) so the browser bundle stays free of server code.
+// The error shape every API returns, `{ error: { code, message, hint? } }`, the closed list of codes the studio's
+// own server answers with, each with its HTTP status (a new code without one fails to type-check), and the typed
+// error that produces them. Shared by server and browser; deliberately knows nothing about HTTP status mapping of
+// engine errors (lib/engine/errors.ts does that) so the browser bundle stays free of server code.
+import type { EngineErrorCode } from '../inference/errors.ts';
+
+/** Every code the studio's own code raises, and the HTTP status it answers with. */
+export const STUDIO_ERROR_STATUS = {
+  invalid_request: 400,
+  invalid_json: 400,
+  invalid_id: 400,
+  invalid_cursor: 400,
+  invalid_encoding: 400,
+  unknown_model: 400,
+  precision_unavailable: 400,
+  unauthorized: 401,
+  precision_not_converted: 404,
+  job_not_found: 404,
+  result_not_found: 404,
+  comparison_not_found: 404,
+  canceled: 409,
+  no_token_configured: 409,
+  model_gone: 410,
+  image_missing: 410,
+  body_too_large: 413,
+  unsupported_media_type: 415,
+  queue_full: 429,
+  too_many_streams: 429,
+  engine_failed: 500,
+  engine_thread_lost: 500,
+  internal: 500,
+  // a job's stored end, not an answer of its own: carried in job snapshots and comparison columns
+  job_lost: 500,
+  worker_lost: 500,
+  interrupted: 500,
+  result_deleted: 410,
+  audit_unavailable: 501,
+  engine_not_built: 503,
+  ep_unavailable: 503,
+  no_worker: 503,
+  queue_closed: 503,
+  queue_unavailable: 503,
+} as const satisfies Record<string, number>;
+
+export type StudioErrorCode = keyof typeof STUDIO_ERROR_STATUS;
+
+/** Every code an API error body can carry: the studio's own and the engine's (passed through as they are). */
+export type ApiErrorCode = StudioErrorCode | EngineErrorCode;
 
 export interface ApiErrorBody {
-  /** Stable machine-readable code, e.g. "invalid_request", "queue_full", "not_found". */
+  /**
+   * Stable machine-readable code: an ApiErrorCode from this server (e.g. "invalid_request", "queue_full", the
+   * engine's "invalid-request"), or a code the browser client adds for what never reached the server ("network").
+   * Typed as text because it is read off the wire.
+   */
   code: string;
   /** What failed and how to fix it, written for the person who sees it. */
   message: string;
@@ -25,15 +74,25 @@ export interface ApiErrorResponse {
   error: ApiErrorBody;
 }
 
-/** An error raised by the studio (not the engine) with the HTTP status it should answer with. */
+/**
+ * An error raised by the studio (not the engine) with the HTTP status it should answer with: `new StudioError(code,
+ * message, hint?, extra?)` answers with the code's status from STUDIO_ERROR_STATUS. The form with an explicit status
+ * first is for errors rebuilt from a body that crossed a thread or process (the status travelled with it), and for
+ * the few answers whose status differs from the code's usual one (an unknown model on a 404 route).
+ */
 export class StudioError extends Error {
-  readonly code: string;
+  readonly code: ApiErrorCode;
   readonly status: number;
   readonly hint?: string;
   readonly details?: StudioErrorExtra['details'];
   readonly retryAfterS?: number;
 
-  constructor(status: number, code: string, message: string, hint?: string, extra: StudioErrorExtra = {}) {
+  constructor(code: StudioErrorCode, message: string, hint?: string, extra?: StudioErrorExtra);
+  constructor(status: number, code: ApiErrorCode, message: string, hint?: string, extra?: StudioErrorExtra);
+  constructor(...args: [StudioErrorCode, string, string?, StudioErrorExtra?] | [number, ApiErrorCode, string, string?, StudioErrorExtra?]) {
+    const [status, code, message, hint, extra = {}] = typeof args[0] === 'number'
+      ? (args as [number, ApiErrorCode, string, string?, StudioErrorExtra?])
+      : [STUDIO_ERROR_STATUS[args[0]], ...(args as [StudioErrorCode, string, string?, StudioErrorExtra?])] as const;
     super(message);
     this.name = 'StudioError';
     this.status = status;

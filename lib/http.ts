@@ -4,6 +4,7 @@
 // engine errors in lib/engine/errors.ts, and access checks before any route runs in lib/server/guard.ts.
 import { z } from 'zod';
 import { MAX_BODY_BYTES } from './api/routes.ts';
+import { isAbort } from '../inference/errors.ts';
 import { describeEngineError } from './engine/errors.ts';
 import { isStudioError, StudioError, type ApiErrorBody } from './errors.ts';
 import { describeIssues } from './issues.ts';
@@ -21,7 +22,7 @@ export function json(data: unknown, init: ResponseInit = {}): Response {
  */
 export async function readBodyText(request: Request, limit = MAX_BODY_BYTES): Promise<string> {
   const tooLarge = () =>
-    new StudioError(413, 'body_too_large', `The body is over ${limit} bytes, the limit for every request. Shorten the prompts.`);
+    new StudioError('body_too_large', `The body is over ${limit} bytes, the limit for every request. Shorten the prompts.`);
   if (Number(request.headers.get('content-length') ?? 0) > limit) throw tooLarge();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -41,7 +42,7 @@ export async function readBodyText(request: Request, limit = MAX_BODY_BYTES): Pr
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks));
   } catch {
-    throw new StudioError(400, 'invalid_encoding', 'The body is not valid UTF-8. Send JSON encoded as UTF-8.');
+    throw new StudioError('invalid_encoding', 'The body is not valid UTF-8. Send JSON encoded as UTF-8.');
   }
 }
 
@@ -63,7 +64,6 @@ export async function readJson<Schema extends z.ZodType>(
   const charset = /charset=([^;]+)/i.exec(request.headers.get('content-type') ?? '')?.[1]?.trim().replace(/"/g, '').toLowerCase();
   if (type !== 'application/json' || (charset && charset !== 'utf-8' && charset !== 'utf8')) {
     throw new StudioError(
-      415,
       'unsupported_media_type',
       `The body must be JSON with the header Content-Type: application/json (got ${JSON.stringify((request.headers.get('content-type') ?? 'none').slice(0, 100))}).`,
       hint,
@@ -75,7 +75,6 @@ export async function readJson<Schema extends z.ZodType>(
     body = JSON.parse(text);
   } catch {
     throw new StudioError(
-      400,
       'invalid_json',
       'The body is not valid JSON. Send a JSON object with the header Content-Type: application/json.',
       hint,
@@ -84,7 +83,7 @@ export async function readJson<Schema extends z.ZodType>(
   const result = schema.safeParse(body);
   if (!result.success) {
     const allowed = schema instanceof z.ZodObject ? Object.keys(schema.shape) : undefined;
-    throw new StudioError(400, 'invalid_request', describeIssues(result.error.issues, allowed), hint);
+    throw new StudioError('invalid_request', describeIssues(result.error.issues, allowed), hint);
   }
   return result.data;
 }
@@ -94,12 +93,12 @@ export function readQuery<Schema extends z.ZodObject>(request: Request, schema: 
   const params = new URL(request.url).searchParams;
   const values: Record<string, string> = {};
   for (const [key, value] of params) {
-    if (key in values) throw new StudioError(400, 'invalid_request', `Query parameter "${key.slice(0, 50)}" is given twice; give it once.`);
+    if (key in values) throw new StudioError('invalid_request', `Query parameter "${key.slice(0, 50)}" is given twice; give it once.`);
     values[key] = value;
   }
   const result = schema.safeParse(values);
   if (!result.success) {
-    throw new StudioError(400, 'invalid_request', describeIssues(result.error.issues, Object.keys(schema.shape)));
+    throw new StudioError('invalid_request', describeIssues(result.error.issues, Object.keys(schema.shape)));
   }
   return result.data;
 }
@@ -112,7 +111,6 @@ export function pathId(kind: 'result' | 'job', id: string): string {
   const valid = kind === 'result' ? isResultId(id) : JOB_ID_PATTERN.test(id);
   if (!valid) {
     throw new StudioError(
-      400,
       'invalid_id',
       kind === 'result'
         ? 'That is not a result id: result ids are 22 characters of A–Z, a–z, 0–9, "_" and "-". Check the link.'
@@ -131,16 +129,17 @@ export function errorBody(error: unknown): { status: number; body: ApiErrorBody 
   }
   const engine = describeEngineError(error);
   if (engine) return engine;
-  if (error instanceof Error && error.name === 'AbortError') {
+  if (isAbort(error)) {
     return { status: 499, body: { code: 'canceled', message: 'The job was canceled before it finished.' } };
   }
-  console.error('[studio] unexpected error:', error);
-  const message = error instanceof Error ? error.message : String(error);
+  // Unexpected: the detail (message, stack, paths) goes to the log only; the client gets an id to quote.
+  const id = crypto.randomUUID().slice(0, 8);
+  console.error(`[studio] unexpected error ${id}:`, error);
   return {
     status: 500,
     body: {
       code: 'internal',
-      message: `The server failed unexpectedly: ${message}. Retry; if it persists, the server log has the stack trace.`,
+      message: `The server failed unexpectedly (error ${id}). Retry; if it persists, the server log has the details under that id.`,
     },
   };
 }

@@ -2,21 +2,23 @@
 // (inline errors before any request is sent) and the server routes (the same rules, enforced). Deliberately knows
 // nothing about models on disk or the machine: whether a precision is available is decided in lib/precision.ts.
 import { z } from 'zod';
+import { LIMITS } from '../inference/pipeline/rules.ts';
 import { PRECISIONS } from '../inference/pipeline/types.ts';
 
 // The browser runs these schemas under a CSP without 'unsafe-eval': zod's fast path probes `Function("")` on first
 // use, which the browser reports as a violation even though zod catches it. Jitless skips the probe (zod's global).
 z.config({ jitless: true });
 
-export const SIZE_LIMITS = { min: 256, max: 2048, multiple: 16 } as const;
-export const STEP_LIMITS = { min: 1, max: 100 } as const;
-export const CFG_LIMITS = { min: 1, max: 20 } as const;
+// Derived from the engine's one table (inference/pipeline/rules.ts), with the studio's own entries.
+export const SIZE_LIMITS = { min: LIMITS.studio.minSide, max: LIMITS.maxSide, multiple: LIMITS.multiple } as const;
+export const STEP_LIMITS = { min: LIMITS.minSteps, max: LIMITS.maxSteps } as const;
+export const CFG_LIMITS = { min: LIMITS.minCfg, max: LIMITS.maxCfg } as const;
 /** JSON numbers are exact up to 2^53 − 1, so seeds stay exact through every API and the database. */
 export const SEED_MAX = Number.MAX_SAFE_INTEGER;
 /** Images per request (one queue entry, one cancel); seeds run seed, seed+1, … unless each is drawn at random. */
 export const COUNT_LIMITS = { min: 1, max: 8 } as const;
 /** The text encoder reads at most 512 tokens; this cap only stops absurd payloads, the engine reports truncation. */
-export const PROMPT_MAX_CHARS = 8000;
+export const PROMPT_MAX_CHARS = LIMITS.studio.maxPromptChars;
 
 export interface ResolutionPreset {
   id: string;

@@ -1,8 +1,7 @@
 // Which precisions the picker offers for a model on this machine, and how a run's precision is labelled on badges.
 // Deliberately pure (plain data in, plain data out) so the browser and the server decide identically; it does not
 // probe the machine itself: the engine's systemInfo() does.
-import type { ComponentRunInfo, ExecutionProvider, Precision, SystemInfo } from '../inference/pipeline/types.ts';
-import { PRECISIONS } from '../inference/pipeline/types.ts';
+import type { ComponentRunInfo, ExecutionProvider, Precision } from '../inference/pipeline/types.ts';
 
 export const PRECISION_LABELS: Record<Precision, string> = {
   bf16: 'BF16',
@@ -18,39 +17,8 @@ export const PRECISION_NOTES: Record<Precision, string> = {
   fp32: 'Full precision: runs everywhere, twice the memory and slowest.',
 };
 
-/** bf16 first because it is what the model was trained in; fp32 last because it is the heaviest. */
-const PREFERENCE: readonly Precision[] = ['bf16', 'fp16-safe', 'fp16', 'fp32'];
-
-export interface PrecisionOption {
-  precision: Precision;
-  available: boolean;
-  /** Why it cannot be picked, with what to do about it. */
-  reason?: string;
-}
-
-export function precisionOptions(
-  machine: SystemInfo['precisions'],
-  model: { name: string; precisions: readonly Precision[] },
-): PrecisionOption[] {
-  return PRECISIONS.map((precision) => {
-    const onMachine = machine.find((entry) => entry.precision === precision);
-    if (!onMachine?.available) {
-      return { precision, available: false, reason: onMachine?.reason ?? 'This machine cannot run it.' };
-    }
-    if (!model.precisions.includes(precision)) {
-      return {
-        precision,
-        available: false,
-        reason: `Not converted for ${model.name}. Convert it with the zimage CLI (README, "Adding real weights").`,
-      };
-    }
-    return { precision, available: true };
-  });
-}
-
-export function defaultPrecision(options: readonly PrecisionOption[]): Precision | undefined {
-  return PREFERENCE.find((precision) => options.some((option) => option.precision === precision && option.available));
-}
+// The one default-precision rule, shared with the CLI (inference/pipeline/rules.ts).
+export { defaultPrecision, precisionOptions, type PrecisionOption } from '../inference/pipeline/rules.ts';
 
 export interface RunBadge {
   /** "BF16 · CUDA": the DiT's precision (where the time goes) and where it ran. */

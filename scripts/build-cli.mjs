@@ -15,8 +15,10 @@ const common = {
 await build({ ...common, entryPoints: ['inference/cli/zimage.ts'], outfile: 'dist/zimage.mjs' });
 // the benchmark of bench/run.sh, bundled the same way
 await build({ ...common, entryPoints: ['bench/ours.ts'], outfile: 'dist/bench.mjs' });
-// the differential timing of graph formulations (scripts/gpu/perf-ablate.sh)
+// the differential timing of graph formulations (bench/formulations.sh)
 await build({ ...common, entryPoints: ['bench/ablate.ts'], outfile: 'dist/ablate.mjs' });
+// conversions in a reference graph formulation (--graph), what bench/ measures the shipped one against
+await build({ ...common, entryPoints: ['bench/convert.ts'], outfile: 'dist/bench-convert.mjs' });
 // setup:gpu for a host with node + onnxruntime-node only (onnx-proto bundled in)
 // per-op costs of alternative formulations (bench/ops.ts)
 await build({ ...common, entryPoints: ['bench/ops.ts'], outfile: 'dist/ops.mjs' });

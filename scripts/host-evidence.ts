@@ -1,4 +1,4 @@
-// The HTTP half of scripts/gpu/studio-host.sh: drives a running studio through its public API only and writes what
+// The HTTP half of bench/studio-host.sh: drives a running studio through its public API only and writes what
 // issues 5 (BF16 vs FP16, with the precision proved) and 7 (memory flat over many generations) ask for. Bundled by
 // `npm run pack:host` into evidence.mjs, so the GPU host runs it with node alone. Deliberately starts and stops
 // nothing (the shell script owns the processes) and never reads the studio's files: only what the API answers.

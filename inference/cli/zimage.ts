@@ -5,24 +5,25 @@
 // It deliberately holds no logic of its own beyond argument parsing and printing.
 import fs from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { AbortError, EngineError } from '../errors.ts';
 import { COMPONENTS, convert, readManifest } from '../convert.ts';
-import { parseGraphOptions } from '../models/blocks.ts';
-import { DitRunner, TextEncoderRunner, VaeRunner } from '../components.ts';
+import { DitRunner, TextEncoderRunner, VaeRunner } from '../runners.ts';
 import { census, formatCensus, readProfile } from '../runtime/census.ts';
 import { Checkpoint, f32Tensor, writeSafetensors } from '../safetensors.ts';
 import { writeTinyCheckpoint } from '../tiny.ts';
 import { copyPackagedTokenizer } from '../tokenizer/qwen3.ts';
-import { listModels, validateRequest, ZImagePipeline } from '../pipeline/index.ts';
+import { defaultPrecision, listModels, loadPipeline, precisionOptions, validateRequest } from '../pipeline/index.ts';
+import { capabilities } from '../runtime/capabilities.ts';
+import { ortOptionsFrom } from '../runtime/ort-options.ts';
 import { EXECUTION_PROVIDERS, PRECISIONS, type ComponentName, type ExecutionProvider, type GenerateRequest, type Precision, type ProgressEvent } from '../pipeline/types.ts';
 
 const USAGE = `usage: zimage <command> [options]
 
   tiny     --out DIR [--seed N]                    write the tiny random checkpoint (diffusers layout)
   convert  SRC... --out DIR --precision P          convert to ONNX into DIR/P/ (P: ${PRECISIONS.join(', ')})
-           [--components te,dit,vae] [--name NAME]
-           [--graph rope-op=0,fused-norms=0,skip-norm=0,mod-batch=0,vae-norm=spelled]  switch graph formulations off (benchmarking)
+           [--components te,dit,vae] [--name NAME] [--variant turbo]
   eval     dit|te|vae --model DIR --in IN.safetensors --out OUT.safetensors [--ep cpu|cuda]
              dit: x, t, cap_feats → v;  te: input_ids → features;  vae: latents → image
   generate --model DIR --prompt TEXT [--negative TEXT] [--steps 8] [--cfg 1] [--width 1024] [--height 1024]
@@ -31,6 +32,9 @@ const USAGE = `usage: zimage <command> [options]
 `;
 
 class UsageError extends Error {}
+
+/** onnxruntime settings for measuring and tuning: the CLI reads its own ZIMAGE_ORT_* (inference/ elsewhere reads no env). */
+const ort = () => ortOptionsFrom(process.env.ZIMAGE_ORT_CONFIG, process.env.ZIMAGE_ORT_MEM_PATTERN);
 
 function oneOf<T extends string>(value: string | undefined, allowed: readonly T[], what: string): T {
   if (!value || !allowed.includes(value as T)) throw new UsageError(`${what} must be one of ${allowed.join(', ')} (got ${value ?? 'nothing'})`);
@@ -54,14 +58,14 @@ async function cmdTiny(args: string[]) {
 async function cmdConvert(args: string[]) {
   const { values, positionals } = parseArgs({
     args, allowPositionals: true, strict: true,
-    options: { out: { type: 'string' }, precision: { type: 'string' }, components: { type: 'string' }, name: { type: 'string' }, tiny: { type: 'boolean' }, graph: { type: 'string' } },
+    options: { out: { type: 'string' }, precision: { type: 'string' }, components: { type: 'string' }, name: { type: 'string' }, tiny: { type: 'boolean' }, variant: { type: 'string' } },
   });
   if (!positionals.length) throw new UsageError('convert needs at least one SRC (a diffusers folder or .safetensors files)');
   const components = values.components?.split(',').map((c) => oneOf(c.trim(), COMPONENTS, '--components entries'));
   const t0 = Date.now();
   const { dir, manifest } = convert({
     sources: positionals, out: need(values.out, '--out DIR'), precision: oneOf(values.precision, PRECISIONS, '--precision'),
-    components, name: values.name, tiny: values.tiny, graph: parseGraphOptions(values.graph), log: (l) => console.error(l),
+    components, name: values.name, tiny: values.tiny, variant: values.variant, log: (l) => console.error(l),
   });
   console.log(`converted ${Object.keys(manifest.components).join(', ')} (${manifest.precision}) into ${dir} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 }
@@ -80,7 +84,7 @@ async function cmdEval(args: string[]) {
   // --profile DIR: onnxruntime profiles the run; the census (nodes per EP, work per dtype) is printed and saved.
   const profilePrefix = values.profile ? path.join(values.profile, `${component}-${manifest.precision}`) : undefined;
   if (values.profile) fs.mkdirSync(values.profile, { recursive: true });
-  const opts = { ep, profilePrefix };
+  const opts = { ep, profilePrefix, ort: ort() };
   const t0 = performance.now();
   let result: { key: string; shape: number[]; data: Float32Array };
   if (component === 'dit') {
@@ -145,7 +149,8 @@ async function cmdGenerate(args: string[]) {
   const root = direct ? path.dirname(path.resolve(modelDir)) : path.resolve(modelDir);
   const model = listModels(path.dirname(root)).find((m) => m.dir === root);
   if (!model) throw new UsageError(`${modelDir} holds no converted model (no <precision>/manifest.json): run zimage convert first`);
-  const precision = oneOf(values.precision ?? (direct ? readManifest(modelDir).precision : model.precisions.includes('bf16') ? 'bf16' : model.precisions[0]), PRECISIONS, '--precision') as Precision;
+  // The precision folder given, else the studio's rule: the most preferred precision converted and runnable here.
+  const precision = oneOf(values.precision ?? (direct ? readManifest(modelDir).precision : defaultPrecision(precisionOptions(capabilities().precisions, model)) ?? model.precisions[0]), PRECISIONS, '--precision') as Precision;
   const ep = oneOf(values.ep ?? (precision === 'fp32' ? 'cpu' : 'cuda'), EXECUTION_PROVIDERS, '--ep') as ExecutionProvider;
   const width = num('width', values.width), height = num('height', values.height);
   let latents: Float32Array | undefined;
@@ -157,7 +162,7 @@ async function cmdGenerate(args: string[]) {
     cfgNormalization: values['cfg-normalization'] === undefined ? undefined : num('cfg-normalization', values['cfg-normalization']),
   };
   validateRequest(request); // before any model is loaded: a bad argument costs nothing and writes nothing
-  const pipe = await ZImagePipeline.load(model, precision, ep, { residency: values['low-vram'] ? 'sequential' : 'auto' });
+  const pipe = await loadPipeline(model, precision, ep, { residency: values['low-vram'] ? 'sequential' : 'auto', ort: ort() });
   const bar = (e: ProgressEvent) => {
     if (values.quiet) return;
     if (e.phase === 'denoise' && e.step && e.totalSteps) {
@@ -214,5 +219,6 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-const isMain = process.argv[1] && /zimage(\.ts|\.mjs|\.js)?$/.test(process.argv[1]);
+// Run directly (tsx inference/cli/zimage.ts, node dist/zimage.mjs), not imported (bin/zimage.mjs calls main itself).
+const isMain = Boolean(process.argv[1]) && import.meta.url === pathToFileURL(fs.realpathSync(process.argv[1])).href;
 if (isMain) main(process.argv.slice(2)).then((code) => process.exit(code));

@@ -42,8 +42,9 @@ export function precisionPlan(precision: Precision): PrecisionPlan {
 const FP16_MAX = 65504;
 
 /**
- * Graph formulations that trade the reference's exact op order for fewer passes over memory. Each is on by default
- * and can be switched off (`zimage convert --graph rope-op=0`) so the benchmark can measure it alone.
+ * Graph formulations that trade the reference's exact op order for fewer passes over memory. The product builds one
+ * set, SHIPPED_GRAPH (the manifest records it); the spelled-out alternatives survive as reference builders for tests
+ * and benchmarks (inference/models/reference/, bench/graph-options.ts parses their switches).
  */
 export interface GraphOptions {
   /** DiT: RoPE through the RotaryEmbedding op in the compute dtype (one kernel) instead of a spelled-out fp32 island. */
@@ -66,31 +67,10 @@ export interface GraphOptions {
   modBatch: boolean;
 }
 
-export const DEFAULT_GRAPH_OPTIONS: GraphOptions = { ropeOp: true, fusedNorms: true, vaeNorm: 'folded', skipNorm: true, modBatch: true };
-
-/** Parses `rope-op=0,fused-norms=1,vae-norm=spelled` (the CLI's --graph) over the defaults. */
-export function parseGraphOptions(spec: string | undefined): GraphOptions {
-  const opts = { ...DEFAULT_GRAPH_OPTIONS };
-  if (!spec) return opts;
-  const flag = (k: string, v: string) => {
-    if (v !== '0' && v !== '1') throw new EngineError('convert-bad-graph-option', `--graph ${k}=${v}: expected 0 or 1`);
-    return v === '1';
-  };
-  for (const part of spec.split(',').filter(Boolean)) {
-    const [k, v = ''] = part.split('=');
-    if (k === 'rope-op') opts.ropeOp = flag(k, v);
-    else if (k === 'fused-norms') opts.fusedNorms = flag(k, v);
-    else if (k === 'skip-norm') opts.skipNorm = flag(k, v);
-    else if (k === 'mod-batch') opts.modBatch = flag(k, v);
-    else if (k === 'vae-norm' && (v === 'folded' || v === 'spelled')) opts.vaeNorm = v;
-    else {
-      throw new EngineError('convert-bad-graph-option', `unknown graph option ${JSON.stringify(part)}`, {
-        hint: 'use rope-op=0|1, fused-norms=0|1, skip-norm=0|1, mod-batch=0|1, vae-norm=folded|spelled (comma-separated)',
-      });
-    }
-  }
-  return opts;
-}
+/** The formulation the product builds (z-image-dit.ts, flux-vae.ts). */
+export const SHIPPED_GRAPH: GraphOptions = { ropeOp: true, fusedNorms: true, vaeNorm: 'folded', skipNorm: true, modBatch: true };
+/** The former name of SHIPPED_GRAPH. */
+export const DEFAULT_GRAPH_OPTIONS = SHIPPED_GRAPH;
 
 const MIXED_FILES_HINT = 'the checkpoint does not match the architecture detected from its other tensors (mixed files?)';
 
@@ -99,8 +79,7 @@ export class BuildContext {
   readonly compute: DType;
   readonly elem: number;
 
-  constructor(readonly g: Graph, readonly ckpt: Checkpoint, readonly table: KeyTable, readonly plan: PrecisionPlan,
-    readonly options: GraphOptions = DEFAULT_GRAPH_OPTIONS) {
+  constructor(readonly g: Graph, readonly ckpt: Checkpoint, readonly table: KeyTable, readonly plan: PrecisionPlan) {
     this.compute = plan.compute;
     this.elem = DTYPE_TO_ELEM[plan.compute];
   }
@@ -257,11 +236,11 @@ export function rmsNormScaled(ctx: BuildContext, x: string, scale: string, eps: 
 }
 
 /**
- * RMSNorm(x)·scale through onnxruntime's faster contrib kernel when the graph allows it (GraphOptions.skipNorm; not
- * in fp16, where x + x could overflow inside a kernel that adds in fp16), else RMSNormalization.
+ * RMSNorm(x)·scale through onnxruntime's faster contrib kernel (GraphOptions.skipNorm), except in fp16, where x + x
+ * could overflow inside a kernel that adds in fp16: RMSNormalization there.
  */
 export function rmsNormFast(ctx: BuildContext, x: string, scale: string, eps: number, name: string): string {
-  if (!ctx.options.skipNorm || ctx.compute === 'F16') return rmsNormScaled(ctx, x, scale, eps, name);
+  if (ctx.compute === 'F16') return rmsNormScaled(ctx, x, scale, eps, name);
   return skipNormNode(ctx, x, x, scale, 4 * eps, name, false)[0];
 }
 

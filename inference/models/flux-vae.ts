@@ -98,7 +98,7 @@ export function buildVaeDecoder(ctx: BuildContext, cfg: VaeConfig): void {
   const upShapes = cfg.upChannels.slice(0, -1).map((_, i) => int64Input(g, `up_shape_${i}`, 4));
   const midShape = int64Input(g, 'mid_shape', 4);
   // 1/(H·W) per resolution level: the folded GroupNorm's variance is a sum of squares times 1/N (N = (C/G)·H·W).
-  const invHw = ctx.options.vaeNorm === 'folded' ? cfg.upChannels.map((_, i) => f32Input(g, `inv_hw_${i}`, [1])) : [];
+  const invHw = cfg.upChannels.map((_, i) => f32Input(g, `inv_hw_${i}`, [1]));
   const norm = (h: string, prefix: string, c: number, level: number) => groupNorm(ctx, cfg, h, prefix, c, invHw[level]);
   // un-scale in fp32: z / scaling + shift
   let x = g.op('Add', [g.op('Div', [z, g.scalar(cfg.scalingFactor, ElemType.FLOAT)]), g.scalar(cfg.shiftFactor, ElemType.FLOAT)]);
@@ -126,7 +126,7 @@ export function buildVaeDecoder(ctx: BuildContext, cfg: VaeConfig): void {
   g.output(x, 'image', ElemType.FLOAT, [1, 3, 'H', 'W']);
 }
 
-function conv(ctx: BuildContext, x: string, prefix: string, cin: number, cout: number, k: number): string {
+export function conv(ctx: BuildContext, x: string, prefix: string, cin: number, cout: number, k: number): string {
   const w = ctx.weight(`${prefix}.weight`, [cout, cin, k, k]);
   const b = ctx.weight(`${prefix}.bias`, [cout]);
   const pad = (k - 1) / 2;
@@ -138,27 +138,15 @@ function conv(ctx: BuildContext, x: string, prefix: string, cin: number, cout: n
  * GroupNormalization op's function expansion puts shape arithmetic on the CPU (60 CPU nodes); LayerNormalization
  * with a broadcast [1] scale is right on the CPU EP but wrong on CUDA (13 dB); InstanceNormalization has no CUDA
  * kernel at opset 22 and runs on the CPU (5 s per 1024² decode); ReduceMean has no bf16 kernel, hence the fp32 island.
- * `folded` (default): mean, then the centred sum of squares times the host's 1/N, then the centred values cast to
- * the compute dtype and one per-channel scale (weight·rstd) and shift — 7 passes, ~36 bytes per element in bf16.
- * `spelled`: the first form (centred variance by ReduceMean, normalise in fp32, cast, weight, bias) — 9 passes, ~52.
+ * The form that ships: mean, then the centred sum of squares times the host's 1/N (`invHw`), then the centred values
+ * cast to the compute dtype and one per-channel scale (weight·rstd) and shift — 7 passes, ~36 bytes per element in
+ * bf16 (the spelled-out first form, 9 passes and ~52 bytes, is kept in reference/flux-vae.ts).
  * Reshape's 0 copies a dimension from the input, so no shape arithmetic is needed.
  */
-function groupNorm(ctx: BuildContext, cfg: VaeConfig, x: string, prefix: string, c: number, invHw?: string): string {
+function groupNorm(ctx: BuildContext, cfg: VaeConfig, x: string, prefix: string, c: number, invHw: string): string {
   const g = ctx.g;
   const G = cfg.groups;
   const xf = ctx.compute === 'F32' ? x : ctx.cast(x, 'F32');
-  if (!invHw) {
-    const w = ctx.weight(`${prefix}.weight`, [c], { reshape: [c, 1, 1] });
-    const b = ctx.weight(`${prefix}.bias`, [c], { reshape: [c, 1, 1] });
-    const grouped = g.op('Reshape', [xf, g.int64([0, G, -1, 0])]); // [1,G,(C/G)·H,W]
-    const axes = g.int64([2, 3]);
-    const centred = g.op('Sub', [grouped, g.op('ReduceMean', [grouped, axes], { keepdims: 1 })]);
-    const variance = g.op('ReduceMean', [g.op('Mul', [centred, centred]), axes], { keepdims: 1 });
-    const inv = g.op('Reciprocal', [g.op('Sqrt', [g.op('Add', [variance, g.scalar(cfg.eps, ElemType.FLOAT)])])]);
-    let normed = g.op('Reshape', [g.op('Mul', [centred, inv], {}, prefix), g.int64([0, c, -1, 0])]); // [1,C,H,W]
-    if (ctx.compute !== 'F32') normed = ctx.cast(normed, ctx.compute);
-    return g.op('Add', [g.op('Mul', [normed, w]), b]);
-  }
   const w = ctx.weight(`${prefix}.weight`, [c], { reshape: [G, c / G], dtype: 'F32' });
   const b = ctx.weight(`${prefix}.bias`, [c], { reshape: [c, 1, 1] });
   const grouped = g.op('Reshape', [xf, g.int64([0, G, -1, 0])]); // [1,G,(C/G)·H,W]
@@ -173,9 +161,9 @@ function groupNorm(ctx: BuildContext, cfg: VaeConfig, x: string, prefix: string,
   return g.op('Add', [g.op('Mul', [cc, scale]), b]);
 }
 
-type Norm = (x: string, prefix: string, c: number) => string;
+export type Norm = (x: string, prefix: string, c: number) => string;
 
-function resnet(ctx: BuildContext, x: string, prefix: string, cin: number, cout: number, norm: Norm): string {
+export function resnet(ctx: BuildContext, x: string, prefix: string, cin: number, cout: number, norm: Norm): string {
   let h = conv(ctx, silu(ctx, norm(x, `${prefix}.norm1`, cin)), `${prefix}.conv1`, cin, cout, 3);
   h = conv(ctx, silu(ctx, norm(h, `${prefix}.norm2`, cout)), `${prefix}.conv2`, cout, cout, 3);
   const shortcut = cin === cout ? x : conv(ctx, x, `${prefix}.conv_shortcut`, cin, cout, 1);
@@ -183,7 +171,7 @@ function resnet(ctx: BuildContext, x: string, prefix: string, cin: number, cout:
 }
 
 /** Single-head self-attention over the H·W positions, with GroupNorm pre-norm and a residual. */
-function attention(ctx: BuildContext, x: string, prefix: string, c: number, shape: string, n: string): string {
+export function attention(ctx: BuildContext, x: string, prefix: string, c: number, shape: string, n: string): string {
   const g = ctx.g;
   const seq = g.op('Transpose', [g.op('Reshape', [n, g.int64([1, c, -1])])], { perm: [0, 2, 1] }); // [1,HW,C]
   // q/k/v/out are Linear [C,C] (diffusers) or 1×1 convs [C,C,1,1] (BFL): same bytes, stored transposed.

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
-import { DitRunner, TextEncoderRunner, VaeRunner } from '../components.ts';
+import { DitRunner, TextEncoderRunner, VaeRunner } from '../runners.ts';
 import { convert, readManifest } from '../convert.ts';
 import { Checkpoint, writeSafetensors, type TensorToWrite } from '../safetensors.ts';
 import { writeTinyCheckpoint } from '../tiny.ts';
@@ -14,7 +14,8 @@ import { detectDitConfig, ditKeyTable, ditParameterCount, ropeTables, type DitCo
 import { detectQwen3Config, qwen3KeyTable, qwen3ParameterCount } from './qwen3-encoder.ts';
 import { detectVaeConfig, vaeDecoderParameterCount, vaeKeyTable } from './flux-vae.ts';
 import onnxProto from 'onnx-proto';
-import { parseGraphOptions } from './blocks.ts';
+import { parseGraphOptions } from '../../bench/graph-options.ts';
+import { referenceFormulation } from './reference/index.ts';
 
 const { onnx } = onnxProto;
 
@@ -27,10 +28,10 @@ before(() => {
   writeTinyCheckpoint(src, 0, (f) => fs.writeFileSync(f, '{}'));
   convert({ sources: [src], out: path.join(tmp, 'tiny'), precision: 'fp32' });
   // The spelled-out formulations (what the benchmark measures the defaults against) must stay right too.
-  convert({ sources: [src], out: path.join(tmp, 'spelled'), precision: 'fp32', graph: parseGraphOptions('rope-op=0,fused-norms=0,vae-norm=spelled') });
+  convert({ sources: [src], out: path.join(tmp, 'spelled'), precision: 'fp32', formulation: referenceFormulation(parseGraphOptions('rope-op=0,fused-norms=0,vae-norm=spelled')) });
   // fused norms with every plain norm as RMSNormalization (skip-norm=0) and the adaLN modulation per block
   // (mod-batch=0): the forms skip-norm and mod-batch are measured against
-  convert({ sources: [src], out: path.join(tmp, 'noskip'), precision: 'fp32', graph: parseGraphOptions('skip-norm=0,mod-batch=0') });
+  convert({ sources: [src], out: path.join(tmp, 'noskip'), precision: 'fp32', formulation: referenceFormulation(parseGraphOptions('skip-norm=0,mod-batch=0')) });
 });
 
 describe('config detection from shapes', () => {

@@ -8,7 +8,7 @@ import { EngineError } from '../errors.ts';
 import { ElemType, MS_DOMAIN } from '../onnx/graph.ts';
 import type { Checkpoint } from '../safetensors.ts';
 import { BuildContext, f32Input, linear, rmsNorm, rope, swiglu, type KeyTable } from './blocks.ts';
-import { int64Tensor, type HostTensor } from '../tensor.ts';
+import type { HostTensor } from '../tensor.ts';
 
 export interface Qwen3Config {
   vocab: number;

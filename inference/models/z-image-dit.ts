@@ -6,10 +6,10 @@
 // It deliberately does not batch (CFG runs two batch-1 calls) and does not know about schedulers.
 import fs from 'node:fs';
 import { EngineError } from '../errors.ts';
-import { ElemType, Graph } from '../onnx/graph.ts';
+import { ElemType } from '../onnx/graph.ts';
 import type { Checkpoint } from '../safetensors.ts';
 import { int64Tensor as i64, type HostTensor } from '../tensor.ts';
-import { BuildContext, f32Input, int64Input, linear, mha, rmsNorm, rmsNormFast, rope, ropeOp, silu, skipRmsNorm, swiglu, clampFp16, type KeyTable } from './blocks.ts';
+import { BuildContext, f32Input, int64Input, linear, mha, rmsNorm, rmsNormFast, ropeOp, silu, skipRmsNorm, swiglu, clampFp16, type KeyTable } from './blocks.ts';
 
 export interface DitConfig {
   dim: number;
@@ -146,6 +146,13 @@ export function ditParameterCount(cfg: DitConfig): number {
 export const DIT_AUX = ['patch_shape', 'img_pads', 'img_keep', 'cap_pads', 'cap_keep', 'rope_img_cos', 'rope_img_sin',
   'rope_cap_cos', 'rope_cap_sin', 'img_tokens', 'unpatch_shape', 'latent_shape', 'rope_img_pos', 'rope_cap_pos', 'rope_all_pos'] as const;
 
+/**
+ * The DiT graph, in the one formulation that ships: RoPE by the RotaryEmbedding op on fp32-computed tables, the
+ * adaLN modulation of every modulated block as one GEMM folded into the norm weights, residual adds fused into the
+ * norm that follows (SkipSimplifiedLayerNormalization). fp16-safe plans build the guarded block instead (fp32
+ * residual stream and norms, clamps). The spelled-out forms these replace are kept as a reference for tests and
+ * benchmarks (reference/z-image-dit.ts), checked node for node against this one.
+ */
 export function buildDit(ctx: BuildContext, cfg: DitConfig): void {
   const g = ctx.g;
   const { dim, heads, headDim, inChannels: C, patch: p } = cfg;
@@ -166,12 +173,10 @@ export function buildDit(ctx: BuildContext, cfg: DitConfig): void {
     aux[`rope_${part}_cos`] = f32Input(g, `rope_${part}_cos`, [S, half]);
     aux[`rope_${part}_sin`] = f32Input(g, `rope_${part}_sin`, [S, half]);
   }
-  if (ctx.options.ropeOp) {
-    // RotaryEmbedding's position ids [1,S] (0..S−1) index the per-token tables.
-    aux.rope_img_pos = g.input('rope_img_pos', ElemType.INT64, [1, 'Ni']);
-    aux.rope_cap_pos = g.input('rope_cap_pos', ElemType.INT64, [1, 'Lp']);
-    aux.rope_all_pos = g.input('rope_all_pos', ElemType.INT64, [1, 'S']);
-  }
+  // RotaryEmbedding's position ids [1,S] (0..S−1) index the per-token tables.
+  aux.rope_img_pos = g.input('rope_img_pos', ElemType.INT64, [1, 'Ni']);
+  aux.rope_cap_pos = g.input('rope_cap_pos', ElemType.INT64, [1, 'Lp']);
+  aux.rope_all_pos = g.input('rope_all_pos', ElemType.INT64, [1, 'S']);
   aux.img_tokens = int64Input(g, 'img_tokens', 1);
   aux.unpatch_shape = int64Input(g, 'unpatch_shape', 5);
   aux.latent_shape = int64Input(g, 'latent_shape', 4);
@@ -193,20 +198,22 @@ export function buildDit(ctx: BuildContext, cfg: DitConfig): void {
   // 3. embed, then replace pad positions by x_pad_token ([1,Ni,dim]).
   let xi = linear(ctx, xc, 'all_x_embedder.2-1', p * p * C, dim, true);
   xi = replacePads(ctx, xi, aux.img_keep, 'x_pad_token', dim);
-  // RoPE tables: [S, D/2] in the compute dtype for the RotaryEmbedding op, or [1,S,1,D/2,1] fp32 for the island.
-  const ropeT = (cos: string) => (ctx.options.ropeOp
-    ? (ctx.compute === 'F32' ? cos : ctx.cast(cos, ctx.compute))
-    : g.op('Reshape', [cos, g.int64([1, -1, 1, half, 1])]));
+  // RoPE tables [S, D/2] in the compute dtype for the RotaryEmbedding op (computed in fp32 on the host).
+  const ropeT = (cos: string) => (ctx.compute === 'F32' ? cos : ctx.cast(cos, ctx.compute));
   const imgRope: Rope = { cos: ropeT(aux.rope_img_cos), sin: ropeT(aux.rope_img_sin), pos: aux.rope_img_pos };
   const capRope: Rope = { cos: ropeT(aux.rope_cap_cos), sin: ropeT(aux.rope_cap_sin), pos: aux.rope_cap_pos };
   if (res !== ctx.compute) xi = ctx.cast(xi, res);
   const modulated = [...range(cfg.refinerLayers).map((i) => `noise_refiner.${i}`), ...range(cfg.layers).map((i) => `layers.${i}`)];
-  const folded = ctx.options.modBatch && ctx.options.fusedNorms && !ctx.plan.guards ? batchedModulation(ctx, cfg, c, modulated) : undefined;
-  const refine = (s: Stream, prefix: string, r: Rope, cond: string | undefined, n: number) => {
-    for (let i = 0; i < n; i++) s = block(ctx, cfg, s, `${prefix}.${i}`, r, cond && (folded ?? cond));
+  const folded = ctx.plan.guards ? undefined : batchedModulation(ctx, cfg, c, modulated);
+  const refine = (s: Stream, prefix: string, r: Rope, isModulated: boolean, n: number) => {
+    for (let i = 0; i < n; i++) {
+      s = ctx.plan.guards
+        ? guardedBlock(ctx, cfg, s, `${prefix}.${i}`, r, isModulated ? c : undefined)
+        : fusedBlock(ctx, cfg, s, `${prefix}.${i}`, r, isModulated ? folded : undefined);
+    }
     return settle(ctx, s);
   };
-  xi = refine({ x: xi }, 'noise_refiner', imgRope, c, cfg.refinerLayers);
+  xi = refine({ x: xi }, 'noise_refiner', imgRope, true, cfg.refinerLayers);
 
   // 4. captions: pad rows to Lp, embed (RMSNorm → Linear), replace pads by cap_pad_token, refine.
   let cc = g.op('Unsqueeze', [g.op('Pad', [cap, aux.cap_pads]), g.int64([0])]); // [1,Lp,capDim]
@@ -214,13 +221,12 @@ export function buildDit(ctx: BuildContext, cfg: DitConfig): void {
   cc = linear(ctx, rmsNorm(ctx, cc, 'cap_embedder.0.weight', cfg.capFeatDim, cfg.normEps), 'cap_embedder.1', cfg.capFeatDim, dim, true);
   cc = replacePads(ctx, cc, aux.cap_keep, 'cap_pad_token', dim);
   if (res !== ctx.compute) cc = ctx.cast(cc, res);
-  cc = refine({ x: cc }, 'context_refiner', capRope, undefined, cfg.refinerLayers);
+  cc = refine({ x: cc }, 'context_refiner', capRope, false, cfg.refinerLayers);
 
   // 5. unified sequence [image, caption] through the main layers.
   let u = g.op('Concat', [xi, cc], { axis: 1 });
-  const axis = ctx.options.ropeOp ? 0 : 1;
-  const uRope: Rope = { cos: g.op('Concat', [imgRope.cos, capRope.cos], { axis }), sin: g.op('Concat', [imgRope.sin, capRope.sin], { axis }), pos: aux.rope_all_pos };
-  u = refine({ x: u }, 'layers', uRope, c, cfg.layers);
+  const uRope: Rope = { cos: g.op('Concat', [imgRope.cos, capRope.cos], { axis: 0 }), sin: g.op('Concat', [imgRope.sin, capRope.sin], { axis: 0 }), pos: aux.rope_all_pos };
+  u = refine({ x: u }, 'layers', uRope, true, cfg.layers);
 
   // 6. final layer: LayerNorm (no affine, eps 1e-6) · (1 + Linear(SiLU(c))) → Linear → [1,S,4C].
   if (res !== ctx.compute) u = ctx.cast(u, ctx.compute);
@@ -243,10 +249,10 @@ const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 type FoldedWeights = Map<string, string>;
 
 /**
- * The adaLN modulation of the blocks `prefixes` at once (GraphOptions.modBatch): their weights as one GEMM whose
- * output holds every block's scales, then every block's gates; 1 + scale and tanh(gate), each times the norm weights
- * it folds into, as one pass over all blocks; then split into the [dim] weight of each norm. The per-block form (see
- * fusedBlock) computes the same values with ~10 tiny kernels per block.
+ * The adaLN modulation of the blocks `prefixes` at once: their weights as one GEMM whose output holds every block's
+ * scales, then every block's gates; 1 + scale and tanh(gate), each times the norm weights it folds into, as one pass
+ * over all blocks; then split into the [dim] weight of each norm. Per block (reference/z-image-dit.ts) the same
+ * values take ~10 tiny kernels per block.
  */
 function batchedModulation(ctx: BuildContext, cfg: DitConfig, c: string, prefixes: string[]): FoldedWeights {
   const g = ctx.g;
@@ -284,7 +290,7 @@ function replacePads(ctx: BuildContext, x: string, keepF32: string, padKey: stri
   return g.op('Add', [g.op('Mul', [x, keep]), g.op('Mul', [drop, pad])]);
 }
 
-interface Rope { cos: string; sin: string; pos?: string }
+interface Rope { cos: string; sin: string; pos: string }
 
 /** The residual stream as `x + pending`: with fused norms the last sub-layer's add waits for the next norm. */
 interface Stream { x: string; pending?: string }
@@ -294,82 +300,71 @@ function settle(ctx: BuildContext, s: Stream): string {
   return s.pending ? ctx.g.op('Add', [s.x, s.pending]) : s.x;
 }
 
-/**
- * One ZImageTransformerBlock on [1,S,dim]. Modulated when `c` is given (noise_refiner, layers):
- *   x += tanh(gate_msa)·norm2(attn(norm1(x)·(1+scale_msa))); x += tanh(gate_mlp)·ffn_norm2(ffn(ffn_norm1(x)·(1+scale_mlp)))
- * With `fusedNorms` (not in fp16-safe plans, whose residual is fp32) the modulation is folded into each norm's
- * weight (RMSNorm(x)·w·s = RMSNorm(x)·(w·s): one rounding instead of two) and each residual add is fused into the
- * norm that follows it; the block's last add is left pending for the next block's first norm.
- */
-function block(ctx: BuildContext, cfg: DitConfig, s: Stream, prefix: string, r: Rope, c: string | FoldedWeights | undefined): Stream {
+/** Self-attention of one block on a normed [1,S,dim]: q/k projected, per-head RMSNorm, rotated, attended, projected. */
+function attention(ctx: BuildContext, cfg: DitConfig, a: string, prefix: string, r: Rope): string {
   const g = ctx.g;
   const { dim, heads, headDim, normEps: eps } = cfg;
+  const qk = (name: 'q' | 'k') => {
+    const proj = linear(ctx, a, `${prefix}.attention.to_${name}`, dim, dim, false); // [1,S,dim]
+    const h4 = g.op('Reshape', [proj, g.int64([0, 0, heads, headDim])]); // [1,S,H,D]
+    const n = rmsNorm(ctx, h4, `${prefix}.attention.norm_${name}.weight`, headDim, eps);
+    return ropeOp(ctx, g.op('Reshape', [n, g.int64([0, 0, dim])]), heads, r.cos, r.sin, r.pos, true);
+  };
+  const v = linear(ctx, a, `${prefix}.attention.to_v`, dim, dim, false);
+  return linear(ctx, mha(ctx, qk('q'), qk('k'), v, heads), `${prefix}.attention.to_out.0`, dim, dim, false); // [1,S,dim]
+}
+
+const feedForward = (ctx: BuildContext, cfg: DitConfig, f: string, prefix: string) => swiglu(ctx, f, `${prefix}.feed_forward`, ['w1', 'w2', 'w3'], cfg.dim, cfg.ffnHidden);
+
+/**
+ * One ZImageTransformerBlock on [1,S,dim], modulated when `folded` holds its norms (noise_refiner, layers):
+ *   x += tanh(gate_msa)·norm2(attn(norm1(x)·(1+scale_msa))); x += tanh(gate_mlp)·ffn_norm2(ffn(ffn_norm1(x)·(1+scale_mlp)))
+ * with the modulation folded into each norm's weight (RMSNorm(x)·w·s = RMSNorm(x)·(w·s): one rounding instead of
+ * two) and each residual add fused into the norm that follows it; the block's last add is left pending for the next
+ * block's first norm.
+ */
+function fusedBlock(ctx: BuildContext, cfg: DitConfig, s: Stream, prefix: string, r: Rope, folded: FoldedWeights | undefined): Stream {
+  const { dim, normEps: eps } = cfg;
+  // weight·(1+scale) or weight·tanh(gate), [dim], from batchedModulation; the unmodulated blocks' own weights
+  const weight = (key: string) => folded?.get(key) ?? ctx.weight(key, [dim]);
+  const norm = (h: string, key: string) => rmsNormFast(ctx, h, weight(key), eps, key.replace(/\.weight$/, ''));
+  const preNorm = (st: Stream, key: string): [string, string] => (st.pending
+    ? skipRmsNorm(ctx, st.pending, st.x, weight(key), eps, key.replace(/\.weight$/, ''))
+    : [norm(st.x, key), st.x]);
+  const [a, x0] = preNorm(s, `${prefix}.attention_norm1.weight`);
+  const att = norm(attention(ctx, cfg, a, prefix, r), `${prefix}.attention_norm2.weight`);
+  const [f, x1] = preNorm({ x: x0, pending: att }, `${prefix}.ffn_norm1.weight`);
+  return { x: x1, pending: norm(feedForward(ctx, cfg, f, prefix), `${prefix}.ffn_norm2.weight`) };
+}
+
+/**
+ * The block of fp16-safe plans, spelled out: residual stream and norms in fp32, ComfyUI's clamps on the sub-layer
+ * outputs, the modulation per block from `c` (modulated blocks) — as ComfyUI runs Z-Image in fp16.
+ */
+function guardedBlock(ctx: BuildContext, cfg: DitConfig, s: Stream, prefix: string, r: Rope, c: string | undefined): Stream {
+  const g = ctx.g;
+  const { dim, normEps: eps } = cfg;
   let mods: string[] | undefined;
-  if (typeof c === 'string') {
+  if (c) {
     const m = linear(ctx, c, `${prefix}.adaLN_modulation.0`, cfg.adalnDim, 4 * dim, true); // [1, 4·dim]
     mods = g.node('Split', [g.op('Unsqueeze', [m, g.int64([1])]), g.int64([dim, dim, dim, dim])], { axis: 2 }, { outputs: 4, name: `${prefix}.mod` });
   }
-  const attention = (a: string) => {
-    const qk = (name: 'q' | 'k') => {
-      const proj = linear(ctx, a, `${prefix}.attention.to_${name}`, dim, dim, false); // [1,S,dim]
-      const h4 = g.op('Reshape', [proj, g.int64([0, 0, heads, headDim])]); // [1,S,H,D]
-      const n = rmsNorm(ctx, h4, `${prefix}.attention.norm_${name}.weight`, headDim, eps);
-      if (ctx.options.ropeOp) return ropeOp(ctx, g.op('Reshape', [n, g.int64([0, 0, dim])]), heads, r.cos, r.sin, r.pos!, true);
-      return g.op('Reshape', [rope(ctx, n, heads, headDim, r.cos, r.sin, true, true), g.int64([0, 0, dim])]);
-    };
-    const v = linear(ctx, a, `${prefix}.attention.to_v`, dim, dim, false);
-    return linear(ctx, mha(ctx, qk('q'), qk('k'), v, heads), `${prefix}.attention.to_out.0`, dim, dim, false); // [1,S,dim]
-  };
-  const ffn = (f: string) => swiglu(ctx, f, `${prefix}.feed_forward`, ['w1', 'w2', 'w3'], dim, cfg.ffnHidden);
-  if (ctx.options.fusedNorms && !ctx.plan.guards) return fusedBlock(ctx, cfg, s, prefix, typeof c === 'object' ? c : mods, attention, ffn);
-
   let x = settle(ctx, s);
-  const res = ctx.plan.guards ? 'F32' : ctx.compute;
+  const res = 'F32';
   const scaleOf = (m: string) => g.op('Add', [ctx.scalar(1), m]);
   // pre-norm in the residual dtype, output in the compute dtype.
   const preNorm = (h: string, key: string, scale?: string) => {
-    let n = rmsNorm(ctx, h, key, dim, eps, res);
-    if (res !== ctx.compute) n = ctx.cast(n, ctx.compute);
+    const n = ctx.cast(rmsNorm(ctx, h, key, dim, eps, res), ctx.compute);
     return scale ? g.op('Mul', [n, scale]) : n;
   };
   const postNorm = (h: string, key: string, gate?: string) => {
-    let n = clampFp16(ctx, h);
-    if (res !== ctx.compute) n = ctx.cast(n, res);
-    n = rmsNorm(ctx, n, key, dim, eps, res);
-    if (!gate) return n;
-    const tg = g.op('Tanh', [gate]);
-    return g.op('Mul', [n, res === ctx.compute ? tg : ctx.cast(tg, res)]);
+    const n = rmsNorm(ctx, ctx.cast(clampFp16(ctx, h), res), key, dim, eps, res);
+    return gate ? g.op('Mul', [n, ctx.cast(g.op('Tanh', [gate]), res)]) : n;
   };
-  const att = attention(preNorm(x, `${prefix}.attention_norm1.weight`, mods && scaleOf(mods[0])));
+  const att = attention(ctx, cfg, preNorm(x, `${prefix}.attention_norm1.weight`, mods && scaleOf(mods[0])), prefix, r);
   x = g.op('Add', [x, postNorm(att, `${prefix}.attention_norm2.weight`, mods?.[1])], {}, `${prefix}.x_attn`);
-  const ff = ffn(preNorm(x, `${prefix}.ffn_norm1.weight`, mods && scaleOf(mods[2])));
+  const ff = feedForward(ctx, cfg, preNorm(x, `${prefix}.ffn_norm1.weight`, mods && scaleOf(mods[2])), prefix);
   return { x: g.op('Add', [x, postNorm(ff, `${prefix}.ffn_norm2.weight`, mods?.[3])], {}, `${prefix}.x_out`) };
-}
-
-/** The block with modulation folded into the norm weights and residual adds fused into the norms (see block). */
-function fusedBlock(ctx: BuildContext, cfg: DitConfig, s: Stream, prefix: string, mods: string[] | FoldedWeights | undefined,
-  attention: (a: string) => string, ffn: (f: string) => string): Stream {
-  const g = ctx.g;
-  const { dim, normEps: eps } = cfg;
-  // weight·(1+scale) or weight·tanh(gate), [dim]: a few thousand values per block instead of a pass over [S,dim]
-  // (computed here per block, or for all blocks at once by batchedModulation).
-  const weight = (key: string, mod?: string, kind?: 'scale' | 'gate') => {
-    if (mods instanceof Map) return mods.get(key) ?? ctx.weight(key, [dim]);
-    const w = ctx.weight(key, [dim]);
-    if (!mod) return w;
-    const m = g.op('Reshape', [mod, g.int64([dim])]);
-    return g.op('Mul', [w, kind === 'scale' ? g.op('Add', [ctx.scalar(1), m]) : g.op('Tanh', [m])]);
-  };
-  const norm = (h: string, key: string, mod?: string, kind?: 'scale' | 'gate') =>
-    rmsNormFast(ctx, h, weight(key, mod, kind), eps, key.replace(/\.weight$/, ''));
-  const preNorm = (st: Stream, key: string, mod?: string): [string, string] => (st.pending
-    ? skipRmsNorm(ctx, st.pending, st.x, weight(key, mod, 'scale'), eps, key.replace(/\.weight$/, ''))
-    : [norm(st.x, key, mod, 'scale'), st.x]);
-  const m = Array.isArray(mods) ? mods : [];
-  const [a, x0] = preNorm(s, `${prefix}.attention_norm1.weight`, m[0]);
-  const att = norm(attention(a), `${prefix}.attention_norm2.weight`, m[1], 'gate');
-  const [f, x1] = preNorm({ x: x0, pending: att }, `${prefix}.ffn_norm1.weight`, m[2]);
-  return { x: x1, pending: norm(ffn(f), `${prefix}.ffn_norm2.weight`, m[3], 'gate') };
 }
 
 // ---- host-side tables ------------------------------------------------------------------------------------------

@@ -3,16 +3,20 @@
 // pipeline class. It deliberately reads no environment variables: callers pass folders and choices.
 import fs from 'node:fs';
 import path from 'node:path';
-import { convert, readManifest } from '../convert.ts';
+import { convert } from '../convert.ts';
+import { readManifest } from '../manifest.ts';
+import { FAMILIES } from '../models/registry.ts';
 import { capabilities } from '../runtime/capabilities.ts';
 import { ortVersion } from '../runtime/onnx-runtime.ts';
 import { writeTinyCheckpoint } from '../tiny.ts';
 import { copyPackagedTokenizer } from '../tokenizer/qwen3.ts';
-import { PRECISIONS, type ModelEntry, type Precision, type SystemInfo } from './types.ts';
+import { ZImagePipeline, type LoadOptions } from './pipeline.ts';
+import { PRECISIONS, type ExecutionProvider, type ModelEntry, type Precision, type SystemInfo } from './types.ts';
 
 export { auditModel } from '../audit.ts';
 
-export { ZImagePipeline, validateRequest, LIMITS } from './pipeline.ts';
+export { ZImagePipeline, validateRequest, LIMITS, type LoadOptions } from './pipeline.ts';
+export { defaultPrecision, precisionOptions, PRECISION_PREFERENCE, type PrecisionOption } from './rules.ts';
 export * from './types.ts';
 
 export const TINY_ID = 'tiny';
@@ -32,7 +36,7 @@ export function listModels(weightsDir: string): ModelEntry[] {
         const m = readManifest(path.join(dir, p));
         precisions.push(p);
         entry ??= {
-          id, name: m.name, dir, precisions, tiny: m.tiny,
+          id, name: m.name, family: m.family, variant: m.variant, dir, precisions, tiny: m.tiny,
           parameters: { dit: m.components.dit?.parameters ?? 0, te: m.components.te?.parameters ?? 0, vae: m.components.vae?.parameters ?? 0 },
         };
       } catch {
@@ -42,6 +46,14 @@ export function listModels(weightsDir: string): ModelEntry[] {
     if (entry) models.push(entry);
   }
   return models;
+}
+
+/** The pipeline class of each family's `pipeline` name (models/registry.ts). */
+const PIPELINES = { 'z-image': ZImagePipeline } as const;
+
+/** Loads the pipeline that runs this model's family (listModels only lists families this version knows), in one precision on one execution provider. */
+export function loadPipeline(model: ModelEntry, precision: Precision, ep: ExecutionProvider, options: LoadOptions = {}): Promise<ZImagePipeline> {
+  return PIPELINES[FAMILIES[model.family].pipeline].load(model, precision, ep, options);
 }
 
 let defaultModel: Promise<ModelEntry> | undefined;

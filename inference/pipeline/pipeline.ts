@@ -1,40 +1,47 @@
-// The Z-Image-Turbo text-to-image pipeline, read like a script: validate → tokenize → encode → noise → denoise →
-// decode → PNG, with progress per step, an AbortSignal honoured between steps, text features cached per prompt,
-// and plain data out (pixels, PNG, metadata, timings). Reference: diffusers pipeline_z_image.py; spec §5, §9.
-// It deliberately owns no HTTP, queue or storage concerns: the studio and the CLI wrap it.
-import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
+// The Z-Image text-to-image pipeline, read like a script: validate → tokenize → encode → noise → denoise → decode →
+// PNG, with progress per step, an AbortSignal honoured between steps, text features cached per prompt, and plain
+// data out (pixels, PNG, metadata, timings). Reference: diffusers pipeline_z_image.py; spec §5, §9.
+// The pieces it calls live beside it: the Euler sampler (sampling/sampler.ts), the runner pool and residency
+// (runtime/residency.ts), the census bookkeeping (runtime/census-recorder.ts), the PNG metadata (metadata.ts), the
+// family's constants (models/registry.ts). It deliberately owns no HTTP, queue or storage concerns.
 import path from 'node:path';
 import { AbortError, EngineError } from '../errors.ts';
-import { readManifest, type Manifest } from '../convert.ts';
-import { DitRunner, TextEncoderRunner, VaeRunner } from '../components.ts';
+import { readManifest, type Manifest } from '../manifest.ts';
+import { FAMILIES } from '../models/registry.ts';
+import { DitRunner, TextEncoderRunner, VaeRunner } from '../runners.ts';
 import { randnAsync, warmRandnPool } from '../sampling/randn-pool.ts';
-import { applyGuidance, eulerStep, modelTime, sigmas } from '../sampling/scheduler.ts';
+import { sampleEuler } from '../sampling/sampler.ts';
+import { applyGuidance, sigmas } from '../sampling/scheduler.ts';
 import { loadTokenizer, type Qwen3Tokenizer } from '../tokenizer/qwen3.ts';
 import { encodePng } from './png.ts';
 import { GpuMonitor, VramSampler } from '../runtime/vram.ts';
-import { mergeCensus, verdict, type Census } from '../runtime/census.ts';
+import { CensusRecorder, type DitCensusScope } from '../runtime/census-recorder.ts';
 import { assertRunnable, capabilities } from '../runtime/capabilities.ts';
+import type { OrtOptions } from '../runtime/ort-options.ts';
+import { chooseResidency, freeMemoryBytes, RunnerPool, type Residency } from '../runtime/residency.ts';
 import { assertHonest, auditModel, type ModelAudit } from '../audit.ts';
 import { countNonFinite, imageHealth, summarize, type Health, type StepHealth } from './health.ts';
-import type { DitConfig } from '../models/z-image-dit.ts';
+import { pngText, type RunFacts } from './metadata.ts';
+import { LIMITS } from './rules.ts';
 import { decodeTiled, DEFAULT_TILES, vaeDecodeBytes } from './tiled-vae.ts';
-import type { ComponentRunInfo, ExecutionProvider, GenerateOptions, GenerateRequest, GenerateResult, ModelEntry, Precision, ProgressEvent, RunCensus } from './types.ts';
+import type { ComponentRunInfo, ExecutionProvider, GenerateOptions, GenerateRequest, GenerateResult, ModelEntry, Precision, ProgressEvent } from './types.ts';
 
-export const LIMITS = { minSide: 64, maxSide: 2048, multiple: 16, maxSteps: 100, maxCfg: 20, maxPromptChars: 20000 } as const;
-export const VERSION = '0.1.0';
-/** Latent channels and the VAE's spatial factor of Z-Image. */
-const LATENT_C = 16;
-const VAE_FACTOR = 8;
+// Moved to their own modules; re-exported for the callers that import them from here.
+export { LIMITS } from './rules.ts';
+export { a1111Parameters, VERSION } from './metadata.ts';
+export type { Residency } from '../runtime/residency.ts';
+
+/** The family this pipeline runs: its latent channels, VAE factor, schedule shift and model time. */
+const FAMILY = FAMILIES['z-image'];
 
 /** Checks a request against the limits and the loaded model; one clear error per problem. */
 export function validateRequest(req: GenerateRequest, loaded?: { precision: Precision; ep: ExecutionProvider }): void {
+  const { latentChannels: C, vaeFactor: F } = FAMILY;
   const bad = (field: string, msg: string, hint?: string) => { throw new EngineError('invalid-request', `${field}: ${msg}`, { hint }); };
   if (typeof req.prompt !== 'string') bad('prompt', 'must be a string');
   if (req.prompt.length > LIMITS.maxPromptChars) bad('prompt', `is ${req.prompt.length} characters; the limit is ${LIMITS.maxPromptChars}`, 'the model reads at most 512 tokens anyway');
-  if (!Number.isInteger(req.steps) || req.steps < 1 || req.steps > LIMITS.maxSteps) bad('steps', `must be an integer from 1 to ${LIMITS.maxSteps} (got ${req.steps})`, 'Z-Image-Turbo is made for 8 steps');
-  if (!Number.isFinite(req.cfg) || req.cfg < 1 || req.cfg > LIMITS.maxCfg) bad('cfg', `must be from 1 (off) to ${LIMITS.maxCfg} (got ${req.cfg})`, 'Turbo runs without guidance: cfg 1');
+  if (!Number.isInteger(req.steps) || req.steps < LIMITS.minSteps || req.steps > LIMITS.maxSteps) bad('steps', `must be an integer from ${LIMITS.minSteps} to ${LIMITS.maxSteps} (got ${req.steps})`, 'Z-Image-Turbo is made for 8 steps');
+  if (!Number.isFinite(req.cfg) || req.cfg < LIMITS.minCfg || req.cfg > LIMITS.maxCfg) bad('cfg', `must be from ${LIMITS.minCfg} (off) to ${LIMITS.maxCfg} (got ${req.cfg})`, 'Turbo runs without guidance: cfg 1');
   for (const [name, v] of [['width', req.width], ['height', req.height]] as const) {
     if (!Number.isInteger(v) || v % LIMITS.multiple || v < LIMITS.minSide || v > LIMITS.maxSide) {
       const near = Math.min(LIMITS.maxSide, Math.max(LIMITS.minSide, Math.round(v / LIMITS.multiple) * LIMITS.multiple));
@@ -44,22 +51,11 @@ export function validateRequest(req: GenerateRequest, loaded?: { precision: Prec
   if (req.cfgTruncation !== undefined && !(req.cfgTruncation >= 0 && req.cfgTruncation <= 1)) bad('cfgTruncation', `must be from 0 to 1 (got ${req.cfgTruncation})`, '1 keeps guidance on every step');
   if (req.cfgNormalization !== undefined && !(req.cfgNormalization >= 0 && Number.isFinite(req.cfgNormalization))) bad('cfgNormalization', `must be ≥ 0 (got ${req.cfgNormalization})`, '0 turns it off');
   if (!Number.isSafeInteger(req.seed) || req.seed < 0) bad('seed', `must be an integer from 0 to ${Number.MAX_SAFE_INTEGER} (got ${req.seed})`);
-  if (req.latents && req.latents.length !== LATENT_C * (req.height / VAE_FACTOR) * (req.width / VAE_FACTOR)) {
-    bad('latents', `have ${req.latents.length} values; ${req.width}×${req.height} needs 1×${LATENT_C}×${req.height / VAE_FACTOR}×${req.width / VAE_FACTOR}`);
+  if (req.latents && req.latents.length !== C * (req.height / F) * (req.width / F)) {
+    bad('latents', `have ${req.latents.length} values; ${req.width}×${req.height} needs 1×${C}×${req.height / F}×${req.width / F}`);
   }
   if (loaded && req.precision !== loaded.precision) bad('precision', `${req.precision} was requested but this pipeline runs ${loaded.precision}`, 'load the pipeline in the requested precision; precisions never change silently');
   if (loaded && req.ep !== loaded.ep) bad('ep', `${req.ep} was requested but this pipeline runs on ${loaded.ep}`);
-}
-
-/** The A1111 `parameters` text (what "PNG Info" and most tools read). */
-export function a1111Parameters(req: Omit<GenerateRequest, 'latents'>, modelName: string): string {
-  const lines = [req.prompt];
-  if (req.negativePrompt) lines.push(`Negative prompt: ${req.negativePrompt}`);
-  lines.push([
-    `Steps: ${req.steps}`, 'Sampler: Euler', 'Schedule type: Simple', `CFG scale: ${req.cfg}`, `Seed: ${req.seed}`,
-    `Size: ${req.width}x${req.height}`, `Model: ${modelName}`, `Precision: ${req.precision}`, `Version: zimage-bf16-studio ${VERSION}`,
-  ].join(', '));
-  return lines.join('\n');
 }
 
 /** [1,3,H,W] in about [−1,1] → RGB8 [H,W,3], as the reference: clamp(x/2 + 0.5, 0, 1)·255, rounded. */
@@ -82,22 +78,6 @@ export function denoisedEstimate(z: Float32Array, v: Float32Array, sigma: number
   return out;
 }
 
-/** Free memory for the low-VRAM decisions: the GPU monitor's latest reading, or (at load) one nvidia-smi call. */
-function freeMemoryBytes(ep: ExecutionProvider, deviceId = 0, monitor?: GpuMonitor): number {
-  if (ep === 'cpu') return os.freemem();
-  const fresh = monitor?.freeBytes();
-  if (fresh !== undefined) return fresh;
-  try {
-    const mib = Number(execFileSync('nvidia-smi', ['--query-gpu=memory.free', '--format=csv,noheader,nounits', `--id=${deviceId}`], { encoding: 'utf8', timeout: 5000 }).split('\n')[0]);
-    return Number.isFinite(mib) ? mib * 2 ** 20 : Infinity;
-  } catch {
-    return Infinity;
-  }
-}
-
-/** Components resident in memory for the pipeline's life, or loaded one at a time per phase (low VRAM). */
-export type Residency = 'resident' | 'sequential';
-
 export interface LoadOptions {
   /** 'auto' (default): sequential when the weights do not fit in free memory with room for activations. */
   residency?: Residency | 'auto';
@@ -113,23 +93,33 @@ export interface LoadOptions {
    * where it makes that slow run step 2 of the first generation instead of step 1 of the second; 'all' in
    * sequential residency, whose sessions are profiled every generation and released after it (no unprofiled run).
    */
-  ditCensus?: 'first-step' | 'all';
+  ditCensus?: DitCensusScope;
+  /** onnxruntime session settings: the studio's ZIMAGE_ORT_* from lib/env.ts, the CLI's own. */
+  ort?: OrtOptions;
 }
 
-type Runners = { te?: TextEncoderRunner; dit?: DitRunner; vae?: VaeRunner };
+type Runners = { te: TextEncoderRunner; dit: DitRunner; vae: VaeRunner };
+type TextFeatures = { features: Float32Array; count: number; truncated: boolean };
+type ZImageManifest = Extract<Manifest, { family: 'z-image' }>;
+
+/** One generation's state that every phase shares. */
+interface RunContext {
+  req: GenerateRequest;
+  signal?: AbortSignal;
+  /** Ends a phase: adds its time and reports progress. */
+  phase: (name: ProgressEvent['phase'], extra?: Partial<ProgressEvent>) => void;
+  /** Reports progress without ending a phase (the decode as it starts). */
+  announce: (event: ProgressEvent) => void;
+  /** After each denoising step: the clean-image estimate, for live previews (GenerateOptions.onDenoised). */
+  onDenoised?: GenerateOptions['onDenoised'];
+  checkAbort: () => void;
+  timings: Record<string, number>;
+  t0: number;
+  vram?: VramSampler;
+}
 
 export class ZImagePipeline {
-  private featureCache = new Map<string, { features: Float32Array; count: number; truncated: boolean }>();
-  private readonly profileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'zimage-profile-'));
-  private pendingCensus: Partial<Record<keyof Runners, Census>> = {};
-  private lastCensus: Partial<Record<keyof Runners, { census: Census; generation: number }>> = {};
-  /** The census of the profiled generation of the resident sessions (absent until one finished). */
-  private sessionCensus?: RunCensus;
-  private censusOff = false;
-  private ditCensus: 'first-step' | 'all' = 'all';
-  /** Which DiT calls the census of the profiled generation covers (LoadOptions.ditCensus). */
-  get ditCensusScope() { return this.ditCensus; }
-  private generations = 0;
+  private featureCache = new Map<string, TextFeatures>();
   /** Decode + PNG milliseconds per latent pixel of the last generation, for an ETA that includes them. */
   private tailMsPerLatentPixel?: number;
   /** One looping nvidia-smi for the pipeline's life (CUDA only): no process is forked during a generation. */
@@ -137,18 +127,23 @@ export class ZImagePipeline {
 
   private constructor(
     readonly model: ModelEntry,
-    readonly manifest: Manifest,
+    readonly manifest: ZImageManifest,
     readonly precision: Precision,
     readonly ep: ExecutionProvider,
     readonly residency: Residency,
-    private readonly dir: string,
     private readonly deviceId: number,
     private readonly tokenizer: Qwen3Tokenizer,
-    private readonly runners: Runners,
+    private readonly runners: RunnerPool<Runners>,
+    private readonly census: CensusRecorder,
     /** What the ONNX files hold, read back at load time (weights dtype, compute dtype, fp32 parts). */
     readonly audit: ModelAudit,
   ) {
     if (ep === 'cuda') this.monitor = GpuMonitor.acquire(deviceId);
+  }
+
+  /** Which DiT calls the census of the profiled generation covers (LoadOptions.ditCensus). */
+  get ditCensusScope(): DitCensusScope {
+    return this.census.ditScope;
   }
 
   static async load(model: ModelEntry, precision: Precision, ep: ExecutionProvider, options: LoadOptions = {}): Promise<ZImagePipeline> {
@@ -163,44 +158,29 @@ export class ZImagePipeline {
     warmRandnPool(); // the noise threads start while the sessions load
     const dir = path.join(model.dir, precision);
     const manifest = readManifest(dir);
+    if (manifest.family !== 'z-image') throw new EngineError('model-mismatch', `${dir} is a ${manifest.family} model; this pipeline runs Z-Image`);
     const audit = auditModel(dir);
     assertHonest(audit);
-    const te = manifest.components.te?.config as { hidden?: number } | undefined;
-    const dit = manifest.components.dit?.config as { capFeatDim?: number } | undefined;
+    const te = manifest.components.te?.config, dit = manifest.components.dit?.config;
     if (te?.hidden !== dit?.capFeatDim) {
       throw new EngineError('model-mismatch', `the text encoder gives ${te?.hidden}-wide features but the DiT reads ${dit?.capFeatDim}`, { hint: 'convert the text encoder that belongs to this DiT' });
     }
     const tokenizer = await loadTokenizer(manifest.tokenizer ? path.join(dir, manifest.tokenizer) : undefined);
     // Sequential residency keeps the precision: only one component's weights are in memory at a time.
     const weights = Object.values(manifest.components).reduce((sum, c) => sum + (c?.weightBytes ?? 0), 0);
-    const residency = options.residency && options.residency !== 'auto' ? options.residency
-      : weights * 1.3 > freeMemoryBytes(ep, options.deviceId) ? 'sequential' : 'resident';
+    const residency = chooseResidency(options.residency, weights, ep, options.deviceId);
     const deviceId = options.deviceId ?? 0;
-    const pipe = new ZImagePipeline(model, manifest, precision, ep, residency, dir, deviceId, tokenizer, {}, audit);
-    pipe.censusOff = options.census === false;
-    pipe.ditCensus = options.ditCensus ?? (residency === 'resident' ? 'first-step' : 'all');
-    if (residency === 'resident') for (const c of ['te', 'dit', 'vae'] as const) await pipe.runner(c);
-    return pipe;
-  }
-
-  private async runner<C extends keyof Runners>(c: C): Promise<NonNullable<Runners[C]>> {
+    const census = new CensusRecorder({ enabled: options.census !== false, ditScope: options.ditCensus, residency, precision, ep });
     // Sessions profile their first generation: the dtype census comes from the sessions that made the image.
-    const opts = { ep: this.ep, deviceId: this.deviceId, profilePrefix: this.sessionCensus || this.censusOff ? undefined : path.join(this.profileDir, c) };
-    if (!this.runners[c]) {
-      const load = { te: TextEncoderRunner.load, dit: DitRunner.load, vae: VaeRunner.load }[c];
-      this.runners[c] = (await load(this.dir, this.manifest, opts)) as Runners[C];
-    }
-    return this.runners[c]!;
-  }
-
-  /** After a component's phase: collect its census while it is profiling; in sequential residency, free it (unless keep). */
-  private async done(c: keyof Runners, { keep = false } = {}): Promise<void> {
-    const r = this.runners[c];
-    if (!r) return;
-    if (r.session.profiling) this.pendingCensus[c] = r.takeCensus();
-    if (keep || this.residency !== 'sequential') return;
-    this.runners[c] = undefined;
-    await r.release();
+    const session = (profilePrefix: string | undefined) => ({ ep, deviceId, profilePrefix, ort: options.ort });
+    const runners = new RunnerPool<Runners>(residency, {
+      te: (p) => TextEncoderRunner.load(dir, manifest, session(p)),
+      dit: (p) => DitRunner.load(dir, manifest, session(p)),
+      vae: (p) => VaeRunner.load(dir, manifest, session(p)),
+    }, { profilePrefix: (c) => census.profilePrefix(c), phaseDone: (c, runner) => census.phaseDone(c, runner) });
+    const pipe = new ZImagePipeline(model, manifest, precision, ep, residency, deviceId, tokenizer, runners, census, audit);
+    if (residency === 'resident') for (const c of ['te', 'dit', 'vae'] as const) await runners.get(c);
+    return pipe;
   }
 
   get components(): ComponentRunInfo[] {
@@ -222,15 +202,11 @@ export class ZImagePipeline {
   }
 
   /** Text features for a tokenized prompt, remembered for the next generations. */
-  private async encode(prompt: string, t: ReturnType<Qwen3Tokenizer['encodePrompt']>) {
-    const entry = { features: await (await this.runner('te')).encode(t.ids), count: t.count, truncated: t.truncated };
-    this.remember(prompt, entry);
-    return entry;
-  }
-
-  private remember(prompt: string, entry: { features: Float32Array; count: number; truncated: boolean }) {
+  private async encode(prompt: string, t: ReturnType<Qwen3Tokenizer['encodePrompt']>): Promise<TextFeatures> {
+    const entry = { features: await (await this.runners.get('te')).encode(t.ids), count: t.count, truncated: t.truncated };
     this.featureCache.set(prompt, entry);
     if (this.featureCache.size > 32) this.featureCache.delete(this.featureCache.keys().next().value!);
+    return entry;
   }
 
   async generate(req: GenerateRequest, opts: GenerateOptions = {}): Promise<GenerateResult> {
@@ -246,28 +222,27 @@ export class ZImagePipeline {
     const checkAbort = () => { if (opts.signal?.aborted) throw new AbortError(); };
     const vram = this.monitor ? new VramSampler(this.monitor).start() : undefined;
     try {
-      return await this.run(req, opts, phase, checkAbort, timings, t0, vram);
+      const announce = (event: ProgressEvent) => opts.onProgress?.(event);
+      return await this.run({ req, signal: opts.signal, phase, announce, onDenoised: opts.onDenoised, checkAbort, timings, t0, vram });
     } finally {
-      if (this.residency === 'sequential') for (const c of ['te', 'dit', 'vae'] as const) await this.done(c);
+      if (this.residency === 'sequential') for (const c of ['te', 'dit', 'vae'] as const) await this.runners.done(c);
       await vram?.stop();
     }
   }
 
-  private async run(
-    req: GenerateRequest, opts: GenerateOptions, phase: (name: ProgressEvent['phase'], extra?: Partial<ProgressEvent>) => void,
-    checkAbort: () => void, timings: Record<string, number>, t0: number, vram: VramSampler | undefined,
-  ): Promise<GenerateResult> {
+  private async run(ctx: RunContext): Promise<GenerateResult> {
+    const { req, phase, checkAbort, timings } = ctx;
     // 1. validate
     validateRequest(req, this);
-    const w = req.width / VAE_FACTOR, h = req.height / VAE_FACTOR;
+    const w = req.width / FAMILY.vaeFactor, h = req.height / FAMILY.vaeFactor;
     const guidance = req.cfg - 1; // classic CFG → the reference's w
     phase('validate');
     checkAbort();
 
     // noise, started first (step 4 collects it): torch.manual_seed(seed); torch.randn(1,16,h,w) — or the given
-    // latents. The draws happen now; the Box-Muller blocks run on worker threads while the text encoder runs.
+    // latents. The draws happen now; the Box-Muller blocks run on the noise threads while the text encoder runs.
     const noiseStart = performance.now();
-    const noise = req.latents ? Promise.resolve(Float32Array.from(req.latents)) : randnAsync(req.seed, [1, LATENT_C, h, w]);
+    const noise = req.latents ? Promise.resolve(Float32Array.from(req.latents)) : randnAsync(req.seed, [1, FAMILY.latentChannels, h, w]);
     const noiseDraws = performance.now() - noiseStart;
     noise.catch(() => undefined); // awaited in step 4; a failure before then must not leave it unhandled
 
@@ -277,129 +252,97 @@ export class ZImagePipeline {
     phase('tokenize');
 
     // 3. encode: text features, cached per prompt
-    const features: { features: Float32Array; count: number; truncated: boolean }[] = [];
+    const features: TextFeatures[] = [];
     for (let i = 0; i < prompts.length; i++) {
       const t = tokens[i];
-      if ('features' in t) { features.push(t); continue; }
-      features.push(await this.encode(prompts[i], t));
+      features.push('features' in t ? t : await this.encode(prompts[i], t));
     }
-    const teProfiled = this.runners.te?.session.profiling;
-    await this.done('te');
-    // A session's first run after its profile ends is slow (onnxruntime; the text encoder's ~50 instead of ~12 ms). In
-    // the profiled generation, spend it on the empty negative prompt, CFG's default, which the cache then holds.
-    if (teProfiled && this.residency === 'resident' && !this.featureCache.has('')) await this.encode('', this.tokenizer.encodePrompt(''));
+    const teProfiled = Boolean(this.runners.loaded('te')?.session.profiling);
+    await this.runners.done('te');
+    if (this.census.warmEmptyPrompt(teProfiled) && !this.featureCache.has('')) await this.encode('', this.tokenizer.encodePrompt(''));
     const [pos, neg] = features;
-    const capDim = this.manifest.components.dit!.config as DitConfig;
-    const L = pos.features.length / capDim.capFeatDim;
-    const Ln = neg ? neg.features.length / capDim.capFeatDim : 0;
+    const capDim = this.manifest.components.dit!.config.capFeatDim;
+    const L = pos.features.length / capDim;
+    const Ln = neg ? neg.features.length / capDim : 0;
     phase('encode');
     checkAbort();
 
     // 4. noise: collected (its draws were timed above and are counted here, not in tokenize)
-    let z = await noise;
+    const z0 = await noise;
     timings.tokenize -= noiseDraws;
     timings.noise = noiseDraws;
     phase('noise');
 
-    // 5. denoise: Euler on the flow-match sigmas (shift 3), model time t = 1 − σ
-    const dit = await this.runner('dit');
-    const sig = sigmas(req.steps);
+    // 5. denoise: Euler on the flow-match sigmas (the family's shift), the DiT at model time t = 1 − σ
+    const dit = await this.runners.get('dit');
     const stepStart = performance.now();
     const stepHealth: StepHealth[] = [];
-    let stoppedEarly = false;
-    for (let i = 0; i < req.steps; i++) {
-      checkAbort();
-      const t = modelTime(sig[i]);
+    const velocity = async (z: Float32Array, sigma: number, step: number) => {
+      const t = FAMILY.modelTime(sigma);
       let v = await dit.velocity(z, h, w, t, pos.features, L);
       if (neg) {
         const vNeg = await dit.velocity(z, h, w, t, neg.features, Ln);
         v = applyGuidance(v, vNeg, { w: guidance, tModel: t, truncation: req.cfgTruncation ?? 1, normalization: req.cfgNormalization || undefined });
       }
-      if (i === 0 && this.ditCensus === 'first-step') await this.done('dit', { keep: true });
-      if (opts.onDenoised) opts.onDenoised(denoisedEstimate(z, v, sig[i]), h, w, i + 1);
-      z = eulerStep(z, v, sig[i], sig[i + 1]);
-      const bad = countNonFinite(z);
-      stepHealth.push({ step: i + 1, ...bad });
-      const elapsed = performance.now() - stepStart;
-      const tail = this.tailMsPerLatentPixel === undefined ? undefined : this.tailMsPerLatentPixel * h * w;
-      phase('denoise', {
-        step: i + 1, totalSteps: req.steps, etaMs: (elapsed / (i + 1)) * (req.steps - i - 1) + (tail ?? 0),
-        ...(tail === undefined ? { etaWithoutDecode: true } : {}),
-      });
-      // Every value NaN: nothing left to denoise (an fp16 overflow); stop and report instead of burning steps.
-      if (bad.nan === z.length) { stoppedEarly = i + 1 < req.steps; break; }
-    }
-    await this.done('dit');
+      if (step === 0 && this.census.ditScope === 'first-step') await this.runners.done('dit', { keep: true });
+      ctx.onDenoised?.(denoisedEstimate(z, v, sigma), h, w, step + 1);
+      return v;
+    };
+    const { latents: z, steps } = await sampleEuler(z0, sigmas(req.steps, FAMILY.shift), velocity, {
+      signal: ctx.signal,
+      onStep: (step, latents) => {
+        const bad = countNonFinite(latents);
+        stepHealth.push({ step, ...bad });
+        const elapsed = performance.now() - stepStart;
+        const tail = this.tailMsPerLatentPixel === undefined ? undefined : this.tailMsPerLatentPixel * h * w;
+        phase('denoise', {
+          step, totalSteps: req.steps, etaMs: (elapsed / step) * (req.steps - step) + (tail ?? 0),
+          ...(tail === undefined ? { etaWithoutDecode: true } : {}),
+        });
+        // Every value NaN: nothing left to denoise (an fp16 overflow); stop and report instead of burning steps.
+        return bad.nan === latents.length;
+      },
+    });
+    const stoppedEarly = steps < req.steps;
+    await this.runners.done('dit');
     checkAbort();
 
     // 6. decode: tiled when forced or when the whole decode would not fit in free memory (same precision either way).
     // Announced as it starts: it is the longest silent phase (2–3 s at 1024² on the CPU, ~70 s at 2048²).
     const tailStart = performance.now();
-    opts.onProgress?.({
-      phase: 'decode', started: true, elapsedMs: tailStart - t0,
+    ctx.announce({
+      phase: 'decode', started: true, elapsedMs: tailStart - ctx.t0,
       ...(this.tailMsPerLatentPixel === undefined ? {} : { etaMs: this.tailMsPerLatentPixel * h * w }),
     });
-    const vae = await this.runner('vae');
+    const vae = await this.runners.get('vae');
     const tiled = Boolean(req.tiledVae) || vaeDecodeBytes(h, w, vae.config.upChannels.at(-1)!, this.precision === 'fp32' ? 4 : 2) > freeMemoryBytes(this.ep, this.deviceId, this.monitor);
     const image = tiled
-      ? await decodeTiled(z, LATENT_C, h, w, VAE_FACTOR, (tile, th, tw) => vae.decode(tile, th, tw), DEFAULT_TILES, checkAbort)
+      ? await decodeTiled(z, FAMILY.latentChannels, h, w, FAMILY.vaeFactor, (tile, th, tw) => vae.decode(tile, th, tw), DEFAULT_TILES, checkAbort)
       : await vae.decode(z, h, w);
-    await this.done('vae');
+    await this.runners.done('vae');
     phase('decode');
 
     // 7. PNG with the A1111 parameters and our own JSON metadata
-    const runCensus = this.censusFor(++this.generations);
+    const census = this.census.finishGeneration();
     const pixels = toPixels(image, req.width, req.height);
     const imgHealth = imageHealth(pixels);
     const health: Health = { steps: stepHealth, stoppedEarly, image: imgHealth, ...summarize(stepHealth, imgHealth, this.precision) };
     const { latents: _latents, ...settings } = req;
-    const memory = await vram?.stop();
-    const meta = {
+    const facts: RunFacts = {
       request: settings, model: { id: this.model.id, name: this.model.name }, components: this.components,
-      tokens: { count: pos.count, truncated: pos.truncated }, vae: { tiled }, residency: this.residency, memory,
-      health: { firstBadStep: health.firstBadStep, stoppedEarly, summary: health.summary, black: imgHealth.black, flat: imgHealth.flat },
-      census: runCensus && { scope: runCensus.scope, generation: runCensus.generation, verdict: runCensus.verdict, byProvider: runCensus.merged.byProvider, flopShare: runCensus.merged.flopShare },
-      audit: this.audit.components.map((c) => ({ component: c.component, computeDtype: c.computeDtype, heavyWeights: c.heavyWeights })), version: VERSION,
+      tokens: { count: pos.count, truncated: pos.truncated }, vae: { tiled }, residency: this.residency, memory: await ctx.vram?.stop(),
+      health, census, audit: this.audit,
     };
-    const png = await encodePng(pixels, req.width, req.height, {
-      parameters: a1111Parameters(settings, this.model.name),
-      'zimage-studio': JSON.stringify({ ...meta, timings }),
-    });
+    const png = await encodePng(pixels, req.width, req.height, pngText(facts, timings));
     phase('png');
     this.tailMsPerLatentPixel = (performance.now() - tailStart) / (h * w);
-    timings.total = performance.now() - t0;
-    return {
-      pixels, width: req.width, height: req.height, png, request: settings, model: meta.model, components: meta.components,
-      timings, tokens: meta.tokens, vae: meta.vae, residency: this.residency, memory, health, audit: this.audit, census: runCensus,
-    };
-  }
-
-  /**
-   * The census for generation n: measured on this generation when its sessions were profiling (the first of resident
-   * sessions, every one in sequential residency), else the census of the resident sessions' profiled generation.
-   */
-  private censusFor(n: number): RunCensus | undefined {
-    const pending = this.pendingCensus;
-    this.pendingCensus = {};
-    for (const [c, part] of Object.entries(pending)) if (part) this.lastCensus[c as keyof Runners] = { census: part, generation: n };
-    // Cached text features: the text encoder did not run now; its part is the census of the run that encoded them.
-    const te = pending.te ? undefined : this.lastCensus.te;
-    if (pending.dit && pending.vae && (pending.te || te)) {
-      const merged = mergeCensus([pending.te ?? te!.census, pending.dit, pending.vae]);
-      const measured: RunCensus = { scope: 'this generation', generation: n, textEncoderFrom: te?.generation, merged, verdict: verdict(merged, this.precision, this.ep) };
-      if (this.residency === 'resident') this.sessionCensus = { ...measured, scope: 'first generation of these sessions' };
-      return measured;
-    }
-    return this.sessionCensus;
+    timings.total = performance.now() - ctx.t0;
+    return { pixels, width: req.width, height: req.height, png, ...facts, timings };
   }
 
   async release(): Promise<void> {
-    fs.rmSync(this.profileDir, { recursive: true, force: true });
+    this.census.release();
     this.monitor?.release();
-    for (const c of ['te', 'dit', 'vae'] as const) {
-      const r = this.runners[c];
-      this.runners[c] = undefined;
-      await r?.release();
-    }
+    await this.runners.releaseAll();
   }
 }

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { VaeRunner } from '../components.ts';
+import { VaeRunner } from '../runners.ts';
 import { convert, readManifest } from '../convert.ts';
 import { writeTinyCheckpoint } from '../tiny.ts';
 import { decodeTiled, tileStarts } from './tiled-vae.ts';

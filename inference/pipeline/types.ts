@@ -4,8 +4,9 @@
 import type { ModelAudit } from '../audit.ts';
 import type { Census, Verdict } from '../runtime/census.ts';
 import type { Health } from './health.ts';
+import type { FamilyId } from '../models/registry.ts';
 
-/** Precisions a converted model can be built in (see inference/models/precision.ts for what each one means). */
+/** Precisions a converted model can be built in (see precisionPlan in inference/models/blocks.ts for what each one means). */
 export const PRECISIONS = ['bf16', 'fp16', 'fp16-safe', 'fp32'] as const;
 export type Precision = (typeof PRECISIONS)[number];
 
@@ -106,6 +107,9 @@ export interface ModelEntry {
   id: string;
   /** Human name from the manifest (e.g. "Z-Image-Turbo", "tiny random-weights demo"). */
   name: string;
+  /** The model family and variant from the manifest (inference/models/registry.ts), e.g. "z-image" / "turbo". */
+  family: FamilyId;
+  variant: string;
   /** Absolute path of the model folder. */
   dir: string;
   /** Precisions converted and present on disk. */

@@ -1,5 +1,6 @@
-// The runtime module's session options: config entries from ZIMAGE_ORT_CONFIG reach onnxruntime (a bad key is
-// rejected by onnxruntime itself, so a real CPU session proves the entries are passed), and bad specs fail clearly.
+// The runtime module's session options: config entries (ZIMAGE_ORT_CONFIG's text, parsed by the caller and passed as
+// SessionOptions.ort) reach onnxruntime (a bad key is rejected by onnxruntime itself, so a real CPU session proves
+// the entries are passed), and bad specs fail clearly.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -32,18 +33,14 @@ test('ZIMAGE_ORT_CONFIG entries reach onnxruntime: a valid one runs, one that ch
   const x = g.input('x', ElemType.FLOAT, [2]);
   g.output(g.op('Add', [x, x]), 'y', ElemType.FLOAT, [2]);
   g.write(file);
-  const before = process.env.ZIMAGE_ORT_CONFIG;
   try {
-    process.env.ZIMAGE_ORT_CONFIG = 'session.intra_op.allow_spinning=0';
-    const s = await Session.create(file, { ep: 'cpu' });
+    const s = await Session.create(file, { ep: 'cpu', ort: { config: ortConfigEntries('session.intra_op.allow_spinning=0') } });
     const out = await s.run({ x: { type: 'float32', dims: [2], data: Float32Array.from([1, 2]) } });
     assert.deepEqual(Array.from(out.y.data as Float32Array), [2, 4]);
     await s.release();
     // told to read the ONNX file as an ORT-format model, onnxruntime fails to load it: the entry got there
-    process.env.ZIMAGE_ORT_CONFIG = 'session.load_model_format=ORT';
-    await assert.rejects(Session.create(file, { ep: 'cpu' }), /ORT model verification failed/);
+    await assert.rejects(Session.create(file, { ep: 'cpu', ort: { config: ortConfigEntries('session.load_model_format=ORT') } }), /ORT model verification failed/);
   } finally {
-    if (before === undefined) delete process.env.ZIMAGE_ORT_CONFIG; else process.env.ZIMAGE_ORT_CONFIG = before;
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });

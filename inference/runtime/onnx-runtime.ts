@@ -9,8 +9,11 @@ import * as ort from 'onnxruntime-node';
 import { EngineError } from '../errors.ts';
 import type { ExecutionProvider } from '../pipeline/types.ts';
 import type { HostTensor } from '../tensor.ts';
+import { memPattern, type OrtOptions } from './ort-options.ts';
 
 export type { HostTensor };
+// The settings parsers live in ort-options.ts (no onnxruntime import); re-exported for existing callers.
+export { memPattern, ortConfigEntries, type OrtOptions } from './ort-options.ts';
 
 export interface OutputTensor {
   dims: number[];
@@ -22,6 +25,8 @@ export interface SessionOptions {
   deviceId?: number;
   /** Write an onnxruntime profile with this file prefix (see endProfiling). */
   profilePrefix?: string;
+  /** Session config entries and the memory-pattern switch, as the caller chose them (lib/env.ts, the CLI). */
+  ort?: OrtOptions;
 }
 
 const require = createRequire(import.meta.url);
@@ -39,37 +44,6 @@ export function ortVersion(): string {
 /** Whether the CUDA provider library is installed next to the core library (it may still fail to load). */
 export function cudaProviderInstalled(): boolean {
   return fs.existsSync(path.join(ortLibraryDir(), 'libonnxruntime_providers_cuda.so'));
-}
-
-/**
- * Whether onnxruntime plans a memory pattern per input shape. Off on CUDA: on the full-size model it held 4 GiB more
- * VRAM at peak (30,740 against 26,572 MiB) and cost the VAE decode ~80 ms on each new shape's first run, with the
- * same steady-state speed (bench/results/2026-11-28-h200-s4/). On the CPU onnxruntime's default (on) stays.
- * ZIMAGE_ORT_MEM_PATTERN=1 or 0 forces it either way (for measuring).
- */
-export function memPattern(ep: ExecutionProvider, env: string | undefined): boolean {
-  if (env === '1' || env === '0') return env === '1';
-  return ep !== 'cuda';
-}
-
-/**
- * onnxruntime session config entries from `ZIMAGE_ORT_CONFIG` ("key=value,key=value", e.g.
- * "session.use_device_allocator_for_initializers=1"): the keys of onnxruntime_session_options_config_keys.h,
- * for measuring and tuning without a rebuild. Undefined when unset; a malformed entry throws.
- */
-export function ortConfigEntries(spec: string | undefined): Record<string, string> | undefined {
-  if (!spec?.trim()) return undefined;
-  const out: Record<string, string> = {};
-  for (const item of spec.split(',').map((s) => s.trim()).filter(Boolean)) {
-    const m = item.match(/^([a-z_]+(?:\.[a-z_0-9]+)+)=(.+)$/i);
-    if (!m) {
-      throw new EngineError('bad-ort-config', `ZIMAGE_ORT_CONFIG entry ${JSON.stringify(item)} is not key=value`, {
-        hint: 'write dotted onnxruntime config keys, e.g. ZIMAGE_ORT_CONFIG=session.use_device_allocator_for_initializers=1',
-      });
-    }
-    out[m[1]] = m[2];
-  }
-  return out;
 }
 
 export class Session {
@@ -96,9 +70,8 @@ export class Session {
       graphOptimizationLevel: 'all',
       logSeverityLevel: 3,
     };
-    const extra = ortConfigEntries(process.env.ZIMAGE_ORT_CONFIG);
-    if (extra) options.extra = extra;
-    options.enableMemPattern = memPattern(opts.ep, process.env.ZIMAGE_ORT_MEM_PATTERN);
+    if (opts.ort?.config) options.extra = opts.ort.config;
+    options.enableMemPattern = opts.ort?.memPattern ?? memPattern(opts.ep, undefined);
     if (opts.profilePrefix) {
       options.enableProfiling = true;
       options.profileFilePrefix = opts.profilePrefix;
@@ -183,15 +156,4 @@ export class Session {
 
 function describe(feeds: Record<string, HostTensor>): string {
   return Object.entries(feeds).map(([n, t]) => `${n} ${t.type}[${t.dims.join(',')}]`).join('; ');
-}
-
-/** Loads the CUDA EP once on a trivial model to tell whether it works here; returns the error text if not. */
-export async function probeCuda(probeModel: string): Promise<{ ok: true } | { ok: false; error: string }> {
-  try {
-    const s = await Session.create(probeModel, { ep: 'cuda' });
-    await s.release();
-    return { ok: true };
-  } catch (e) {
-    return { ok: false, error: e instanceof EngineError ? e.toString() : String(e) };
-  }
 }

@@ -1,9 +1,9 @@
 // Typed input errors of the sampling numerics (noise, sigma schedule, guidance): an EngineError whose message says
 // what was wrong and whose hint says how to fix it. Deliberately carries no HTTP status: the studio maps `code`.
 
-import { EngineError } from '../errors.ts';
+import { EngineError, type EngineErrorCode } from '../errors.ts';
 
-export type SamplingErrorCode = 'invalid-seed' | 'invalid-shape' | 'invalid-steps' | 'invalid-argument';
+export type SamplingErrorCode = Extract<EngineErrorCode, 'invalid-seed' | 'invalid-shape' | 'invalid-steps' | 'invalid-argument'>;
 
 export class SamplingError extends EngineError {
   declare readonly code: SamplingErrorCode;

@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 
 import { Tokenizer } from '@huggingface/tokenizers';
 
-import { EngineError } from '../errors.ts';
+import { EngineError, type EngineErrorCode } from '../errors.ts';
 
 export const MAX_PROMPT_TOKENS = 512;
 export const TEMPLATE_HEAD = '<|im_start|>user\n';
@@ -42,7 +42,7 @@ export interface Qwen3Tokenizer {
   encodePrompt(prompt: string): EncodedPrompt;
 }
 
-export type TokenizerErrorCode = 'tokenizer-not-found' | 'tokenizer-invalid' | 'tokenizer-not-qwen';
+export type TokenizerErrorCode = Extract<EngineErrorCode, 'tokenizer-not-found' | 'tokenizer-invalid' | 'tokenizer-not-qwen'>;
 
 /** An EngineError whose hint says how to get a usable tokenizer.json. */
 export class TokenizerError extends EngineError {

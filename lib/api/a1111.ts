@@ -60,7 +60,7 @@ export function a1111ToParams(body: A1111Txt2ImgRequest): GenerationParams {
       const field = String(issue.path[0]);
       return { ...issue, path: [STUDIO_TO_A1111[field] ?? field] };
     });
-    throw new StudioError(400, 'invalid_request', describeIssues(renamed), A1111_HINT);
+    throw new StudioError('invalid_request', describeIssues(renamed), A1111_HINT);
   }
   return result.data;
 }

@@ -41,7 +41,7 @@ export function openAiToParams(body: OpenAiImageRequest): GenerationParams {
   const sizeText = !body.size || body.size === 'auto' ? OPENAI_DEFAULTS.size : body.size;
   const size = parseSize(sizeText);
   if (!size) {
-    throw new StudioError(400, 'invalid_request', `size: "${body.size}" is not "WIDTHxHEIGHT", e.g. "1024x1024" or "832x1216".`, OPENAI_HINT);
+    throw new StudioError('invalid_request', `size: "${body.size}" is not "WIDTHxHEIGHT", e.g. "1024x1024" or "832x1216".`, OPENAI_HINT);
   }
   const result = generationParamsSchema.safeParse({
     prompt: body.prompt,
@@ -61,7 +61,7 @@ export function openAiToParams(body: OpenAiImageRequest): GenerationParams {
       const name = field === 'width' || field === 'height' ? 'size' : field === 'negativePrompt' ? 'negative_prompt' : field;
       return { ...issue, path: [name] };
     });
-    throw new StudioError(400, 'invalid_request', describeIssues(renamed), OPENAI_HINT);
+    throw new StudioError('invalid_request', describeIssues(renamed), OPENAI_HINT);
   }
   return result.data;
 }

@@ -1,6 +1,6 @@
 // The studio's single door into inference/: it creates the default model, caches system info, resolves a request
 // (model, precision, execution provider) and runs the one loaded ZImagePipeline — on the engine thread
-// (lib/engine/thread-worker.ts) for the in-process queue, in the worker process for the Redis queue. Server-only by
+// (lib/engine/thread-entry.ts) for the in-process queue, in the worker process for the Redis queue. Server-only by
 // a runtime guard; deliberately holds no queue or storage logic (lib/server/studio.ts wires those) and no HTTP
 // knowledge.
 // The engine is loaded at run time from dist/engine/engine.mjs (scripts/build-engine.mjs), not bundled by Next.js:
@@ -17,10 +17,12 @@ import type {
   SystemInfo,
 } from '../../inference/pipeline/types.ts';
 import type { ModelAudit } from '../../inference/audit.ts';
+import type { OrtOptions } from '../../inference/runtime/ort-options.ts';
 import { StudioError } from '../errors.ts';
 import { splitBatch } from '../batch.ts';
 import type { GenerationParams } from '../params.ts';
-import { defaultPrecision, PRECISION_LABELS, precisionOptions } from '../precision.ts';
+import { PRECISION_LABELS } from '../precision.ts';
+import { defaultModel, resolveModelPrecision } from '../resolve.ts';
 import type { JobInput } from '../system.ts';
 import type * as EngineModule from './entry.ts';
 
@@ -29,7 +31,7 @@ if (typeof window !== 'undefined') {
 }
 
 export type Engine = typeof EngineModule;
-type Pipeline = Awaited<ReturnType<Engine['ZImagePipeline']['load']>>;
+type Pipeline = Awaited<ReturnType<Engine['loadPipeline']>>;
 
 /** Where `npm start` / `npm run dev` put the compiled engine, relative to the project root (the server's cwd). */
 export const ENGINE_BUNDLE = path.join('dist', 'engine', 'engine.mjs');
@@ -43,7 +45,6 @@ function loadEngine(): Promise<Engine> {
     (cause: unknown) => {
       engineModule = undefined;
       throw new StudioError(
-        503,
         'engine_not_built',
         `Cannot load the engine from ${file}: ${(cause as Error).message}. ` +
           'Run `npm run build:engine` (npm start and npm run dev do it), from the project folder.',
@@ -71,6 +72,7 @@ export class EngineAdapter implements Catalogue {
   private readonly weightsDir: string;
   private readonly epSetting: EpSetting;
   private readonly deviceId: number;
+  private readonly ort: OrtOptions;
   private readonly engine: () => Promise<Engine>;
   private readyPromise?: Promise<ModelEntry>;
   private systemPromise?: Promise<SystemInfo>;
@@ -80,12 +82,14 @@ export class EngineAdapter implements Catalogue {
   /**
    * `deviceId`: the CUDA device sessions are created on (a worker bound to one GPU); 0 by default. `engine`: where
    * the engine module comes from; the bundle in dist/ by default, while the worker (run by tsx, not Next.js)
-   * imports lib/engine/entry.ts directly and needs no build.
+   * imports lib/engine/entry.ts directly and needs no build. `ort`: onnxruntime session settings (lib/env.ts's
+   * ortOptions).
    */
-  constructor(weightsDir: string, epSetting: EpSetting, options: { deviceId?: number; engine?: () => Promise<Engine> } = {}) {
+  constructor(weightsDir: string, epSetting: EpSetting, options: { deviceId?: number; ort?: OrtOptions; engine?: () => Promise<Engine> } = {}) {
     this.weightsDir = weightsDir;
     this.epSetting = epSetting;
     this.deviceId = options.deviceId ?? 0;
+    this.ort = options.ort ?? {};
     this.engine = options.engine ?? loadEngine;
   }
 
@@ -117,7 +121,6 @@ export class EngineAdapter implements Catalogue {
     if (this.epSetting === 'auto') return eps.includes('cuda') ? 'cuda' : 'cpu';
     if (!eps.includes(this.epSetting)) {
       throw new StudioError(
-        503,
         'ep_unavailable',
         `ZIMAGE_EP=${this.epSetting} but onnxruntime-node cannot load the ${this.epSetting.toUpperCase()} provider here ` +
           `(available: ${eps.join(', ')}). Set ZIMAGE_EP=auto or cpu, or install the CUDA runtime (docs/gpu-host.md).`,
@@ -128,37 +131,24 @@ export class EngineAdapter implements Catalogue {
 
   /** The first real model, else the tiny demo. */
   defaultModel(models: readonly ModelEntry[]): ModelEntry | undefined {
-    return models.find((model) => !model.tiny) ?? models[0];
+    return defaultModel(models);
   }
 
   /** Turns validated parameters into a job the engine can run, or a 400 that says what to pick instead. */
   async resolve(params: GenerationParams): Promise<JobInput> {
     const [models, system, ep] = await Promise.all([this.models(), this.system(), this.ep()]);
-    const model = params.model ? models.find((entry) => entry.id === params.model) : this.defaultModel(models);
-    if (!model) {
-      throw new StudioError(
-        400,
-        'unknown_model',
-        params.model
-          ? `Model "${params.model}" is not in ${this.weightsDir}. Available: ${models.map((entry) => entry.id).join(', ') || 'none'}.`
+    const { model, precision } = resolveModelPrecision(models, system.precisions, params, {
+      unknownModel: (requested) => ({
+        message: requested
+          ? `Model "${requested}" is not in ${this.weightsDir}. Available: ${models.map((entry) => entry.id).join(', ') || 'none'}.`
           : `No model in ${this.weightsDir}. Restart the server to create the tiny demo model, or convert real weights.`,
-        'GET /api/system lists models and the precisions each one has.',
-      );
-    }
-    const options = precisionOptions(system.precisions, model);
-    const precision: Precision | undefined = params.precision ?? defaultPrecision(options);
-    const chosen = options.find((option) => option.precision === precision);
-    if (!precision || !chosen?.available) {
-      const available = options.filter((option) => option.available).map((option) => option.precision);
-      throw new StudioError(
-        400,
-        'precision_unavailable',
-        precision
-          ? `${PRECISION_LABELS[precision]} cannot run ${model.name} here: ${(chosen?.reason ?? 'unknown precision').replace(/\.?$/, '.')} ` +
-              `Pick one of: ${available.join(', ') || 'none'}.`
-          : `${model.name} has no precision this machine can run. Convert it in fp32 to run on the CPU.`,
-      );
-    }
+        hint: 'GET /api/system lists models and the precisions each one has.',
+      }),
+      noPrecision: (entry, wanted, chosen, available) => (wanted
+        ? `${PRECISION_LABELS[wanted]} cannot run ${entry.name} here: ${(chosen?.reason ?? 'unknown precision').replace(/\.?$/, '.')} ` +
+          `Pick one of: ${available.join(', ') || 'none'}.`
+        : `${entry.name} has no precision this machine can run. Convert it in fp32 to run on the CPU.`),
+    });
     const { model: _model, precision: _precision, ...rest } = params;
     const { request, ...batch } = splitBatch(rest);
     return { modelId: model.id, request: { ...request, precision, ep }, ...batch };
@@ -176,7 +166,6 @@ export class EngineAdapter implements Catalogue {
     const model = (await this.models()).find((entry) => entry.id === modelId);
     if (!model) {
       throw new StudioError(
-        410,
         'model_gone',
         `Model "${modelId}" was removed from ${this.weightsDir} while the job waited. Pick another model and retry.`,
       );
@@ -186,7 +175,7 @@ export class EngineAdapter implements Catalogue {
       const previous = this.loaded;
       this.loaded = undefined;
       await previous?.pipeline.release();
-      const pipeline = await (await this.engine()).ZImagePipeline.load(model, precision, ep, { deviceId: this.deviceId });
+      const pipeline = await (await this.engine()).loadPipeline(model, precision, ep, { deviceId: this.deviceId, ort: this.ort });
       this.loaded = { key, pipeline };
     }
     return { model, pipeline: this.loaded.pipeline };
@@ -203,7 +192,6 @@ export class EngineAdapter implements Catalogue {
     }
     if (!model.precisions.includes(precision)) {
       throw new StudioError(
-        404,
         'precision_not_converted',
         `${model.name} has no ${precision} conversion (it has: ${model.precisions.join(', ')}).`,
         `Convert it: npx tsx inference/cli/zimage.ts convert SRC... --out ${path.join(this.weightsDir, model.id)} --precision ${precision}`,

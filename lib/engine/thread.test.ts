@@ -1,7 +1,7 @@
 // The engine thread the in-process queue runs jobs on, with the tiny model on the CPU: a job runs on a thread other
 // than the caller's, its progress arrives per step, a cancel stops it between steps, the evidence (health, census,
 // audit) comes back with the PNGs, the sessions stay loaded for the next job, and a request the engine refuses
-// fails with the engine's own error. Runs lib/engine/thread-worker.ts from source (tsx is inherited by the thread).
+// fails with the engine's own error. Runs lib/engine/thread-entry.ts from source (tsx is inherited by the thread).
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -28,7 +28,7 @@ describe('the engine thread (tiny model, CPU)', { timeout: 180_000 }, () => {
   before(async () => {
     weights = fs.mkdtempSync(path.join(os.tmpdir(), 'zimage-thread-'));
     await (await import('./entry.ts')).ensureDefaultModel(weights);
-    thread = new EngineThread({ weightsDir: weights, epSetting: 'cpu', file: path.join(import.meta.dirname, 'thread-worker.ts') });
+    thread = new EngineThread({ weightsDir: weights, epSetting: 'cpu', file: path.join(import.meta.dirname, 'thread-entry.ts') });
   });
 
   after(async () => {
@@ -87,12 +87,12 @@ describe('the engine thread (tiny model, CPU)', { timeout: 180_000 }, () => {
     assert.deepEqual(results.map((result) => result.request.seed), [10, 11, 12]);
     assert.deepEqual(results.map((result) => result.batch), [0, 1, 2].map((index) => ({ index, count: 3 })));
     const denoise = progress.filter((event) => event.phase === 'denoise');
-    const steps = [...new Set(denoise.map((event) => `${event.image}/${event.images}:${event.step}`))];
+    const steps = denoise.map((event) => `${event.image}/${event.images}:${event.step}`);
     assert.deepEqual(steps, ['1/3:1', '1/3:2', '1/3:3', '2/3:1', '2/3:2', '2/3:3', '3/3:1', '3/3:2', '3/3:3']);
-    // Previews are encoded while the next step runs and go out with the next event (or on their own once ready):
+    // Previews are encoded while the next step runs and go out with the next event (a step's or the decode's):
     // every image of the batch sends some, each a JPEG data: URL.
     for (const image of [1, 2, 3]) {
-      const withPreview = denoise.filter((event) => event.image === image && event.preview);
+      const withPreview = progress.filter((event) => event.image === image && event.preview);
       assert.ok(withPreview.length > 0, `previews for image ${image}`);
       for (const event of withPreview) assert.match(event.preview!, /^data:image\/jpeg;base64,\/9j\//);
     }

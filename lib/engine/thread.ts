@@ -1,5 +1,6 @@
-// The main thread's side of the engine thread (lib/engine/thread-worker.ts): the in-process queue's runner posts a
-// job to it and gets progress events and the finished records' bytes back (every image of a batch); a canceled job's AbortSignal becomes a
+// The main thread's side of the engine thread (lib/engine/thread-entry.ts): the in-process queue's runner posts a
+// job to it and gets progress events and the finished records' bytes back (every image of a batch); a canceled
+// job's AbortSignal becomes a
 // message that aborts the job between steps on the thread. One job at a time, like the queue that calls it. A thread
 // that dies (a crash, out of memory) fails the job it ran with a message and is started again for the next one.
 // Deliberately holds no engine: the sessions live on the thread, this file only carries messages.
@@ -7,9 +8,10 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { NewResult } from '../db/results-store.ts';
-import { StudioError, type ApiErrorBody } from '../errors.ts';
+import { StudioError, type ApiErrorBody, type ApiErrorCode } from '../errors.ts';
 import type { JobInput } from '../system.ts';
 import type { JobProgress as ProgressEvent } from '../queue/types.ts';
+import type { OrtOptions } from '../../inference/runtime/ort-options.ts';
 import type { EpSetting } from './index.ts';
 
 /** Main thread → engine thread. */
@@ -30,7 +32,9 @@ export const ENGINE_THREAD_BUNDLE = path.join('dist', 'engine', 'engine-thread.m
 export interface EngineThreadOptions {
   weightsDir: string;
   epSetting: EpSetting;
-  /** The thread's module: the bundle in dist/ by default; tests (run by tsx) pass lib/engine/thread-worker.ts. */
+  /** onnxruntime session settings for the thread's sessions (lib/env.ts's ortOptions). */
+  ort?: OrtOptions;
+  /** The thread's module: the bundle in dist/ by default; tests (run by tsx) pass lib/engine/thread-entry.ts. */
   file?: string;
 }
 
@@ -91,7 +95,7 @@ export class EngineThread {
   private start(): Worker {
     if (this.worker) return this.worker;
     const file = path.resolve(/* turbopackIgnore: true */ this.options.file ?? ENGINE_THREAD_BUNDLE);
-    const workerData = { weightsDir: this.options.weightsDir, epSetting: this.options.epSetting };
+    const workerData = { weightsDir: this.options.weightsDir, epSetting: this.options.epSetting, ort: this.options.ort ?? {} };
     // A .ts source (tests) goes through tsx's loader, registered in the thread first: Node 20 does not apply the
     // parent's --import tsx to a worker's entry file.
     const worker = file.endsWith('.ts')
@@ -114,7 +118,8 @@ export class EngineThread {
       this.lastThreadId = message.threadId;
       pending.resolve(message.results);
     } else if (message.aborted) pending.reject(abortError());
-    else pending.reject(new StudioError(message.error.status, message.error.body.code, message.error.body.message, message.error.body.hint));
+    // rebuilt from the thread's errorBody: the status and code travelled with it
+    else pending.reject(new StudioError(message.error.status, message.error.body.code as ApiErrorCode, message.error.body.message, message.error.body.hint));
   }
 
   /** The thread is gone: the job it ran fails, and the next job starts a new thread. */
@@ -127,8 +132,8 @@ export class EngineThread {
     const notBuilt = /Cannot find module|ERR_MODULE_NOT_FOUND/.test(how);
     pending.reject(
       notBuilt
-        ? new StudioError(503, 'engine_not_built', `Cannot start the engine thread from ${path.resolve(/* turbopackIgnore: true */ file)}: ${how}.`, 'Run `npm run build:engine` (npm start and npm run dev do it), from the project folder.')
-        : new StudioError(500, 'engine_thread_lost', `The engine thread ${how} while it ran job ${pending.jobId}; the next job starts a new one.`, 'The server log has the cause; retry the job.'),
+        ? new StudioError('engine_not_built', `Cannot start the engine thread from ${path.resolve(/* turbopackIgnore: true */ file)}: ${how}.`, 'Run `npm run build:engine` (npm start and npm run dev do it), from the project folder.')
+        : new StudioError('engine_thread_lost', `The engine thread ${how} while it ran job ${pending.jobId}; the next job starts a new one.`, 'The server log has the cause; retry the job.'),
     );
   }
 }

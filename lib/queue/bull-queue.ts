@@ -270,7 +270,6 @@ export class BullJobQueue<TInput, TOutput> implements JobQueue<TInput, TOutput> 
     const since = this.down ? ` since ${new Date(this.down.since).toISOString()}` : '';
     const reason = this.down ? ` (${this.down.reason})` : '';
     return new StudioError(
-      503,
       'queue_unavailable',
       `The job queue (Redis at ${redactUrl(this.options.url)}) is unreachable${since}${reason}. Jobs already queued are ` +
         'kept and resume when it is back; this server reconnects by itself. Retry in a few seconds.',
@@ -295,7 +294,7 @@ export class BullJobQueue<TInput, TOutput> implements JobQueue<TInput, TOutput> 
 
   /** At start-up the first connection gets a moment; afterwards a lost Redis fails the call at once. */
   private async ensureUp(): Promise<void> {
-    if (this.closed) throw new StudioError(503, 'queue_closed', 'The server is shutting down. Retry on another server or in a moment.');
+    if (this.closed) throw new StudioError('queue_closed', 'The server is shutting down. Retry on another server or in a moment.');
     if (this.redis.status === 'ready') return;
     if (!this.down && (await this.whenUp(this.options.timeoutMs))) return;
     throw this.unavailable();

@@ -8,6 +8,7 @@
 import os from 'node:os';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
+import { isAbort } from '../../inference/errors.ts';
 import type { JobProgress as ProgressEvent } from './types.ts';
 import type { ApiErrorBody } from '../errors.ts';
 import { updateAverage } from './queue-full.ts';
@@ -53,10 +54,6 @@ export interface QueueWorkerOptions<TInput, TInfo> {
 }
 
 const CANCEL_POLL_MS = 1000;
-
-function isAbort(error: unknown): boolean {
-  return error instanceof Error && error.name === 'AbortError';
-}
 
 export class QueueWorker<TInput, TInfo> {
   private readonly options: QueueWorkerOptions<TInput, TInfo>;

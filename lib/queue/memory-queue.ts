@@ -6,6 +6,7 @@ import type { JobProgress as ProgressEvent } from './types.ts';
 import type { ApiErrorBody } from '../errors.ts';
 import { queueFullError, updateAverage } from './queue-full.ts';
 import { isTerminal, type JobEvent, type JobListener, type JobQueue, type JobRunner, type JobSnapshot, type QueueHealth } from './types.ts';
+import { isAbort } from '../../inference/errors.ts';
 
 export interface MemoryQueueOptions<TInput, TOutput> {
   runner: JobRunner<TInput, TOutput>;
@@ -16,10 +17,6 @@ export interface MemoryQueueOptions<TInput, TOutput> {
   /** Ended jobs kept for GET /api/jobs/:id before the oldest are forgotten. */
   retainEnded?: number;
   now?: () => number;
-}
-
-function isAbort(error: unknown): boolean {
-  return error instanceof Error && error.name === 'AbortError';
 }
 
 export class MemoryJobQueue<TInput, TOutput> implements JobQueue<TInput, TOutput> {

@@ -23,7 +23,6 @@ export function queueFullError(load: QueueLoad): StudioError {
   const retryAfterS = load.averageMs === undefined ? DEFAULT_RETRY_AFTER_S : Math.max(1, Math.ceil(load.averageMs / slots / 1000));
   const eta = etaMs === undefined ? '' : ` A job sent now would start in about ${formatDuration(etaMs)}.`;
   return new StudioError(
-    429,
     'queue_full',
     `The queue is full: ${load.waiting === 1 ? '1 job is' : `${load.waiting} jobs are`} waiting.${eta} ` +
       `Retry after ${retryAfterS} s, or cancel a job of yours first.`,

@@ -20,7 +20,6 @@ export async function modelAudit(modelId: string, precision: Precision): Promise
   const { engine } = getStudio();
   if (!canAudit(engine)) {
     throw new StudioError(
-      501,
       'audit_unavailable',
       'The load-time audit reads the ONNX files, and with the Redis queue they live beside the workers, not on this server. ' +
         'Each result card still shows the audit of the run that made it.',

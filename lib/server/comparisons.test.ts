@@ -34,7 +34,7 @@ function newResult(request: JobInput['request']): NewResult {
   };
 }
 
-const MODEL: ModelEntry = { id: 'z', name: 'Z-Image-Turbo', dir: '/weights/z', precisions: ['bf16', 'fp16', 'fp32'], tiny: false, parameters: { dit: 1, te: 1, vae: 1 } };
+const MODEL: ModelEntry = { id: 'z', name: 'Z-Image-Turbo', family: 'z-image', variant: 'turbo', dir: '/weights/z', precisions: ['bf16', 'fp16', 'fp32'], tiny: false, parameters: { dit: 1, te: 1, vae: 1 } };
 const CUDA_MACHINE: SystemInfo = {
   node: 'v22', onnxruntime: '1.29.0', eps: ['cpu', 'cuda'],
   precisions: [{ precision: 'bf16', available: true }, { precision: 'fp16', available: true }, { precision: 'fp16-safe', available: true }, { precision: 'fp32', available: true }],

@@ -38,7 +38,7 @@ export interface ComparisonDeps {
 export async function startComparison(deps: ComparisonDeps, body: ComparisonBody, now = new Date()): Promise<ComparisonRecord> {
   const source = deps.results.get(body.resultId);
   if (!source) {
-    throw new StudioError(404, 'result_not_found', `No result ${body.resultId}. It was deleted, or the id is mistyped.`);
+    throw new StudioError('result_not_found', `No result ${body.resultId}. It was deleted, or the id is mistyped.`);
   }
   const [models, system, ep] = await Promise.all([deps.engine.models(), deps.engine.system(), deps.engine.ep()]);
   const model = models.find((entry) => entry.id === source.model.id);

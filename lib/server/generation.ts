@@ -43,16 +43,14 @@ export async function generateJob(engine: EngineAdapter, input: JobInput, contex
     const imageStart = performance.now();
     // Later images take about as long as the ones done; the first is its own estimate until it ends.
     const perImage = index > 0 ? (imageStart - batchStart) / index : undefined;
-    // The preview is encoded off the JS thread while the next step runs; it goes out with the next progress event,
-    // or on its own (the last step's progress again) when it is ready after the step's event was sent.
+    // The preview is encoded off the JS thread while the next step runs; it goes out with the next progress event
+    // (the next step's, or the decode's for the last step), so previews add no events of their own.
     let preview: string | undefined;
-    let last: JobProgress | undefined;
     const encoding = new Set<Promise<void>>();
-    const onDenoised = input.preview === false ? undefined : (x0: Float32Array, h: number, w: number, step: number) => {
+    const onDenoised = input.preview === false ? undefined : (x0: Float32Array, h: number, w: number) => {
       const job = previewDataUrl(x0, h, w).then(
         (url) => {
           preview = url;
-          if (last?.phase === 'denoise' && last.step === step && !context.signal.aborted) context.onProgress({ ...last, preview: url });
         },
         () => undefined, // a preview that fails to encode is skipped; the image itself is unaffected
       );
@@ -67,8 +65,8 @@ export async function generateJob(engine: EngineAdapter, input: JobInput, contex
         Object.assign(event, { image: index + 1, images: seeds.length, elapsedMs: performance.now() - batchStart });
         if (progress.etaMs !== undefined && estimate !== undefined) event.etaMs = progress.etaMs + remaining * estimate;
       }
-      last = event;
-      if (preview && progress.phase === 'denoise') event.preview = preview;
+      if (preview) event.preview = preview;
+      preview = undefined;
       context.onProgress(event);
     };
     const request = { ...input.request, seed };

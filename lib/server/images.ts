@@ -14,7 +14,7 @@ import { getStudio } from './studio.ts';
 export type ImageVariant = 'full' | 'thumbnail' | 'og';
 
 function notFound(id: string): StudioError {
-  return new StudioError(404, 'result_not_found', `No result ${id}. It was deleted, or the link is mistyped; check the share link.`);
+  return new StudioError('result_not_found', `No result ${id}. It was deleted, or the link is mistyped; check the share link.`);
 }
 
 export async function imageResponse(request: Request, id: string, variant: ImageVariant): Promise<Response> {
@@ -28,7 +28,6 @@ export async function imageResponse(request: Request, id: string, variant: Image
     bytes = await store.readImage(id, variant === 'thumbnail' ? 'thumbnail' : 'full');
   } catch {
     throw new StudioError(
-      410,
       'image_missing',
       `The image file of result ${id} is missing from ${store.imagesDir}. It was removed outside the studio; generate it again from its settings.`,
     );

@@ -33,7 +33,6 @@ export function admitEventStream(headers: Headers): () => void {
   const entry = gate.enter(client);
   if ('release' in entry) return entry.release;
   throw new StudioError(
-    429,
     'too_many_streams',
     entry.refused === 'client'
       ? `${client} already has ${gate.maxPerClient} job event streams open. Close some (each browser tab follows its own jobs), then retry.`

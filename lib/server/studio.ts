@@ -10,8 +10,8 @@ import os from 'node:os';
 import { ResultsStore } from '../db/results-store.ts';
 import { EngineAdapter, type Catalogue } from '../engine/index.ts';
 import { EngineThread } from '../engine/thread.ts';
-import { getEnv, type Env } from '../env.ts';
-import { StudioError } from '../errors.ts';
+import { getEnv, ortOptions, type Env } from '../env.ts';
+import { StudioError, type ApiErrorCode } from '../errors.ts';
 import { errorBody } from '../http.ts';
 import type { GenerationParams } from '../params.ts';
 import { BullJobQueue } from '../queue/bull-queue.ts';
@@ -63,7 +63,7 @@ function createStudio(): Studio {
  */
 function inProcessStudio(env: Env, store: ResultsStore): Studio {
   const engine = new EngineAdapter(env.WEIGHTS_DIR, env.ZIMAGE_EP);
-  const thread = new EngineThread({ weightsDir: env.WEIGHTS_DIR, epSetting: env.ZIMAGE_EP });
+  const thread = new EngineThread({ weightsDir: env.WEIGHTS_DIR, epSetting: env.ZIMAGE_EP, ort: ortOptions(env) });
   const queue = new MemoryJobQueue<JobInput, ResultRecord>({
     maxWaiting: env.ZIMAGE_MAX_WAITING_JOBS,
     describeError: (error) => errorBody(error).body,
@@ -131,8 +131,9 @@ export async function generateAndWait(params: GenerationParams, signal: AbortSig
   const ended = await waitForJob(queue, job.id, signal);
   if (ended.status === 'succeeded' && ended.output) return ended.output;
   if (ended.status === 'canceled') {
-    throw new StudioError(409, 'canceled', 'The job was canceled (from the studio or another client) before it finished. Send the request again.');
+    throw new StudioError('canceled', 'The job was canceled (from the studio or another client) before it finished. Send the request again.');
   }
   const error = ended.error ?? { code: 'engine_failed', message: 'The engine failed without a message; see the server log.' };
-  throw new StudioError(500, error.code, error.message, error.hint);
+  // the job's stored error, as errorBody wrote it on the worker
+  throw new StudioError(500, error.code as ApiErrorCode, error.message, error.hint);
 }

@@ -6,7 +6,8 @@ import type { Catalogue } from '../engine/index.ts';
 import { StudioError } from '../errors.ts';
 import { splitBatch } from '../batch.ts';
 import type { GenerationParams } from '../params.ts';
-import { defaultPrecision, PRECISION_LABELS, precisionOptions } from '../precision.ts';
+import { PRECISION_LABELS } from '../precision.ts';
+import { defaultModel, resolveModelPrecision } from '../resolve.ts';
 import type { WorkerAdvert } from '../queue/redis-protocol.ts';
 import type { JobInput, ModelInfo } from '../system.ts';
 import { PRECISIONS, type ExecutionProvider, type ModelEntry, type Precision, type SystemInfo } from '../../inference/pipeline/types.ts';
@@ -73,36 +74,26 @@ export class WorkerCatalogue implements Catalogue {
   }
 
   defaultModel(models: readonly ModelEntry[]): ModelEntry | undefined {
-    return models.find((model) => !model.tiny) ?? models[0];
+    return defaultModel(models);
   }
 
   /** A job some live worker can run, or an error that says which worker to start. */
   async resolve(params: GenerationParams): Promise<JobInput> {
     const live = await this.workers();
-    if (live.length === 0) throw new StudioError(503, 'no_worker', this.noWorker(), undefined, { retryAfterS: 10 });
+    if (live.length === 0) throw new StudioError('no_worker', this.noWorker(), undefined, { retryAfterS: 10 });
     const models = await this.models();
-    const model = params.model ? models.find((entry) => entry.id === params.model) : this.defaultModel(models);
-    if (!model) {
-      throw new StudioError(
-        400,
-        'unknown_model',
-        `No worker serves model "${params.model}". Served: ${models.map((entry) => entry.id).join(', ')}. ` +
-          `Start a worker for it with ZIMAGE_WORKER_MODEL=${params.model} npm run worker.`,
-        'GET /api/system lists models and the precisions each one has.',
-      );
-    }
-    const options = precisionOptions((await this.system()).precisions, model);
-    const precision = params.precision ?? defaultPrecision(options);
+    // A precision is available for a model exactly when some live worker serves that pair.
+    const { model, precision } = resolveModelPrecision(models, (await this.system()).precisions, params, {
+      unknownModel: (requested) => ({
+        message: `No worker serves model "${requested}". Served: ${models.map((entry) => entry.id).join(', ')}. ` +
+          `Start a worker for it with ZIMAGE_WORKER_MODEL=${requested} npm run worker.`,
+        hint: 'GET /api/system lists models and the precisions each one has.',
+      }),
+      noPrecision: (entry, wanted) => `No worker serves ${entry.name} in ${wanted ? PRECISION_LABELS[wanted] : 'any precision'}. ` +
+        `Pick one of: ${entry.precisions.join(', ')}, or start a worker with ` +
+        `ZIMAGE_WORKER_MODEL=${entry.id} ZIMAGE_WORKER_PRECISION=${wanted ?? 'bf16'} npm run worker.`,
+    });
     const serving = live.filter((worker) => worker.info.model.id === model.id && worker.info.precision === precision);
-    if (!precision || serving.length === 0) {
-      throw new StudioError(
-        400,
-        'precision_unavailable',
-        `No worker serves ${model.name} in ${precision ? PRECISION_LABELS[precision] : 'any precision'}. ` +
-          `Pick one of: ${model.precisions.join(', ')}, or start a worker with ` +
-          `ZIMAGE_WORKER_MODEL=${model.id} ZIMAGE_WORKER_PRECISION=${precision ?? 'bf16'} npm run worker.`,
-      );
-    }
     // Informative only: each worker runs the job on its own provider, and the result records which one.
     const ep = serving.some((worker) => worker.info.ep === 'cuda') ? 'cuda' : 'cpu';
     const { model: _model, precision: _precision, ...rest } = params;

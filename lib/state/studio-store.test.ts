@@ -20,7 +20,7 @@ const system: SystemResponse = {
     ],
   },
   ep: 'cpu',
-  models: [{ id: 'tiny', name: 'tiny', precisions: ['fp32'], tiny: true, parameters: { dit: 1, te: 1, vae: 1 } }],
+  models: [{ id: 'tiny', name: 'tiny', family: 'z-image', variant: 'turbo', precisions: ['fp32'], tiny: true, parameters: { dit: 1, te: 1, vae: 1 } }],
   defaultModel: 'tiny',
 };
 

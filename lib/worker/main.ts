@@ -5,9 +5,10 @@
 // one leaves at once (BullMQ gives the job to another worker).
 import os from 'node:os';
 import { EngineAdapter } from '../engine/index.ts';
-import { getEnv } from '../env.ts';
+import { getEnv, ortOptions } from '../env.ts';
 import { errorBody } from '../http.ts';
-import { defaultPrecision, PRECISION_LABELS, precisionOptions } from '../precision.ts';
+import { PRECISION_LABELS } from '../precision.ts';
+import { resolveModelPrecision } from '../resolve.ts';
 import { QueueWorker } from '../queue/bull-worker.ts';
 import { redactUrl } from '../queue/redis-protocol.ts';
 import { generateJob, jobRoute, toProduced } from '../server/generation.ts';
@@ -29,25 +30,22 @@ async function main(): Promise<void> {
   const device = env.ZIMAGE_DEVICE;
   const name = env.ZIMAGE_WORKER_NAME ?? `${os.hostname()}/gpu${device}/${process.pid}`;
   // The engine straight from its sources (this process runs under tsx): no dist/ build, nothing shared to rewrite.
-  const engine = new EngineAdapter(env.WEIGHTS_DIR, env.ZIMAGE_EP, { deviceId: device, engine: () => import('../engine/entry.ts') });
+  const engine = new EngineAdapter(env.WEIGHTS_DIR, env.ZIMAGE_EP, { deviceId: device, ort: ortOptions(env), engine: () => import('../engine/entry.ts') });
 
   // Two workers starting at once on an empty WEIGHTS_DIR may both make the tiny model; the loser finds it made.
   await engine.ready().catch(() => engine.ready());
   const [models, system, ep] = await Promise.all([engine.models(), engine.system(), engine.ep()]);
-  const model = env.ZIMAGE_WORKER_MODEL ? models.find((entry) => entry.id === env.ZIMAGE_WORKER_MODEL) : engine.defaultModel(models);
-  if (!model) {
-    fail(`ZIMAGE_WORKER_MODEL=${env.ZIMAGE_WORKER_MODEL} is not in ${env.WEIGHTS_DIR}. Available: ${models.map((entry) => entry.id).join(', ') || 'none'}.`);
-  }
-  const options = precisionOptions(system.precisions, model);
-  const precision = env.ZIMAGE_WORKER_PRECISION ?? defaultPrecision(options);
-  const chosen = options.find((option) => option.precision === precision);
-  if (!precision || !chosen?.available) {
-    const available = options.filter((option) => option.available).map((option) => option.precision);
-    fail(
-      `${model.name} cannot run in ${precision ? PRECISION_LABELS[precision] : 'any precision'} here: ` +
+  let resolved;
+  try {
+    resolved = resolveModelPrecision(models, system.precisions, { model: env.ZIMAGE_WORKER_MODEL, precision: env.ZIMAGE_WORKER_PRECISION }, {
+      unknownModel: () => ({ message: `ZIMAGE_WORKER_MODEL=${env.ZIMAGE_WORKER_MODEL} is not in ${env.WEIGHTS_DIR}. Available: ${models.map((entry) => entry.id).join(', ') || 'none'}.` }),
+      noPrecision: (entry, wanted, chosen, available) => `${entry.name} cannot run in ${wanted ? PRECISION_LABELS[wanted] : 'any precision'} here: ` +
         `${chosen?.reason ?? 'nothing is converted'} Pick ZIMAGE_WORKER_PRECISION from: ${available.join(', ') || 'none'}.`,
-    );
+    });
+  } catch (error) {
+    fail((error as Error).message);
   }
+  const { model, precision } = resolved;
 
   const started = performance.now();
   await engine.load(model.id, precision, ep);

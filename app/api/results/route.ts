@@ -16,6 +16,6 @@ export const GET = handle(async (request: Request) => {
     return json({ ...store.list({ ...query, ...filter }), total: store.count(filter) });
   } catch (error) {
     if (!(error as Error).message.startsWith('Invalid cursor')) throw error;
-    throw new StudioError(400, 'invalid_cursor', (error as Error).message);
+    throw new StudioError('invalid_cursor', (error as Error).message);
   }
 });

@@ -24,20 +24,20 @@ function cookie(request: Request, value: string, maxAge: number): string {
 export const POST = handle(async (request: Request) => {
   const access = accessPolicy(getEnv());
   if (access.mode !== 'token') {
-    throw new StudioError(409, 'no_token_configured', 'This studio runs without an API token, so there is nothing to sign in to. Open / directly.');
+    throw new StudioError('no_token_configured', 'This studio runs without an API token, so there is nothing to sign in to. Open / directly.');
   }
   const form = mediaType(request) === 'application/x-www-form-urlencoded';
   const body = form
     ? sessionSchema.safeParse(Object.fromEntries(new URLSearchParams(await readBodyText(request))))
     : { success: true as const, data: await readJson(request, sessionSchema) };
-  if (!body.success) throw new StudioError(400, 'invalid_request', 'Send the form field "token" (and optionally "next").');
+  if (!body.success) throw new StudioError('invalid_request', 'Send the form field "token" (and optionally "next").');
   const next = safeNextPath(body.data.next);
   if (!isAuthorized(access, `Bearer ${body.data.token}`, undefined)) {
     if (form) {
       // The sign-in page shows the failure; the token itself never goes into a URL.
       return new Response(null, { status: 303, headers: { Location: `/login?error=1&next=${encodeURIComponent(next)}`, 'Cache-Control': 'no-store' } });
     }
-    throw new StudioError(401, 'unauthorized', 'That is not the studio\'s API token (ZIMAGE_API_TOKEN). Check it and retry.');
+    throw new StudioError('unauthorized', 'That is not the studio\'s API token (ZIMAGE_API_TOKEN). Check it and retry.');
   }
   const setCookie = cookie(request, sessionValue(access.token), SESSION_MAX_AGE_S);
   if (form) return new Response(null, { status: 303, headers: { Location: next, 'Set-Cookie': setCookie, 'Cache-Control': 'no-store' } });

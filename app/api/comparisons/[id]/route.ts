@@ -11,9 +11,9 @@ export const dynamic = 'force-dynamic';
 export const GET = handle(async (_request: Request, context: { params: Promise<{ id: string }> }) => {
   const { id } = await context.params;
   if (!isComparisonId(id)) {
-    throw new StudioError(400, 'invalid_id', 'That is not a comparison id: ids are 22 characters of A–Z, a–z, 0–9, "_" and "-". Check the link.');
+    throw new StudioError('invalid_id', 'That is not a comparison id: ids are 22 characters of A–Z, a–z, 0–9, "_" and "-". Check the link.');
   }
   const comparison = await comparisonView(id);
-  if (!comparison) throw new StudioError(404, 'comparison_not_found', `No comparison ${id}. Check the link.`);
+  if (!comparison) throw new StudioError('comparison_not_found', `No comparison ${id}. Check the link.`);
   return json({ comparison });
 });

@@ -13,7 +13,6 @@ export const GET = handle(async (_request: Request, context: { params: Promise<{
   const job = await findJob(getStudio(), id);
   if (!job) {
     throw new StudioError(
-      404,
       'job_not_found',
       `Job ${id} is unknown: it was never submitted here, or it ended more than a week ago. Saved results stay in GET /api/results.`,
     );

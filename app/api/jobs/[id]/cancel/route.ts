@@ -14,7 +14,7 @@ export const POST = handle(async (_request: Request, context: { params: Promise<
   // A job the queue no longer holds has ended; canceling it changes nothing, as for an ended job in the queue.
   const job = (await studio.queue.cancel(id)) ?? (await findJob(studio, id));
   if (!job) {
-    throw new StudioError(404, 'job_not_found', `Job ${id} is unknown: it was never submitted here, or it ended more than a week ago. Nothing to cancel.`);
+    throw new StudioError('job_not_found', `Job ${id} is unknown: it was never submitted here, or it ended more than a week ago. Nothing to cancel.`);
   }
   return json({ job });
 });

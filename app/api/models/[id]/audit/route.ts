@@ -11,7 +11,7 @@ export const dynamic = 'force-dynamic';
 export const GET = handle(async (request: Request, context: { params: Promise<{ id: string }> }) => {
   const { id } = await context.params;
   if (!MODEL_ID_PATTERN.test(id)) {
-    throw new StudioError(400, 'invalid_id', 'That is not a model id: model ids are folder names under WEIGHTS_DIR, as GET /api/system lists them.');
+    throw new StudioError('invalid_id', 'That is not a model id: model ids are folder names under WEIGHTS_DIR, as GET /api/system lists them.');
   }
   const { precision } = readQuery(request, auditQuerySchema);
   return json({ audit: await modelAudit(id, precision) });

@@ -4,7 +4,7 @@
 # the tiny golden fixtures for CI. Needs: the staged runtime (/opt/gpu-runtime), dist/zimage.mjs, and
 # .ref/diffusers-src.tar.xz (the diffusers source; the host has torch and transformers but not diffusers).
 # Results go to $OUT (log, compare lines, census, fixtures tarball).
-source "$(dirname "$0")/common.sh"
+source bench/gpu-lib.sh
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
 python3 -c "import torch, transformers; print('torch', torch.__version__, 'transformers', transformers.__version__)"
 

@@ -3,7 +3,7 @@
 # (zimage eval te), then scripts/reference/te_floor.py: transformers' own bf16 variants against each other, fp32
 # and ours, as JSON lines in $OUT/te-floor.jsonl. Run after bench/run.sh, with the same WORK.
 export WORK=${WORK:-/tmp/bench}
-source "$(dirname "$0")/common.sh"
+source bench/gpu-lib.sh
 SRC=$([ -d /dev/shm/bench/full ] && echo /dev/shm/bench || echo "$W")
 python3 - "$W/te_in.safetensors" <<'PY'
 import sys, torch

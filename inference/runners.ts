@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { census, readProfile, type Census } from './runtime/census.ts';
 import { EngineError } from './errors.ts';
-import { readManifest, type ComponentManifest, type Manifest } from './convert.ts';
+import { readManifest, type ComponentManifest, type Manifest } from './manifest.ts';
 import { ditCaptionInputs, ditGridInputs, paddedCaptionLength, type DitConfig } from './models/z-image-dit.ts';
 import { qwen3AuxInputs, type Qwen3Config } from './models/qwen3-encoder.ts';
 import { vaeAuxInputs, type VaeConfig } from './models/flux-vae.ts';
@@ -14,7 +14,7 @@ import type { ComponentName } from './pipeline/types.ts';
 import type { HostTensor } from './tensor.ts';
 
 abstract class Runner<C> {
-  protected constructor(readonly session: Session, readonly config: C, readonly info: ComponentManifest) {}
+  protected constructor(readonly session: Session, readonly config: C, readonly info: ComponentManifest<C>) {}
 
   /** Ends this session's profile and returns its census (once; undefined if it was not profiling). */
   takeCensus(): Census | undefined {
@@ -30,7 +30,7 @@ abstract class Runner<C> {
   }
 }
 
-async function open(dir: string, manifest: Manifest, name: ComponentName, opts: SessionOptions) {
+async function open<C extends ComponentName>(dir: string, manifest: Manifest, name: C, opts: SessionOptions) {
   const info = manifest.components[name];
   if (!info) {
     throw new EngineError('model-missing-component', `${dir} has no ${name.toUpperCase()} (converted: ${Object.keys(manifest.components).join(', ')})`, {
@@ -50,7 +50,7 @@ export class DitRunner extends Runner<DitConfig> {
 
   static async load(dir: string, manifest: Manifest, opts: SessionOptions): Promise<DitRunner> {
     const { session, info } = await open(dir, manifest, 'dit', opts);
-    return new DitRunner(session, info.config as DitConfig, info);
+    return new DitRunner(session, info.config, info);
   }
 
   /** Velocity v [1,16,h,w] for latents x [1,16,h,w], model time t = 1 − σ, caption features [L, capDim]. */
@@ -91,7 +91,7 @@ const TE_PAD_ID = 151643;
 export class TextEncoderRunner extends Runner<Qwen3Config> {
   static async load(dir: string, manifest: Manifest, opts: SessionOptions): Promise<TextEncoderRunner> {
     const { session, info } = await open(dir, manifest, 'te', opts);
-    return new TextEncoderRunner(session, info.config as Qwen3Config, info);
+    return new TextEncoderRunner(session, info.config, info);
   }
 
   /**
@@ -122,7 +122,7 @@ export class TextEncoderRunner extends Runner<Qwen3Config> {
 export class VaeRunner extends Runner<VaeConfig> {
   static async load(dir: string, manifest: Manifest, opts: SessionOptions): Promise<VaeRunner> {
     const { session, info } = await open(dir, manifest, 'vae', opts);
-    return new VaeRunner(session, info.config as VaeConfig, info);
+    return new VaeRunner(session, info.config, info);
   }
 
   /** Image [1,3,8h,8w] (about [−1,1]) for pipeline latents [1,16,h,w]. */

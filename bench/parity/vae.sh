@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # VAE-only parity and census on the GPU host (a quick re-check after a VAE graph change). Same needs as
-# engine-parity.sh; results in $OUT.
+# bench/parity/engine.sh; results in $OUT.
 WORK=${WORK:-/tmp/vaecheck}
-source "$(dirname "$0")/common.sh"
+source bench/gpu-lib.sh
 python3 scripts/reference/components.py full --out "$W/full" --only vae
 for p in bf16 fp32; do $Z convert "$W/full/diffusers" --out "$W/m" --precision $p --components vae > /dev/null; done
 for p in bf16 fp32; do

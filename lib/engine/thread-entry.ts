@@ -5,6 +5,8 @@
 // hands the result to the store, and errors travel as the API's { status, body }.
 // Built by scripts/build-engine.mjs into dist/engine/engine-thread.mjs (the engine bundled in, npm packages external).
 import { parentPort, threadId, workerData } from 'node:worker_threads';
+import { isAbort } from '../../inference/errors.ts';
+import type { OrtOptions } from '../../inference/runtime/ort-options.ts';
 import { errorBody } from '../http.ts';
 import type { JobInput } from '../system.ts';
 import { generateJob } from '../server/generation.ts';
@@ -13,10 +15,10 @@ import { EngineAdapter, type EpSetting } from './index.ts';
 import type { FromEngineThread, ToEngineThread } from './thread.ts';
 
 const port = parentPort;
-if (!port) throw new Error('lib/engine/thread-worker runs as a worker thread (lib/engine/thread.ts starts it), not on its own.');
+if (!port) throw new Error('lib/engine/thread-entry runs as the engine thread (lib/engine/thread.ts starts it), not on its own.');
 
-const { weightsDir, epSetting } = workerData as { weightsDir: string; epSetting: EpSetting };
-const engine = new EngineAdapter(weightsDir, epSetting, { engine: async () => entry });
+const { weightsDir, epSetting, ort } = workerData as { weightsDir: string; epSetting: EpSetting; ort: OrtOptions };
+const engine = new EngineAdapter(weightsDir, epSetting, { ort, engine: async () => entry });
 const running = new Map<string, AbortController>();
 
 function send(message: FromEngineThread, transfer: ArrayBuffer[] = []): void {
@@ -36,7 +38,7 @@ async function run(jobId: string, input: JobInput, queuedMs: number): Promise<vo
     const transfer = results.flatMap((result) => [result.png.buffer, result.thumbnail.buffer]).filter((buffer): buffer is ArrayBuffer => buffer instanceof ArrayBuffer);
     send({ type: 'done', jobId, results, threadId }, [...new Set(transfer)]);
   } catch (error) {
-    const aborted = controller.signal.aborted || (error instanceof Error && error.name === 'AbortError');
+    const aborted = controller.signal.aborted || isAbort(error);
     send({ type: 'failed', jobId, aborted, error: errorBody(error) });
   } finally {
     running.delete(jobId);
