@@ -137,3 +137,14 @@ export async function generateAndWait(params: GenerationParams, signal: AbortSig
   // the job's stored error, as errorBody wrote it on the worker
   throw new StudioError(500, error.code as ApiErrorCode, error.message, error.hint);
 }
+
+/**
+ * generateAndWait for a batch (`count` > 1, what A1111's batch_size × n_iter and OpenAI's n map onto): every image of
+ * the one job, in seed order. The job's output is its first image; the others are read back by the ids it lists.
+ */
+export async function generateAndWaitAll(params: GenerationParams, signal: AbortSignal): Promise<ResultRecord[]> {
+  const first = await generateAndWait(params, signal);
+  const { store } = getStudio();
+  const ids = first.batch?.ids ?? [first.id];
+  return ids.map((id) => (id === first.id ? first : store.get(id))).filter((record): record is ResultRecord => record !== undefined);
+}
