@@ -89,7 +89,8 @@ export function HistoryGrid() {
       ) : (
         <ul className="grid grid-cols-[repeat(auto-fill,minmax(132px,1fr))] gap-3">
           {results.map((result) => {
-            const name = truncate(result.request.prompt, 60);
+            // The seed tells apart the images of a batch, which share their prompt.
+            const name = `${truncate(result.request.prompt, 60)} (seed ${result.request.seed})`;
             const isChecked = checked.includes(result.id);
             return (
               <li
@@ -105,7 +106,7 @@ export function HistoryGrid() {
                   className="block aspect-square w-full bg-zinc-950"
                   onClick={() => select(result.id)}
                   aria-current={result.id === selectedId ? 'true' : undefined}
-                  aria-label={`Open: ${truncate(result.request.prompt, 80)}`}
+                  aria-label={`Open: ${name}`}
                 >
                   {/* eslint-disable-next-line @next/next/no-img-element -- stored thumbnails, already small. */}
                   <img src={thumbnailUrl(result.id)} alt="" loading="lazy" width={192} height={192} className="h-full w-full object-cover" />
