@@ -10,8 +10,10 @@ const nextConfig = {
   serverExternalPackages: ['onnxruntime-node', 'onnxruntime-common', 'better-sqlite3', 'bullmq', 'ioredis'],
   poweredByHeader: false,
   experimental: {
-    // The proxy buffers at most this much of a body; routes refuse anything over 256 KiB (lib/api/routes.ts) anyway.
-    proxyClientMaxBodySize: '512kb',
+    // The proxy buffers at most this much of a body and hands the route only that much: the image routes' limit
+    // (MAX_IMAGE_BODY_BYTES in lib/api/routes.ts; PNG Info, img2img). server.ts refuses a declared Content-Length over a
+    // route's own limit before Next.js reads it, and routes stop reading past their limit (256 KiB for JSON).
+    proxyClientMaxBodySize: '48mb',
   },
   async headers() {
     return [

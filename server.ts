@@ -2,14 +2,17 @@
 // http.Server, for two things `next start` cannot do. (1) Client identity: Next.js keeps any X-Forwarded-For a client
 // sends, so before Next.js sees a request this server overwrites that header with the address the per-client limits
 // may trust (lib/server/client-address.ts: the TCP peer, or behind ZIMAGE_TRUSTED_PROXIES the right-most hop they
-// did not add). (2) Malformed requests Node refuses before any handler runs (headers over 16 KB, bad syntax) get the
-// API's JSON error instead of a bare status line. Deliberately nothing else: access checks, limits and headers stay in
-// proxy.ts and lib/server/guard.ts. Compiled by scripts/build-engine.mjs into dist/server.mjs (next stays external).
+// did not add), and the forwarded host and scheme believed only from those proxies. (2) Malformed requests Node
+// refuses before any handler runs (headers over 16 KB, bad syntax), methods Next.js cannot route (TRACE, CONNECT) and
+// bodies declared over the limit get the API's JSON error at once (lib/server/front-door.ts) instead of a bare
+// status line or a 500. Deliberately nothing else: access checks, limits and headers stay in proxy.ts and
+// lib/server/guard.ts. Compiled by scripts/build-engine.mjs into dist/server.mjs (next stays external).
 import http from 'node:http';
 import type { Duplex } from 'node:stream';
 import next from 'next';
 import { getEnv, type Env } from './lib/env.ts';
-import { clientAddress, trustedProxies } from './lib/server/client-address.ts';
+import { clientAddress, normalizeAddress, trustedProxies } from './lib/server/client-address.ts';
+import { dropUntrustedForwarding, earlyRefusal } from './lib/server/front-door.ts';
 import { API_CSP } from './lib/server/guard.ts';
 import { SERVED_BY_STUDIO_SERVER } from './lib/server/limits.ts';
 
@@ -23,6 +26,9 @@ try {
   process.exit(1);
 }
 const trusted = trustedProxies(env.ZIMAGE_TRUSTED_PROXIES);
+/** How long, and how much, a refused body is read and dropped before the connection is cut. */
+const DRAIN_MS = 10_000;
+const DRAIN_BYTES = 64 * 1024 * 1024;
 
 /** A refusal written straight to the socket, as the API's JSON error, for requests Node could not parse. */
 function refuse(socket: Duplex, status: number, reason: string, code: string, message: string): void {
@@ -59,8 +65,35 @@ const handle = app.getRequestHandler();
 (globalThis as Record<symbol, unknown>)[SERVED_BY_STUDIO_SERVER] = true;
 
 const server = http.createServer((request, response) => {
-  // Replaces whatever the client sent: from here on X-Forwarded-For is one address the limits can key on.
+  // Replaces whatever the client sent: from here on X-Forwarded-For is one address the limits can key on, and the
+  // forwarded host and scheme (share links, Open Graph URLs, the session cookie's Secure) come from trusted proxies only.
   request.headers['x-forwarded-for'] = clientAddress(request.socket.remoteAddress, request.headers['x-forwarded-for'], trusted);
+  dropUntrustedForwarding(request.headers, trusted(normalizeAddress(request.socket.remoteAddress ?? '')));
+  const early = earlyRefusal(request.method ?? 'GET', request.url ?? '/', request.headers['content-length']);
+  if (early) {
+    const body = JSON.stringify(early.body);
+    response.writeHead(early.status, {
+      ...early.headers,
+      'Content-Type': 'application/json',
+      'Content-Length': Buffer.byteLength(body),
+      'Cache-Control': 'no-store',
+      'Content-Security-Policy': API_CSP,
+      'X-Content-Type-Options': 'nosniff',
+    });
+    // The whole answer goes out now, before any of the body is read. The exchange ends once the client has sent
+    // the body (dropped unread) or after DRAIN_MS / DRAIN_BYTES: ending or closing it under a client that is still
+    // uploading resets the connection, and the client could lose this answer before reading it.
+    response.write(body);
+    let drained = 0;
+    const stop = setTimeout(() => request.destroy(), DRAIN_MS);
+    request.on('data', (chunk: Buffer) => {
+      drained += chunk.length;
+      if (drained > DRAIN_BYTES) request.destroy();
+    });
+    request.on('end', () => response.end());
+    request.on('close', () => clearTimeout(stop));
+    return;
+  }
   handle(request, response).catch((error: unknown) => {
     console.error(`[studio] request for ${request.url} failed:`, error);
     if (!response.headersSent) response.writeHead(500, { 'Content-Type': 'text/plain' });
@@ -68,6 +101,10 @@ const server = http.createServer((request, response) => {
   });
 });
 server.on('clientError', onClientError);
+// CONNECT never reaches the request handler; without a listener Node would drop the socket silently.
+server.on('connect', (request: http.IncomingMessage, socket: Duplex) => {
+  refuse(socket, 405, 'Method Not Allowed', 'method_not_allowed', 'CONNECT is not answered here: the studio is not a proxy.');
+});
 
 await app.prepare();
 if (dev) {

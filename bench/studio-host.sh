@@ -27,7 +27,7 @@ cd "$ROOT"
 T0=$(date +%s)
 EP=${EP:-cuda}
 if [ "$EP" = cuda ]; then
-  [ -f /opt/gpu-runtime/ready-cuda ] || { echo "studio-host: /opt/gpu-runtime/ready-cuda missing: stage the runtime and the CUDA provider first (docs/gpu-host.md)" >&2; exit 3; }
+  [ -f /opt/gpu-runtime/ready-cuda ] || { echo "studio-host: /opt/gpu-runtime/ready-cuda missing: stage the runtime and the CUDA provider first (../shared/docs/gpu-host.md)" >&2; exit 3; }
   source /opt/gpu-runtime/env.sh
   PRECISION=${PRECISION:-bf16}; PRECISION2=${PRECISION2-fp16}; SIZE=${SIZE:-1024}; STEPS=${STEPS:-8}; SERIES=${SERIES:-20}; TP_JOBS=${TP_JOBS:-16}
 else

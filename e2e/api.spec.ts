@@ -20,11 +20,11 @@ test('the official openai client gets a PNG from /v1/images/generations', async 
   expectPng(new Uint8Array(await png.arrayBuffer()), { width: 256, height: 256 });
 });
 
-test('the openai client sees a fixable 400 for n=2', async ({ baseURL }) => {
+test('the openai client sees a fixable 400 for n=9 (one request makes up to 8)', async ({ baseURL }) => {
   const client = new OpenAI({ baseURL: `${baseURL}/v1`, apiKey: 'x', maxRetries: 0 });
-  const failure = await client.images.generate({ prompt: 'x', n: 2 }).catch((error: unknown) => error);
+  const failure = await client.images.generate({ prompt: 'x', n: 9 }).catch((error: unknown) => error);
   expect(failure).toBeInstanceOf(OpenAI.BadRequestError);
-  expect((failure as InstanceType<typeof OpenAI.BadRequestError>).message).toContain('n must be 1');
+  expect((failure as InstanceType<typeof OpenAI.BadRequestError>).message).toContain('n: must be at most 8');
 });
 
 test('a plain fetch to /sdapi/v1/txt2img gets a PNG, parameters and info', async ({ baseURL }) => {

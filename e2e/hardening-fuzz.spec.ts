@@ -66,12 +66,14 @@ function studioBodies(): unknown[] {
 }
 
 const OPENAI_BODIES: unknown[] = [
-  { prompt: 'x', n: 2 },
+  { prompt: 'x', n: 9 },
   { prompt: 'x', size: '1000x1024' },
   { prompt: 'x', size: 'large' },
   { prompt: 'x', size: '1024x1024'.repeat(10) },
   { prompt: 'x', response_format: 'file' },
-  { prompt: 'x', quality: 'hd' },
+  { prompt: 'x', quality: 'ultra' },
+  { prompt: 'x', background: 'transparent' },
+  { prompt: 'x', output_format: 'gif' },
   { prompt: 'x', model: '../../weights' },
   { prompt: 'x', user: 'u'.repeat(300) },
   { prompt: 'x', seed: -1 },
@@ -83,12 +85,14 @@ const OPENAI_BODIES: unknown[] = [
 const A1111_BODIES: unknown[] = [
   { prompt: 'x', width: 1000 },
   { prompt: 'x', sampler_name: 'DPM++ 2M' },
-  { prompt: 'x', batch_size: 4 },
-  { prompt: 'x', n_iter: 3 },
+  { prompt: 'x', batch_size: 9 },
+  { prompt: 'x', n_iter: 0 },
+  { prompt: 'x', script_name: 'X/Y/Z plot' },
+  { prompt: 'x', alwayson_scripts: { ControlNet: { args: [{ enabled: true }] } } },
   { prompt: 'x', enable_hr: true },
   { prompt: 'x', seed: -2 },
   { prompt: 'x', cfg_scale: 0 },
-  { prompt: 'x', send_images: false },
+  { prompt: 'x', sampler_name: 'Euler a' },
   { prompt: 'x', override_settings: { sd_model_checkpoint: '../../x' } },
   { prompt: ['x'] },
 ];
@@ -164,7 +168,7 @@ function hostileRequests(resultId: string, jobId: string): { name: string; reque
   ]) {
     add(`${method} ${route}`, { method, path: route });
   }
-  for (const route of ['/api/nope', '/api/results/x/y/z', '/v1/models', '/sdapi/v1/options', '/api/../../etc/passwd', '/api/weights/tiny/fp32/manifest.json']) add(`unknown ${route}`, { path: route });
+  for (const route of ['/api/nope', '/api/results/x/y/z', '/v1/engines', '/sdapi/v1/extensions', '/api/../../etc/passwd', '/api/weights/tiny/fp32/manifest.json']) add(`unknown ${route}`, { path: route });
 
   add('DNS rebinding Host', { path: '/api/system', headers: { host: 'attacker.example' } });
   add('DNS rebinding Host on a page', { path: '/', headers: { host: 'attacker.example:80' } });

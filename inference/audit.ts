@@ -31,6 +31,8 @@ export interface ComponentAudit {
   islands: string[];
   /** Empty when the graph matches its claimed precision. */
   problems: string[];
+  /** The source file's storage (from the manifest), with the note when it was 8-bit or less (fp8, GGUF). */
+  source?: { label: string; quantised: boolean; note?: string };
 }
 
 export interface ModelAudit {
@@ -78,7 +80,9 @@ export function auditComponent(dir: string, manifest: Manifest, component: Compo
   const stray = Object.entries(heavyWeights).filter(([d, share]) => d !== expected && share > 0.001);
   if (computeDtype === expected && stray.length) problems.push(`labelled ${claimed} but ${stray.map(([d, s]) => `${(100 * s).toFixed(1)} % of its heavy weights are ${d}`).join(', ')}`);
   const fp32Initializers = expected === 'fp32' ? [] : [...dtypeOf].filter(([, d]) => d === 'fp32').map(([n]) => n);
-  return { component, claimed, initializers, heavyWeights, computeDtype, fp32Initializers, islands: info.fp32Islands, problems };
+  const sp = info.source.precision;
+  const source = sp && { label: sp.label, quantised: sp.quantised, ...(sp.note ? { note: sp.note } : {}) };
+  return { component, claimed, initializers, heavyWeights, computeDtype, fp32Initializers, islands: info.fp32Islands, problems, ...(source ? { source } : {}) };
 }
 
 /** Audits every component of a converted precision folder. */

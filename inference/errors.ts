@@ -21,10 +21,18 @@ export const ENGINE_ERROR_CODES = [
   'convert-bad-precision', 'convert-bad-variant', 'convert-bad-config', 'convert-bad-graph-option', 'convert-source-missing',
   'convert-unknown-file', 'convert-merged-file', 'convert-duplicate-component', 'convert-missing-component', 'convert-missing-key',
   'convert-shape-mismatch', 'convert-not-dit', 'convert-not-qwen3', 'convert-not-vae',
+  'convert-lora-file', 'convert-ambiguous-component', 'convert-bad-scheduler-config',
   // file formats: safetensors, checkpoints, ONNX graphs, PNG
   'safetensors-invalid', 'safetensors-truncated', 'safetensors-bad-index', 'safetensors-int-tensor', 'safetensors-write',
   'checkpoint-not-found', 'checkpoint-missing-key', 'checkpoint-duplicate-key', 'checkpoint-ambiguous',
+  'checkpoint-lfs-pointer', 'checkpoint-missing-shard', 'checkpoint-partial-download',
+  // quantised sources: fp8 safetensors, GGUF
+  'fp8-bad-scale', 'fp8-bad-comfy-quant', 'fp8-format-mismatch', 'fp8-unsupported-format',
+  'gguf-invalid', 'gguf-truncated', 'gguf-unsupported-type', 'gguf-version',
   'graph-attr', 'graph-duplicate', 'graph-elem-type', 'graph-weight-size', 'png-invalid', 'png-size',
+  // LoRA files and stacks (inference/lora/)
+  'lora-missing', 'lora-bad-name', 'lora-wrong-model', 'lora-shape-mismatch', 'lora-unsupported', 'lora-not-lora',
+  'lora-incomplete', 'lora-bad-file', 'lora-changed', 'lora-model-layout',
 ] as const;
 
 export type EngineErrorCode = (typeof ENGINE_ERROR_CODES)[number];

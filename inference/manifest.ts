@@ -22,7 +22,15 @@ export interface ComponentManifest<Config = FamilyConfigs[FamilyId][ComponentNam
   fp32Islands: string[];
   config: Config;
   parameters: number;
-  source: { layout: string; files: { path: string; bytes: number; sha256: string }[] };
+  source: {
+    layout: string;
+    files: { path: string; bytes: number; sha256: string }[];
+    /**
+     * What the source weights were stored as (absent in manifests written before it existed: float sources).
+     * `quantised` with `note` when they were 8-bit or less: converting up restores nothing the file rounded away.
+     */
+    precision?: { label: string; quantised: boolean; dtypes: Record<string, number>; schemes: string[]; note?: string };
+  };
   tensors: { initializers: number; sourceTensors: number; unused: string[]; ignored: number };
   opTypes: string[];
   weightBytes: number;
@@ -39,6 +47,12 @@ interface FamilyManifest<F extends FamilyId> {
   family: F;
   /** The family's variant (e.g. Z-Image "turbo"): the sampling defaults. Not detectable from weights: set at conversion. */
   variant: string;
+  /**
+   * The checkpoint's own scheduler settings, when its folder had a scheduler_config.json (its shift then wins over
+   * the variant's); `variantFrom` says how the variant was chosen.
+   */
+  scheduler?: { shift: number; source: string };
+  variantFrom?: 'requested' | 'scheduler config' | 'default';
   name: string;
   precision: Precision;
   tiny: boolean;

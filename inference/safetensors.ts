@@ -1,39 +1,59 @@
 // safetensors reading and writing: header parsing with limits, sharded checkpoints through
-// `*.safetensors.index.json`, and tensor reads by file offset, so a 24 GB fp32 checkpoint converts on a machine
-// with less memory than that. Also dtype conversion between F32, BF16 and F16 (round-to-nearest-even).
+// `*.safetensors.index.json`, and tensor reads by file offset (whole tensors or row ranges), so a 24 GB fp32
+// checkpoint converts on a machine with less memory than that. A Checkpoint may also hold GGUF files and fp8
+// weights: their tensors carry a decoder (checkpoints/gguf.ts, checkpoints/fp8.ts) and read like float tensors.
+// Also dtype conversion between F32, BF16 and F16 (round-to-nearest-even).
 // It deliberately knows nothing about models: key names and shapes are the model families' business.
 import fs from 'node:fs';
 import path from 'node:path';
 import { EngineError } from './errors.ts';
+import { diagnoseFile, diagnoseMissingShards, missingPathProblem, truncation } from './checkpoints/diagnose.ts';
+import { foldFp8 } from './checkpoints/fp8.ts';
+import { ggufTensorInfos, isGguf } from './checkpoints/gguf.ts';
+import { countDtypes, type SourcePrecision } from './checkpoints/source-precision.ts';
 
 /** Float dtypes: weights and activations, convertible into each other. */
 export const DTYPES = ['F32', 'BF16', 'F16'] as const;
 export type DType = (typeof DTYPES)[number];
 /** Integer dtypes accepted for inputs such as token ids (read with readInts, never converted). */
 const INT_DTYPES = ['I64', 'I32'] as const;
-type StoredDType = DType | (typeof INT_DTYPES)[number];
-const STORED_DTYPES: readonly StoredDType[] = [...DTYPES, ...INT_DTYPES];
-export const DTYPE_BYTES: Record<StoredDType, number> = { F32: 4, BF16: 2, F16: 2, I64: 8, I32: 4 };
+/** Other safetensors dtypes: accepted in a file (fp8 is decoded, the rest is listed as unused if never asked for). */
+const OTHER_DTYPES = ['F64', 'F8_E4M3', 'F8_E5M2', 'I16', 'I8', 'U64', 'U32', 'U16', 'U8', 'BOOL'] as const;
+export type StoredDType = DType | (typeof INT_DTYPES)[number] | (typeof OTHER_DTYPES)[number];
+const STORED_DTYPES: readonly StoredDType[] = [...DTYPES, ...INT_DTYPES, ...OTHER_DTYPES];
+export const DTYPE_BYTES: Record<StoredDType, number> = {
+  F32: 4, BF16: 2, F16: 2, I64: 8, I32: 4, F64: 8, F8_E4M3: 1, F8_E5M2: 1, I16: 2, I8: 1, U64: 8, U32: 4, U16: 2, U8: 1, BOOL: 1,
+};
 
 /** Largest header we accept: real checkpoints have < 1 MB of JSON (a few thousand tensors). */
 export const MAX_HEADER_BYTES = 100 * 1024 * 1024;
 
 export interface TensorInfo {
   key: string;
-  dtype: StoredDType;
+  /** The stored dtype: a safetensors dtype, or a GGUF type name (Q4_K, …) for tensors of a GGUF file. */
+  dtype: StoredDType | string;
   shape: number[];
   /** The file that holds it and the absolute byte range of its data there. */
   file: string;
   begin: number;
   end: number;
+  /**
+   * Quantised tensors (fp8, GGUF): turns stored bytes (all rows, or rows from `rowStart` when `rowBytes` is set)
+   * into `to`. Absent for plain float tensors, which `convert` handles.
+   */
+  decode?: (raw: Buffer, to: DType, rowStart: number) => Buffer;
+  /** Stored bytes per row (dim 0) when a row range can be read and decoded alone. */
+  rowBytes?: number;
 }
 
 /** A checkpoint: one or more safetensors files seen as one key → tensor map. */
 export class Checkpoint {
   readonly tensors = new Map<string, TensorInfo>();
   readonly files: string[] = [];
-  /** `__metadata__` of each file, merged. */
+  /** `__metadata__` of each file, merged (GGUF metadata values as strings). */
   readonly metadata: Record<string, string> = {};
+  /** What the stored weights were: dtypes and quantisation schemes, filled as files are added. */
+  readonly source: SourcePrecision = { dtypes: {}, schemes: [], foldedTensors: [] };
 
   /** Opens a .safetensors file, a `*.safetensors.index.json`, or a folder holding exactly one of either. */
   static open(src: string): Checkpoint {
@@ -44,8 +64,11 @@ export class Checkpoint {
 
   /** Adds the tensors of one more file (for DiT/TE/VAE files given separately). Duplicate keys are an error. */
   add(file: string): void {
-    const { tensors, metadata } = readHeader(file);
-    for (const t of tensors) {
+    diagnoseFile(file);
+    const { tensors, metadata } = isGguf(file) ? ggufTensorInfos(file) : readHeader(file);
+    const folded = foldFp8(file, tensors, metadata, (t) => readBytes(t, t.begin, t.end), this.source);
+    countDtypes(this.source, folded);
+    for (const t of folded) {
       const prior = this.tensors.get(t.key);
       if (prior) {
         throw new EngineError('checkpoint-duplicate-key', `tensor ${t.key} is in both ${prior.file} and ${file}`, {
@@ -62,6 +85,24 @@ export class Checkpoint {
     return [...this.tensors.keys()];
   }
 
+  /**
+   * A checkpoint of some of these tensors under new names (an all-in-one file's component, prefix stripped): the
+   * same files and decoders; the source dtypes are recounted for the view.
+   */
+  view(keys: string[], rename: (key: string) => string): Checkpoint {
+    const v = new Checkpoint();
+    for (const key of keys) {
+      const t = this.get(key);
+      v.tensors.set(rename(key), { ...t, key: rename(key) });
+    }
+    v.files.push(...this.files);
+    Object.assign(v.metadata, this.metadata);
+    countDtypes(v.source, [...v.tensors.values()]);
+    if (Object.keys(v.source.dtypes).some((d) => d.startsWith('F8_'))) v.source.schemes.push(...this.source.schemes);
+    v.source.foldedTensors.push(...this.source.foldedTensors.filter((k) => keys.some((key) => k.startsWith(key.slice(0, key.lastIndexOf('.'))))));
+    return v;
+  }
+
   get(key: string): TensorInfo {
     const t = this.tensors.get(key);
     if (!t) throw new EngineError('checkpoint-missing-key', `tensor ${key} is not in ${this.files.join(', ')}`);
@@ -75,24 +116,25 @@ export class Checkpoint {
   /** Reads one tensor's raw bytes (little-endian, stored dtype). */
   readRaw(key: string): Buffer {
     const t = this.get(key);
-    const fd = fs.openSync(t.file, 'r');
-    try {
-      const buf = Buffer.allocUnsafe(t.end - t.begin);
-      let done = 0;
-      while (done < buf.length) {
-        const n = fs.readSync(fd, buf, done, buf.length - done, t.begin + done);
-        if (n === 0) throw new EngineError('safetensors-truncated', `${t.file} ends inside tensor ${key}`);
-        done += n;
-      }
-      return buf;
-    } finally {
-      fs.closeSync(fd);
-    }
+    return readBytes(t, t.begin, t.end);
   }
 
-  /** Reads one float tensor converted to `dtype`. */
-  read(key: string, dtype: DType): Buffer {
-    return convert(this.readRaw(key), this.get(key).dtype, dtype);
+  /**
+   * Reads one float tensor (or rows [begin, end) of dim 0) converted to `dtype`; fp8 and GGUF tensors are
+   * dequantised on the way. A tensor that holds no floats (ids, flags) is an error naming it.
+   */
+  read(key: string, dtype: DType, rows?: [number, number]): Buffer {
+    const t = this.get(key);
+    const rowCount = t.shape[0] ?? 1;
+    const plainRowBytes = t.decode ? t.rowBytes : (t.end - t.begin) / Math.max(rowCount, 1);
+    if (rows && plainRowBytes !== undefined) {
+      const raw = readBytes(t, t.begin + rows[0] * plainRowBytes, t.begin + rows[1] * plainRowBytes);
+      return t.decode ? t.decode(raw, dtype, rows[0]) : convert(raw, t.dtype as StoredDType, dtype, key);
+    }
+    const all = t.decode ? t.decode(readBytes(t, t.begin, t.end), dtype, 0) : convert(readBytes(t, t.begin, t.end), t.dtype as StoredDType, dtype, key);
+    if (!rows) return all;
+    const outRow = all.length / rowCount;
+    return all.subarray(rows[0] * outRow, rows[1] * outRow);
   }
 
   /** Reads an integer (I64/I32) or integral float tensor as numbers (token ids). */
@@ -112,19 +154,15 @@ export class Checkpoint {
 }
 
 function resolveFiles(src: string): string[] {
-  if (!fs.existsSync(src)) {
-    throw new EngineError('checkpoint-not-found', `checkpoint ${src} does not exist`, {
-      hint: 'pass a .safetensors file, a *.safetensors.index.json, or a folder with one of them',
-    });
-  }
+  if (!fs.existsSync(src)) throw missingPathProblem(src, 'checkpoint');
   if (fs.statSync(src).isDirectory()) {
     const names = fs.readdirSync(src);
     const index = names.filter((n) => n.endsWith('.safetensors.index.json'));
     if (index.length === 1) return resolveFiles(path.join(src, index[0]));
-    const files = names.filter((n) => n.endsWith('.safetensors'));
+    const files = names.filter((n) => n.endsWith('.safetensors') || n.endsWith('.gguf'));
     if (files.length === 1) return [path.join(src, files[0])];
-    throw new EngineError('checkpoint-ambiguous', `folder ${src} holds ${files.length} .safetensors files and ${index.length} index files`, {
-      hint: 'point at the index.json of a sharded checkpoint, or at one .safetensors file',
+    throw new EngineError('checkpoint-ambiguous', `folder ${src} holds ${files.length} .safetensors/.gguf files and ${index.length} index files${files.length ? `: ${files.slice(0, 8).join(', ')}` : ''}`, {
+      hint: 'point at the index.json of a sharded checkpoint, or at one .safetensors or .gguf file',
     });
   }
   if (src.endsWith('.index.json')) {
@@ -143,7 +181,9 @@ function resolveFiles(src: string): string[] {
         throw new EngineError('safetensors-bad-index', `${src} names a shard outside its folder: ${String(shard)}`);
       }
     }
-    return shards.map((s) => path.join(path.dirname(src), s));
+    const files = shards.map((s) => path.join(path.dirname(src), s));
+    diagnoseMissingShards(src, files);
+    return files;
   }
   return [src];
 }
@@ -183,8 +223,8 @@ export function readHeader(file: string): { tensors: TensorInfo[]; metadata: Rec
       const v = value as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
       if (!v || typeof v !== 'object') throw bad(`entry ${key} is not an object`);
       if (!STORED_DTYPES.includes(v.dtype as StoredDType)) {
-        throw bad(`tensor ${key} has dtype ${JSON.stringify(v.dtype)}; supported: ${STORED_DTYPES.join(', ')}`,
-          'quantized (FP8, GGUF-style, int) checkpoints are not supported: use the BF16, FP16 or FP32 release');
+        throw bad(`tensor ${key} has dtype ${JSON.stringify(v.dtype)}, which is not a safetensors dtype (${STORED_DTYPES.join(', ')})`,
+          'the file is damaged or written by an incompatible tool: download it again');
       }
       const dtype = v.dtype as StoredDType;
       if (!Array.isArray(v.shape) || !v.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
@@ -194,7 +234,10 @@ export function readHeader(file: string): { tensors: TensorInfo[]; metadata: Rec
       if (!Array.isArray(off) || off.length !== 2 || !off.every((o) => Number.isSafeInteger(o) && o >= 0) || off[1] < off[0]) {
         throw bad(`tensor ${key} has invalid data_offsets ${JSON.stringify(off)}`);
       }
-      if (off[1] > dataLen) throw bad(`tensor ${key} ends at byte ${off[1]} of a ${dataLen}-byte data section`);
+      if (off[1] > dataLen) {
+        const { why, hint } = truncation(file, dataStart + off[1], size);
+        throw bad(`tensor ${key} ends at byte ${off[1]} of a ${dataLen}-byte data section: ${why}`, hint);
+      }
       const shape = v.shape as number[];
       const expected = shape.reduce((a, b) => a * b, 1) * DTYPE_BYTES[dtype];
       if (off[1] - off[0] !== expected) {
@@ -269,9 +312,16 @@ export function f16BitsToF32(h: number): number {
 }
 
 /** Converts little-endian tensor bytes between dtypes. Returns the input itself when the dtypes match. */
-export function convert(src: Buffer, from: StoredDType, to: DType): Buffer {
+export function convert(src: Buffer, from: StoredDType, to: DType, key = 'the tensor'): Buffer {
   if (from === to) return src;
-  if (from === 'I64' || from === 'I32') throw new EngineError('safetensors-int-tensor', `an ${from} tensor cannot be read as ${to}`, { hint: 'integer tensors hold ids, not weights' });
+  if (from === 'F64') return convertF64(src, to);
+  if (!(DTYPES as readonly string[]).includes(from)) {
+    throw new EngineError('safetensors-int-tensor', `${key} is ${from}, not floats: it cannot be read as ${to}`, {
+      hint: from.startsWith('I') || from.startsWith('U') || from === 'BOOL'
+        ? 'integer tensors hold ids or flags, not weights; int8-quantised checkpoints are not read: use the BF16, FP8 or GGUF release'
+        : 'use a BF16, FP16, FP32, FP8 or GGUF file',
+    });
+  }
   const n = src.length / DTYPE_BYTES[from];
   const out = Buffer.alloc(n * DTYPE_BYTES[to]);
   // Typed-array views need aligned offsets; a fresh copy is aligned.
@@ -291,11 +341,42 @@ export function convert(src: Buffer, from: StoredDType, to: DType): Buffer {
   return out;
 }
 
+/** float64 tensors (rare: some exported scales), through float32 into `to`. */
+function convertF64(src: Buffer, to: DType): Buffer {
+  const n = src.length / 8;
+  const aligned = src.byteOffset % 8 === 0 ? src : Buffer.from(src);
+  const v = new Float64Array(aligned.buffer, aligned.byteOffset, n);
+  const f32v = Float32Array.from(v);
+  if (to === 'F32') return Buffer.from(f32v.buffer);
+  const out = Buffer.alloc(n * 2);
+  const o = new Uint16Array(out.buffer, out.byteOffset, n);
+  const enc = to === 'BF16' ? f32ToBf16Bits : f32ToF16Bits;
+  for (let i = 0; i < n; i++) o[i] = enc(f32v[i]);
+  return out;
+}
+
+/** Reads bytes [begin, end) of the file that holds `t`. */
+function readBytes(t: TensorInfo, begin: number, end: number): Buffer {
+  const fd = fs.openSync(t.file, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(end - begin);
+    let done = 0;
+    while (done < buf.length) {
+      const n = fs.readSync(fd, buf, done, buf.length - done, begin + done);
+      if (n === 0) throw new EngineError('safetensors-truncated', `${t.file} ends inside tensor ${t.key}`, { hint: 'the file is incomplete (a partial download?): download it again' });
+      done += n;
+    }
+    return buf;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 // ---- writing ----------------------------------------------------------------------------------------------------
 
 export interface TensorToWrite {
   key: string;
-  dtype: DType;
+  dtype: StoredDType;
   shape: number[];
   data: Uint8Array;
 }

@@ -27,6 +27,8 @@ export interface ComponentAuditView {
   islands: string[];
   /** Empty when the graph holds what its label says. */
   problems: string[];
+  /** What the source file stored (e.g. "FP8 (F8_E4M3)") and, for 8-bit or smaller sources, the note saying so. */
+  source?: { label: string; quantised: boolean; note?: string };
 }
 
 export interface ModelAuditView {
@@ -55,6 +57,7 @@ export function toAuditView(modelId: string, audit: ModelAudit): ModelAuditView 
         fp32Initializers: component.fp32Initializers,
         islands: component.islands,
         problems: component.problems,
+        ...(component.source ? { source: component.source } : {}),
       };
     }),
   };

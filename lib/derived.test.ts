@@ -94,3 +94,18 @@ describe('PNG helpers', () => {
     assert.throws(() => readPngSize(new Uint8Array(30)), /Not a PNG/);
   });
 });
+
+test('hints follow the variant: Turbo\'s 8-step, CFG-off advice is never given for Z-Image base', async () => {
+  const { presetsFor } = await import('./params.ts');
+  assert.equal(stepsHint(8, 'base').tone, 'warn');
+  assert.match(stepsHint(8, 'base').text, /28–50/);
+  assert.equal(stepsHint(40, 'base').tone, 'ok');
+  assert.doesNotMatch(stepsHint(40, 'base').text, /Turbo/);
+  assert.equal(cfgHint(1, 'base').tone, 'warn');
+  assert.match(cfgHint(1, 'base').text, /needs guidance/);
+  assert.equal(cfgHint(5, 'base').tone, 'ok');
+  assert.equal(stepsHint(8).tone, 'ok', 'Turbo unchanged');
+  assert.deepEqual(presetsFor('base').map((p) => [p.steps, p.cfg]), [[50, 5], [28, 5]]);
+  assert.deepEqual(presetsFor('turbo').map((p) => [p.steps, p.cfg]), [[8, 1], [12, 2]]);
+  for (const p of presetsFor('base')) assert.doesNotMatch(p.description, /distilled/);
+});

@@ -12,6 +12,7 @@ export const STUDIO_ERROR_STATUS = {
   invalid_cursor: 400,
   invalid_encoding: 400,
   unknown_model: 400,
+  unknown_lora: 400,
   precision_unavailable: 400,
   unauthorized: 401,
   precision_not_converted: 404,
@@ -20,6 +21,9 @@ export const STUDIO_ERROR_STATUS = {
   comparison_not_found: 404,
   canceled: 409,
   no_token_configured: 409,
+  // an A1111 request stopped by POST /sdapi/v1/interrupt or /skip before any of its images was finished
+  request_interrupted: 409,
+  request_skipped: 409,
   model_gone: 410,
   image_missing: 410,
   body_too_large: 413,

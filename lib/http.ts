@@ -1,6 +1,6 @@
 // Helpers every route handler uses: read a JSON body (size-capped, UTF-8, through its zod schema), check a query
 // string and a path id, and turn any thrown error into the `{ error: { code, message, hint? } }` JSON with the right
-// status. Deliberately server-only and route-agnostic: schemas live with their API (lib/api/*), status mapping of
+// status (or OpenAI's `{ error: { message, type, param, code } }` on the /v1 routes). Deliberately server-only and route-agnostic: schemas live with their API (lib/api/*), status mapping of
 // engine errors in lib/engine/errors.ts, and access checks before any route runs in lib/server/guard.ts.
 import { z } from 'zod';
 import { MAX_BODY_BYTES } from './api/routes.ts';
@@ -9,6 +9,7 @@ import { describeEngineError } from './engine/errors.ts';
 import { isStudioError, StudioError, type ApiErrorBody } from './errors.ts';
 import { describeIssues } from './issues.ts';
 import { isResultId } from './results.ts';
+import { toOpenAiError } from './api/openai-errors.ts';
 
 const NO_STORE = { 'Cache-Control': 'no-store' };
 
@@ -59,6 +60,7 @@ export async function readJson<Schema extends z.ZodType>(
   request: Request,
   schema: Schema,
   hint?: string,
+  limit = MAX_BODY_BYTES,
 ): Promise<z.output<Schema>> {
   const type = mediaType(request);
   const charset = /charset=([^;]+)/i.exec(request.headers.get('content-type') ?? '')?.[1]?.trim().replace(/"/g, '').toLowerCase();
@@ -69,7 +71,7 @@ export async function readJson<Schema extends z.ZodType>(
       hint,
     );
   }
-  const text = await readBodyText(request);
+  const text = await readBodyText(request, limit);
   let body: unknown;
   try {
     body = JSON.parse(text);
@@ -144,23 +146,24 @@ export function errorBody(error: unknown): { status: number; body: ApiErrorBody 
   };
 }
 
-export function errorResponse(error: unknown): Response {
+export function errorResponse(error: unknown, shape: 'studio' | 'openai' = 'studio'): Response {
   const { status, body } = errorBody(error);
   // A full queue (429) says when to come back; HTTP clients such as openai's honour Retry-After.
   const retryAfterS = isStudioError(error) ? error.retryAfterS : undefined;
   const headers: Record<string, string> = retryAfterS ? { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterS))) } : {};
-  return json({ error: body }, { status, headers });
+  return json(shape === 'openai' ? toOpenAiError(status, body) : { error: body }, { status, headers });
 }
 
-/** Wraps a handler so every failure becomes the API's error JSON. */
+/** Wraps a handler so every failure becomes the API's error JSON (OpenAI's shape for the /v1 routes). */
 export function handle<Args extends unknown[]>(
   handler: (...args: Args) => Promise<Response>,
+  shape: 'studio' | 'openai' = 'studio',
 ): (...args: Args) => Promise<Response> {
   return async (...args) => {
     try {
       return await handler(...args);
     } catch (error) {
-      return errorResponse(error);
+      return errorResponse(error, shape);
     }
   };
 }

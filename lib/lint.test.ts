@@ -1,5 +1,6 @@
 // The linter's boundary rule (biome.json): client code (components/, lib/client/, lib/state/) cannot import the
-// engine or server code, only the engine's plain-data contract (inference/pipeline/types.ts, rules.ts). Run by
+// engine or server code, only the engine's plain-data contract (inference/pipeline/types.ts, rules.ts, and the
+// variant table inference/models/variants.ts). Run by
 // `npm run lint` on the tree; here on probe files in a temporary folder with the project's own biome.json, as if
 // they sat in components/ or app/, so nothing is written into the tree.
 import assert from 'node:assert/strict';
@@ -26,6 +27,11 @@ function lint(source: string, where = 'components') {
 test('a client component may import the engine\'s types and rules', () => {
   const r = lint("import type { Precision } from '@/inference/pipeline/types.ts';\nimport { LIMITS } from '../inference/pipeline/rules.ts';\nexport const x: [Precision, unknown] = ['fp32', LIMITS];\n");
   assert.equal(r.code, 0, r.out);
+});
+
+test('a client component may import the variant table (pure data), not the registry that holds builders', () => {
+  assert.equal(lint("import { variantSpec } from '@/inference/models/variants.ts';\nexport const v = variantSpec('base');\n").code, 0);
+  assert.notEqual(lint("import { FAMILIES } from '@/inference/models/registry.ts';\nexport const f = FAMILIES;\n").code, 0);
 });
 
 for (const [what, line] of [

@@ -4,6 +4,8 @@
 import { z } from 'zod';
 import { LIMITS } from '../inference/pipeline/rules.ts';
 import { PRECISIONS } from '../inference/pipeline/types.ts';
+import { variantSpec, Z_IMAGE_VARIANTS } from '../inference/models/variants.ts';
+import { loraStackSchema } from './loras.ts';
 
 // The browser runs these schemas under a CSP without 'unsafe-eval': zod's fast path probes `Function("")` on first
 // use, which the browser reports as a violation even though zod catches it. Jitless skips the probe (zod's global).
@@ -46,22 +48,13 @@ export interface ParamPreset {
   description: string;
 }
 
-export const PARAM_PRESETS: readonly ParamPreset[] = [
-  {
-    id: 'turbo-default',
-    label: 'Z-Image-Turbo default',
-    steps: 8,
-    cfg: 1,
-    description: '8 steps, CFG off: what the model was distilled for.',
-  },
-  {
-    id: 'realistic-portrait',
-    label: 'Realistic portrait',
-    steps: 12,
-    cfg: 2,
-    description: '12 steps, CFG 2: finer skin and hair, follows the negative prompt; about 3× the time.',
-  },
-];
+/** Turbo's presets (the default variant's); presetsFor gives each variant's. */
+export const PARAM_PRESETS: readonly ParamPreset[] = Z_IMAGE_VARIANTS.turbo.presets;
+
+/** The presets of a model variant ("turbo", "base"); unknown variants get Turbo's. */
+export function presetsFor(variant: string | undefined): readonly ParamPreset[] {
+  return variantSpec(variant).presets;
+}
 
 /** Says what is wrong with one image side and which valid values are nearest, or null when it is valid. */
 export function sizeProblem(label: 'Width' | 'Height', value: number): string | null {
@@ -149,6 +142,8 @@ export const generationParamsSchema = z.strictObject({
   preview: z.boolean({ error: 'preview must be true or false.' }).default(true),
   /** Omitted: the best precision the model and machine allow (see lib/precision.ts). */
   precision: z.enum(PRECISIONS, { error: `precision must be one of ${PRECISIONS.join(', ')}.` }).optional(),
+  /** LoRAs merged into the DiT, in order (prompt tags <lora:NAME:WEIGHT> join them on the server: lib/loras.ts). */
+  loras: loraStackSchema.optional(),
   /** Omitted: the first real model, else the tiny demo. */
   model: z
     .string({ error: 'model must be a model id from GET /api/system.' })

@@ -1,6 +1,6 @@
 // The saved result as every layer sees it: the database row, the API's JSON, the gallery card and the share page.
 // Deliberately plain JSON (no pixels, no tensors): images live as PNG files and are fetched by URL.
-import type { ComponentName, ComponentRunInfo, GenerateRequest, Precision } from '../inference/pipeline/types.ts';
+import type { ComponentName, ComponentRunInfo, GenerateRequest, LoraEvidence, Precision } from '../inference/pipeline/types.ts';
 
 /** 128 random bits, base64url: share links cannot be guessed or enumerated. */
 export const RESULT_ID_PATTERN = /^[A-Za-z0-9_-]{22}$/;
@@ -83,6 +83,8 @@ export interface ResultRecord {
   census?: CensusEvidence;
   health?: HealthEvidence;
   audit?: ComponentAuditEvidence[];
+  /** The LoRA stack that ran: each file's sha256 and the layers it changed (absent without LoRAs). */
+  loras?: LoraEvidence[];
   /** Starred in the history (a column of the results table, merged in when read). */
   favourite?: boolean;
   /** Set on the images of a batch (one job of 2–8): its place, the size, and every image's id in seed order. */

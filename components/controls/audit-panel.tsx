@@ -79,6 +79,13 @@ export function AuditPanel({ model, precision }: { model: string; precision: Pre
                     <span className="text-zinc-400">heavy ops (MatMul, Conv): </span>
                     <span className="font-mono">{formatShares(component.heavyWeights)}</span>
                   </p>
+                  {component.source && (
+                    <p className={component.source.quantised ? 'text-amber-200' : 'text-zinc-400'} data-testid={`audit-source-${component.component}`}>
+                      <span className="text-zinc-500">source file: </span>
+                      <span className="font-mono">{component.source.label}</span>
+                      {component.source.note && <span className="block">{component.source.note}</span>}
+                    </p>
+                  )}
                   <Fp32Parts islands={component.islands} names={component.fp32Initializers} precision={component.claimed} />
                   {component.problems.map((problem) => (
                     <p key={problem} className="text-rose-300">

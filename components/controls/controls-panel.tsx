@@ -9,6 +9,7 @@ import { formToInput } from '@/lib/state/form.ts';
 import { useStudio } from '@/lib/state/provider.tsx';
 import { Callout, Section, buttonClass } from '@/components/ui/primitives.tsx';
 import { ModelSection } from './model-section.tsx';
+import { LoraSection } from './lora-section.tsx';
 import { PromptSection } from './prompt-section.tsx';
 import { SamplingSection } from './sampling-section.tsx';
 import { BatchField } from './batch-field.tsx';
@@ -37,6 +38,7 @@ export function ControlsPanel() {
         {/* The prompt first: it is what a visit is for; the model line below it stays folded until opened. */}
         <PromptSection promptError={errors.prompt} />
         <ModelSection />
+        <LoraSection />
         <SamplingSection errors={errors} />
         <SizeSection errors={errors} />
         <Section title="Seed and batch">

@@ -52,6 +52,7 @@ export function ModelSection() {
           {system.models.map((entry) => (
             <option key={entry.id} value={entry.id}>
               {entry.name}
+              {entry.variant === 'base' ? ' · Z-Image base' : ''}
             </option>
           ))}
         </select>

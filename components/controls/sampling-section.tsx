@@ -1,7 +1,9 @@
 'use client';
-// Presets, steps and CFG, each with the advice for its current value (Turbo's step bands; CFG > 1 doubles the work).
+// Presets, steps and CFG, each with the advice for its current value, for the selected model's variant (Turbo's
+// distilled step bands and CFG off; Z-Image base's 28–50 steps with CFG on). CFG > 1 doubles the work.
 import { cfgHint, stepsHint } from '@/lib/hints.ts';
-import { CFG_LIMITS, PARAM_PRESETS, STEP_LIMITS } from '@/lib/params.ts';
+import { CFG_LIMITS, presetsFor, STEP_LIMITS } from '@/lib/params.ts';
+import { modelById } from '@/lib/state/studio-store.ts';
 import type { ParamField } from '@/lib/params.ts';
 import { useStudio } from '@/lib/state/provider.tsx';
 import { Section } from '@/components/ui/primitives.tsx';
@@ -12,11 +14,12 @@ export function SamplingSection({ errors }: { errors: Partial<Record<ParamField,
   const cfg = useStudio((state) => state.form.cfg);
   const setField = useStudio((state) => state.setField);
   const applyPreset = useStudio((state) => state.applyPreset);
+  const variant = useStudio((state) => modelById(state.system, state.form.model)?.variant ?? 'turbo');
 
   return (
     <Section title="Sampling">
       <div className="grid grid-cols-2 gap-2" role="group" aria-label="Presets">
-        {PARAM_PRESETS.map((preset) => {
+        {presetsFor(variant).map((preset) => {
           const active = Number(steps) === preset.steps && Number(cfg) === preset.cfg;
           return (
             <button
@@ -42,9 +45,9 @@ export function SamplingSection({ errors }: { errors: Partial<Record<ParamField,
         label="Steps"
         value={steps}
         onChange={(value) => setField('steps', value)}
-        slider={{ min: 1, max: 30, step: 1 }}
+        slider={{ min: 1, max: variant === 'base' ? 60 : 30, step: 1 }}
         keys={{ min: STEP_LIMITS.min, max: STEP_LIMITS.max, step: 1 }}
-        hint={stepsHint(Number(steps))}
+        hint={stepsHint(Number(steps), variant)}
         error={errors.steps}
       />
       <NumberField
@@ -56,7 +59,7 @@ export function SamplingSection({ errors }: { errors: Partial<Record<ParamField,
         onChange={(value) => setField('cfg', value)}
         slider={{ min: 1, max: 8, step: 0.5 }}
         keys={{ min: CFG_LIMITS.min, max: CFG_LIMITS.max, step: 0.5 }}
-        hint={cfgHint(Number(cfg))}
+        hint={cfgHint(Number(cfg), variant)}
         error={errors.cfg}
       />
     </Section>

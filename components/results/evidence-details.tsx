@@ -112,6 +112,12 @@ function ComponentsPart({ record }: { record: ResultRecord }) {
                 </span>{' '}
                 <span className="text-zinc-400">({component.reason})</span>
               </p>
+              {component.source && (
+                <p data-testid={`evidence-source-${component.component}`} className={component.source.quantised ? 'text-amber-200' : 'text-zinc-500'}>
+                  source file: <span className="font-mono">{component.source.label}</span>
+                  {component.source.note && <span> — {component.source.note}</span>}
+                </p>
+              )}
               {audit ? (
                 <>
                   <p>
@@ -186,6 +192,47 @@ function HealthPart({ record }: { record: ResultRecord }) {
   );
 }
 
+/** Which LoRAs changed which of the DiT's weights (the converted files stayed as they are). */
+function LorasPart({ record }: { record: ResultRecord }) {
+  const loras = record.loras ?? [];
+  if (!record.request.loras?.length) return null;
+  return (
+    <Part title="LoRAs (merged into the DiT's weights in memory)">
+      {loras.length === 0 ? (
+        <p className="text-zinc-500">Not recorded for this result.</p>
+      ) : (
+        <ul className="space-y-2" data-testid="evidence-loras">
+          {loras.map((lora) => {
+            const layers = Object.entries(lora.layers).sort((a, b) => a[0].localeCompare(b[0]));
+            return (
+              <li key={lora.name}>
+                <p>
+                  <span className="font-medium text-zinc-100">{lora.name}</span> <span className="font-mono">× {lora.weight}</span>{' '}
+                  <span className="text-zinc-500">({lora.formats.join(', ') || 'not read'} · sha256 </span>
+                  <span className="font-mono text-zinc-400">{lora.sha256.slice(0, 12)}</span>
+                  <span className="text-zinc-500">)</span>
+                </p>
+                {lora.weight === 0 ? (
+                  <p className="text-zinc-500">Weight 0: no weight changed; the base model ran from its own files.</p>
+                ) : (
+                  <p className="font-mono text-[11px] text-zinc-400">
+                    {lora.modules} layer{lora.modules === 1 ? '' : 's'}: {layers.map(([layer, n]) => `${layer}${n > 1 ? ` ×${n}` : ''}`).join(', ')}
+                  </p>
+                )}
+              </li>
+            );
+          })}
+        </ul>
+      )}
+      <p className="text-zinc-500">
+        Each changed weight is W + weight·alpha/rank·B·A summed in fp32, then rounded once to the run&apos;s precision, in
+        memory: the converted files are not rewritten. The graph, its nodes and every weight&apos;s dtype stay the base
+        model&apos;s, so the audit holds; the census may come from the sessions&apos; first generation, before this stack.
+      </p>
+    </Part>
+  );
+}
+
 function MemoryPart({ record }: { record: ResultRecord }) {
   const { memory } = record;
   if (memory.kind === 'cpu') {
@@ -229,6 +276,7 @@ export function EvidenceDetails({ record, open = false }: { record: ResultRecord
         <CensusPart record={record} />
         <ComponentsPart record={record} />
         <HealthPart record={record} />
+        <LorasPart record={record} />
         <MemoryPart record={record} />
       </div>
     </details>

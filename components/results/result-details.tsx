@@ -68,6 +68,7 @@ export function PrecisionBadge({ record }: { record: ResultRecord }) {
 }
 
 export function ResultBadges({ record }: { record: ResultRecord }) {
+  const { request } = record;
   const badge = runBadge(record.components);
   const precision = precisionBadge(record);
   const memory = memoryBadge(record.memory);
@@ -90,6 +91,11 @@ export function ResultBadges({ record }: { record: ResultRecord }) {
         <Badge title={`Queued ${formatDuration(record.queuedMs)} before it started`} testId="badge-time">
           {formatDuration(record.durationMs)}
         </Badge>
+        {request.loras && request.loras.length > 0 && (
+          <Badge title={request.loras.map((l) => `${l.name} × ${l.weight}${l.sha256 ? ` (sha256 ${l.sha256.slice(0, 12)})` : ''}`).join('\n')} testId="badge-loras">
+            <span className="text-zinc-500">LoRA</span> {request.loras.map((l) => `${l.name.split('/').pop()} ${l.weight}`).join(' + ')}
+          </Badge>
+        )}
         {record.model.tiny && (
           <Badge tone="warn" title="Tiny random-weights demo model: noise-like images by design.">
             tiny demo
@@ -120,6 +126,7 @@ export function ResultParameters({ record }: { record: ResultRecord }) {
     ['CFG', request.cfg === 1 ? '1 (off)' : String(request.cfg)],
     ['Seed', String(request.seed)],
     ['Precision', PRECISION_LABELS[request.precision]],
+    ...(request.loras?.length ? [['LoRAs', request.loras.map((l) => `${l.name} × ${l.weight}`).join(', ')] as [string, string]] : []),
     ['Tokens', `${record.tokens.count}${record.tokens.truncated ? ' (cut at 512)' : ''}`],
     ['Created', formatTimestamp(record.createdAt)],
   ];

@@ -2,6 +2,7 @@
 // and JSON metadata chunks; and bad arguments: one clear error each, a non-zero exit, nothing written.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,6 +10,7 @@ import { before, describe, test } from 'node:test';
 import { decode } from 'fast-png';
 import { Checkpoint, f32Tensor, writeSafetensors } from '../safetensors.ts';
 import { readPngInfo } from '../pipeline/png.ts';
+import { writeTestLora } from '../lora/test-loras.ts';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cli-test-'));
 const CLI = path.join(import.meta.dirname, 'zimage.ts');
@@ -101,5 +103,51 @@ describe('low-memory paths keep the precision', () => {
     assert.equal(meta.residency, 'sequential');
     assert.equal(meta.vae.tiled, true);
     assert.deepEqual(meta.components.map((c: { precision: string }) => c.precision), ['fp32', 'fp32', 'fp32']);
+  });
+});
+
+describe('convert diagnoses what it was given', () => {
+  test('an index with a missing shard: exit 1, one message naming the shard, no stack trace', () => {
+    const dir = path.join(tmp, 'missing-shard');
+    fs.mkdirSync(dir, { recursive: true });
+    writeSafetensors(path.join(dir, 'model-00001-of-00002.safetensors'), [f32Tensor('a', [1], Float32Array.of(1))]);
+    fs.writeFileSync(path.join(dir, 'model.safetensors.index.json'), JSON.stringify({ weight_map: { a: 'model-00001-of-00002.safetensors', b: 'model-00002-of-00002.safetensors' } }));
+    const r = zimage('convert', dir, '--out', path.join(tmp, 'never'), '--precision', 'fp32');
+    assert.equal(r.code, 1);
+    assert.match(r.err, /^zimage: .*1 is missing: model-00002-of-00002\.safetensors/m);
+    assert.match(r.err, /hint: download the missing shard/);
+    assert.doesNotMatch(r.err, /ENOENT|\n\s+at /);
+  });
+});
+
+describe('--lora FILE[:WEIGHT]', () => {
+  test('two LoRAs (the second in --low-vram residency too) change the pixels and are written as A1111 does: <lora:NAME:W> and Lora hashes', () => {
+    const dim = 64;
+    const a = path.join(tmp, 'film grain.safetensors'), b = path.join(tmp, 'kohya-style.safetensors');
+    writeTestLora(a, 'ai-toolkit', [{ path: 'layers.0.attention.to_q', out: dim, in: dim }, { path: 'layers.1.feed_forward.w1', out: 170, in: dim }], { alpha: 4 });
+    writeTestLora(b, 'kohya', [{ path: 'layers.0.adaLN_modulation.0', out: 4 * dim, in: dim }], { alpha: 2, seed: 7 });
+    const gen = (name: string, ...extra: string[]) => {
+      const out = path.join(tmp, name);
+      const r = zimage('generate', '--model', path.join(weights, 'tiny'), '--prompt', 'x', '--steps', '2', '--width', '64', '--height', '64', '--seed', '7', '--out', out, '--quiet', ...extra);
+      assert.equal(r.code, 0, r.err);
+      return { pixels: Buffer.from(decode(fs.readFileSync(out)).data as Uint8Array), info: readPngInfo(fs.readFileSync(out)).text };
+    };
+    const plain = gen('nolora.png');
+    const withLoras = gen('lora.png', '--lora', `${a}:0.8`, '--lora', b);
+    const sequential = gen('lora-seq.png', '--lora', `${a}:0.8`, '--lora', b, '--low-vram');
+    assert.ok(!plain.pixels.equals(withLoras.pixels), 'the LoRAs change the image');
+    assert.ok(sequential.pixels.equals(withLoras.pixels), 'the same stack in sequential residency: the same image');
+    const sha = (f: string) => createHash('sha256').update(fs.readFileSync(f)).digest('hex');
+    assert.match(withLoras.info.parameters, /^x <lora:film grain:0\.8> <lora:kohya-style:1>\n/);
+    assert.ok(withLoras.info.parameters.includes(`Lora hashes: "film grain: ${sha(a).slice(0, 12)}, kohya-style: ${sha(b).slice(0, 12)}"`), withLoras.info.parameters);
+    const meta = JSON.parse(withLoras.info['zimage-studio']);
+    assert.deepEqual(meta.loras.map((l: { sha256: string }) => l.sha256), [sha(a), sha(b)]);
+    assert.deepEqual(meta.loras[1].layers, { 'layers.*.adaLN_modulation.0': 1 });
+  });
+
+  test('a missing LoRA file is one clear error before anything loads', () => {
+    const r = zimage('generate', '--model', path.join(weights, 'tiny'), '--prompt', 'p', '--width', '64', '--height', '64', '--out', path.join(tmp, 'x.png'), '--lora', path.join(tmp, 'nope.safetensors:0.5'));
+    assert.notEqual(r.code, 0);
+    assert.match(r.err, /--lora .*nope\.safetensors does not exist/);
   });
 });

@@ -15,20 +15,26 @@ import { Checkpoint, f32Tensor, writeSafetensors } from '../safetensors.ts';
 import { writeTinyCheckpoint } from '../tiny.ts';
 import { copyPackagedTokenizer } from '../tokenizer/qwen3.ts';
 import { defaultPrecision, listModels, loadPipeline, precisionOptions, validateRequest } from '../pipeline/index.ts';
+import { FAMILIES } from '../models/registry.ts';
 import { capabilities } from '../runtime/capabilities.ts';
 import { ortOptionsFrom } from '../runtime/ort-options.ts';
-import { EXECUTION_PROVIDERS, PRECISIONS, type ComponentName, type ExecutionProvider, type GenerateRequest, type Precision, type ProgressEvent } from '../pipeline/types.ts';
+import { EXECUTION_PROVIDERS, PRECISIONS, type ComponentName, type ExecutionProvider, type GenerateRequest, type LoraRequest, type Precision, type ProgressEvent } from '../pipeline/types.ts';
+import { buildStack, resolveStack } from '../lora/lora-stack.ts';
+import type { DitConfig } from '../models/z-image-dit.ts';
 
 const USAGE = `usage: zimage <command> [options]
 
   tiny     --out DIR [--seed N]                    write the tiny random checkpoint (diffusers layout)
   convert  SRC... --out DIR --precision P          convert to ONNX into DIR/P/ (P: ${PRECISIONS.join(', ')})
-           [--components te,dit,vae] [--name NAME] [--variant turbo]
-  eval     dit|te|vae --model DIR --in IN.safetensors --out OUT.safetensors [--ep cpu|cuda]
+           [--components te,dit,vae] [--name NAME] [--variant turbo|base]
+           SRC: a diffusers folder, a ComfyUI models/ folder, DiT/TE/VAE or all-in-one files (.safetensors incl. fp8, .gguf)
+  eval     dit|te|vae --model DIR --in IN.safetensors --out OUT.safetensors [--ep cpu|cuda] [--lora FILE[:W]]... (dit)
              dit: x, t, cap_feats → v;  te: input_ids → features;  vae: latents → image
-  generate --model DIR --prompt TEXT [--negative TEXT] [--steps 8] [--cfg 1] [--width 1024] [--height 1024]
+  generate --model DIR --prompt TEXT [--negative TEXT] [--steps N] [--cfg C] [--width 1024] [--height 1024]
            [--seed N] [--precision P] [--ep cpu|cuda] [--latents FILE] [--tiled-vae] [--low-vram] [--warmup] [--quiet]
-           [--cfg-truncation T] [--cfg-normalization K] --out FILE.png
+           [--cfg-truncation T] [--cfg-normalization K] [--lora FILE.safetensors[:WEIGHT]]... --out FILE.png
+           (--steps and --cfg default to the model's variant: Turbo 8 and 1, base 50 and 5 with CFG normalisation 1;
+            --precision to the best one here)
 `;
 
 class UsageError extends Error {}
@@ -73,7 +79,9 @@ async function cmdConvert(args: string[]) {
 async function cmdEval(args: string[]) {
   const { values, positionals } = parseArgs({
     args, allowPositionals: true, strict: true,
-    options: { model: { type: 'string' }, in: { type: 'string' }, out: { type: 'string' }, ep: { type: 'string', default: 'cpu' }, profile: { type: 'string' } },
+    options: { model: { type: 'string' }, in: { type: 'string' }, out: { type: 'string' }, ep: { type: 'string', default: 'cpu' }, profile: { type: 'string' },
+      // dit only: LoRAs merged into the weights in memory first (the reference parity of issue 22)
+      lora: { type: 'string', multiple: true, default: [] } },
   });
   const component = oneOf(positionals[0], COMPONENTS, 'the component') as ComponentName;
   const dir = need(values.model, '--model DIR');
@@ -84,7 +92,11 @@ async function cmdEval(args: string[]) {
   // --profile DIR: onnxruntime profiles the run; the census (nodes per EP, work per dtype) is printed and saved.
   const profilePrefix = values.profile ? path.join(values.profile, `${component}-${manifest.precision}`) : undefined;
   if (values.profile) fs.mkdirSync(values.profile, { recursive: true });
-  const opts = { ep, profilePrefix, ort: ort() };
+  if (values.lora.length && component !== 'dit') throw new UsageError('--lora applies to `eval dit` only (LoRAs change the DiT)');
+  const stack = values.lora.length
+    ? await buildStack(dir, manifest.components.dit!.file, manifest.components.dit!.config as DitConfig, resolveStack(dir, values.lora.map(parseLoraArg)))
+    : undefined;
+  const opts = { ep, profilePrefix, ort: ort(), inMemory: stack?.inMemory };
   const t0 = performance.now();
   let result: { key: string; shape: number[]; data: Float32Array };
   if (component === 'dit') {
@@ -111,7 +123,8 @@ async function cmdEval(args: string[]) {
   const ms = performance.now() - t0;
   fs.mkdirSync(path.dirname(path.resolve(outFile)), { recursive: true });
   writeSafetensors(outFile, [f32Tensor(result.key, result.shape, result.data)], { component, ep, precision: manifest.precision, ms: ms.toFixed(1) });
-  console.log(`${component} on ${ep} (${manifest.precision}): ${result.key} [${result.shape}] → ${outFile} (${ms.toFixed(0)} ms incl. session load)`);
+  console.log(`${component} on ${ep} (${manifest.precision}): ${result.key} [${result.shape}] → ${outFile} (${ms.toFixed(0)} ms incl. session load)` +
+    (stack ? `\n  LoRAs: ${stack.loras.map((l) => `${l.name} × ${l.weight} (${stack.effects.find((e) => e.name === l.name)?.modules ?? 0} layers)`).join(', ')}; merged in ${stack.mergeMs.toFixed(0)} ms` : ''));
 }
 
 /** Prints the census of a profile and saves it beside the profile as <profile>.census.json. */
@@ -122,17 +135,28 @@ function report(profile: string | undefined, ep: ExecutionProvider) {
   console.log(`profile ${profile}\n${formatCensus(c)}`);
 }
 
+/** `FILE[:WEIGHT]` → a stack entry named after the file; a trailing `:number` is the weight (so `C:\\x.safetensors` stays a path). */
+export function parseLoraArg(arg: string): LoraRequest {
+  const m = arg.match(/^(.*):([-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?)$/i);
+  const file = m ? m[1] : arg;
+  if (!file) throw new UsageError(`--lora ${arg}: expected FILE.safetensors[:WEIGHT]`);
+  if (!fs.existsSync(file)) throw new UsageError(`--lora ${file} does not exist (expected FILE.safetensors[:WEIGHT], e.g. --lora loras/film.safetensors:0.8)`);
+  return { name: path.basename(file).replace(/\.safetensors$/i, ''), file, weight: m ? Number(m[2]) : 1 };
+}
+
 async function cmdGenerate(args: string[]) {
   const { values } = parseArgs({
     args, strict: true,
     options: {
-      model: { type: 'string' }, prompt: { type: 'string' }, negative: { type: 'string', default: '' }, steps: { type: 'string', default: '8' },
-      cfg: { type: 'string', default: '1' }, width: { type: 'string', default: '1024' }, height: { type: 'string', default: '1024' },
+      model: { type: 'string' }, prompt: { type: 'string' }, negative: { type: 'string', default: '' }, steps: { type: 'string' },
+      cfg: { type: 'string' }, width: { type: 'string', default: '1024' }, height: { type: 'string', default: '1024' },
       seed: { type: 'string' }, precision: { type: 'string' }, ep: { type: 'string' }, latents: { type: 'string' }, out: { type: 'string' },
       'tiled-vae': { type: 'boolean', default: false }, quiet: { type: 'boolean', default: false },
       // --warmup: one untimed generation first (kernel selection, allocator), for timings that compare fairly
       warmup: { type: 'boolean', default: false },
       'cfg-truncation': { type: 'string' }, 'cfg-normalization': { type: 'string' }, 'low-vram': { type: 'boolean', default: false },
+      // --lora FILE[:WEIGHT], repeatable: merged into the DiT's weights in memory, in order (weight 1 when omitted)
+      lora: { type: 'string', multiple: true, default: [] },
     },
   });
   const num = (flag: string, v: string | undefined) => {
@@ -153,13 +177,17 @@ async function cmdGenerate(args: string[]) {
   const precision = oneOf(values.precision ?? (direct ? readManifest(modelDir).precision : defaultPrecision(precisionOptions(capabilities().precisions, model)) ?? model.precisions[0]), PRECISIONS, '--precision') as Precision;
   const ep = oneOf(values.ep ?? (precision === 'fp32' ? 'cpu' : 'cuda'), EXECUTION_PROVIDERS, '--ep') as ExecutionProvider;
   const width = num('width', values.width), height = num('height', values.height);
+  // --steps and --cfg default to what the model's variant was made for (Turbo: 8 steps, CFG 1; base: 50, CFG 5)
+  const family = FAMILIES[model.family];
+  const variant = family.variants[model.variant] ?? family.variants[family.defaultVariant];
   let latents: Float32Array | undefined;
   if (values.latents) latents = Checkpoint.open(values.latents).readF32('latents');
   const request: GenerateRequest = {
-    prompt, negativePrompt: values.negative, steps: num('steps', values.steps), cfg: num('cfg', values.cfg), width, height,
+    prompt, negativePrompt: values.negative, steps: num('steps', values.steps ?? String(variant.steps)), cfg: num('cfg', values.cfg ?? String(variant.cfg)), width, height,
     seed: values.seed === undefined ? Math.floor(Math.random() * 2 ** 32) : num('seed', values.seed), precision, ep, latents, tiledVae: values['tiled-vae'],
     cfgTruncation: values['cfg-truncation'] === undefined ? undefined : num('cfg-truncation', values['cfg-truncation']),
     cfgNormalization: values['cfg-normalization'] === undefined ? undefined : num('cfg-normalization', values['cfg-normalization']),
+    loras: values.lora.length ? values.lora.map(parseLoraArg) : undefined,
   };
   validateRequest(request); // before any model is loaded: a bad argument costs nothing and writes nothing
   const pipe = await loadPipeline(model, precision, ep, { residency: values['low-vram'] ? 'sequential' : 'auto', ort: ort() });

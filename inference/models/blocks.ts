@@ -3,7 +3,7 @@
 // RMSNorm, SiLU, SwiGLU, attention, RoPE in fp32). Families call these; blocks never know which family calls.
 import { EngineError } from '../errors.ts';
 import { DTYPE_TO_ELEM, ElemType, Graph, MS_DOMAIN } from '../onnx/graph.ts';
-import { convert, DTYPE_BYTES, type Checkpoint, type DType } from '../safetensors.ts';
+import { DTYPE_BYTES, type Checkpoint, type DType } from '../safetensors.ts';
 import type { Precision } from '../pipeline/types.ts';
 
 /** Where an expected (diffusers-named) tensor comes from in the source checkpoint. */
@@ -169,13 +169,7 @@ export class BuildContext {
   /** The bytes of expected tensor `key` in `dtype` (its own rows of a fused source tensor, if split). */
   private read(key: string, dtype: DType): Uint8Array {
     const src = this.source(key);
-    const info = this.ckpt.get(src.key);
-    let raw = this.ckpt.readRaw(src.key);
-    if (src.rows) {
-      const rowBytes = raw.length / info.shape[0];
-      raw = raw.subarray(src.rows[0] * rowBytes, src.rows[1] * rowBytes);
-    }
-    return convert(raw, info.dtype, dtype);
+    return this.ckpt.read(src.key, dtype, src.rows);
   }
 
   /** Source keys never used: reported by the converter (a stray key is fine, a missing one is not). */

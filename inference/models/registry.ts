@@ -10,6 +10,7 @@ import type { BuildContext, KeyTable } from './blocks.ts';
 import { buildVaeDecoder, detectVaeConfig, VAE_OPSET, vaeDecoderParameterCount, vaeKeyTable, type VaeConfig } from './flux-vae.ts';
 import { buildQwen3, detectQwen3Config, qwen3KeyTable, qwen3ParameterCount, type Qwen3Config } from './qwen3-encoder.ts';
 import { buildDit, detectDitConfig, ditKeyTable, ditParameterCount, type DitConfig } from './z-image-dit.ts';
+import { Z_IMAGE_VARIANTS, type VariantSpec } from './variants.ts';
 
 /** Per family, the config type of each component: what the manifest's `config` holds (inference/manifest.ts). */
 export interface FamilyConfigs {
@@ -38,13 +39,8 @@ export interface ComponentSpec<Config> {
   opset?: number;
 }
 
-/** A variant of a family: weights of the same architecture made for other sampling settings. */
-export interface VariantSpec {
-  label: string;
-  /** Defaults the variant was made for. */
-  steps: number;
-  cfg: number;
-}
+/** A variant of a family: weights of the same architecture made for other sampling settings (models/variants.ts). */
+export type { VariantSpec };
 
 export interface FamilySpec<F extends FamilyId> {
   id: F;
@@ -54,7 +50,7 @@ export interface FamilySpec<F extends FamilyId> {
   latentChannels: number;
   /** Image pixels per latent pixel, per side. */
   vaeFactor: number;
-  /** The flow-match schedule's shift. */
+  /** The flow-match schedule's shift of the default variant (a variant's own, or its checkpoint's, comes first). */
   shift: number;
   /** The time the denoiser receives for noise level σ. */
   modelTime(sigma: number): number;
@@ -107,9 +103,7 @@ const Z_IMAGE: FamilySpec<'z-image'> = {
   vaeFactor: 8,
   shift: 3,
   modelTime,
-  variants: {
-    turbo: { label: 'Turbo (distilled: 8 steps, CFG off)', steps: 8, cfg: 1 },
-  },
+  variants: Z_IMAGE_VARIANTS,
   defaultVariant: 'turbo',
   pipeline: 'z-image',
 };

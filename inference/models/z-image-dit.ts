@@ -203,7 +203,7 @@ export function buildDit(ctx: BuildContext, cfg: DitConfig): void {
   const imgRope: Rope = { cos: ropeT(aux.rope_img_cos), sin: ropeT(aux.rope_img_sin), pos: aux.rope_img_pos };
   const capRope: Rope = { cos: ropeT(aux.rope_cap_cos), sin: ropeT(aux.rope_cap_sin), pos: aux.rope_cap_pos };
   if (res !== ctx.compute) xi = ctx.cast(xi, res);
-  const modulated = [...range(cfg.refinerLayers).map((i) => `noise_refiner.${i}`), ...range(cfg.layers).map((i) => `layers.${i}`)];
+  const modulated = modulatedBlocks(cfg);
   const folded = ctx.plan.guards ? undefined : batchedModulation(ctx, cfg, c, modulated);
   const refine = (s: Stream, prefix: string, r: Rope, isModulated: boolean, n: number) => {
     for (let i = 0; i < n; i++) {
@@ -245,6 +245,31 @@ export function buildDit(ctx: BuildContext, cfg: DitConfig): void {
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
+/** The blocks with adaLN modulation, in graph order: the noise refiners, then the main layers. */
+export function modulatedBlocks(cfg: DitConfig): string[] {
+  return [...range(cfg.refinerLayers).map((i) => `noise_refiner.${i}`), ...range(cfg.layers).map((i) => `layers.${i}`)];
+}
+
+/** The initializer that holds every modulated block's adaLN_modulation.0 weight (GraphOptions.modBatch), [adalnDim, 2n]. */
+export const BATCHED_MODULATION = 'adaLN_modulation.all.weight';
+
+/** Per block, rows of adaLN_modulation.0 (out = 4·dim): [0,dim) scale_msa, [dim,2dim) gate_msa, then scale_mlp, gate_mlp. */
+function modulationRows(prefixes: string[], dim: number, suffix: 'weight' | 'bias', kind: 'scale' | 'gate') {
+  return prefixes.flatMap((p) => [0, 2].map((k) => {
+    const at = (k + (kind === 'gate' ? 1 : 0)) * dim;
+    return { key: `${p}.adaLN_modulation.0.${suffix}`, rows: [at, at + dim] as [number, number] };
+  }));
+}
+
+/**
+ * The row ranges BATCHED_MODULATION concatenates, in order (all blocks' scales, then all their gates): its column j
+ * (stored transposed) is one row of one block's adaLN_modulation.0.weight. The LoRA merge places deltas by it.
+ */
+export function batchedModulationParts(cfg: DitConfig): { key: string; rows: [number, number] }[] {
+  const prefixes = modulatedBlocks(cfg);
+  return [...modulationRows(prefixes, cfg.dim, 'weight', 'scale'), ...modulationRows(prefixes, cfg.dim, 'weight', 'gate')];
+}
+
 /** Norm weight key → that norm's weight with its block's adaLN modulation folded in ([dim], per step). */
 type FoldedWeights = Map<string, string>;
 
@@ -257,15 +282,11 @@ type FoldedWeights = Map<string, string>;
 function batchedModulation(ctx: BuildContext, cfg: DitConfig, c: string, prefixes: string[]): FoldedWeights {
   const g = ctx.g;
   const { dim } = cfg;
-  // per block, rows of adaLN_modulation.0 (out = 4·dim): [0,dim) scale_msa, [dim,2dim) gate_msa, then scale_mlp, gate_mlp
-  const rowsOf = (suffix: string, kind: 'scale' | 'gate') => prefixes.flatMap((p) => [0, 2].map((k) => {
-    const at = (k + (kind === 'gate' ? 1 : 0)) * dim;
-    return { key: `${p}.adaLN_modulation.0.${suffix}`, rows: [at, at + dim] as [number, number] };
-  }));
+  const rowsOf = (suffix: 'weight' | 'bias', kind: 'scale' | 'gate') => modulationRows(prefixes, dim, suffix, kind);
   const normKeys = (kind: 'scale' | 'gate') => prefixes.flatMap((p) => (kind === 'scale'
     ? [`${p}.attention_norm1.weight`, `${p}.ffn_norm1.weight`] : [`${p}.attention_norm2.weight`, `${p}.ffn_norm2.weight`]));
   const n = prefixes.length * 2 * dim;
-  const w = ctx.weightRows('adaLN_modulation.all.weight', [...rowsOf('weight', 'scale'), ...rowsOf('weight', 'gate')], cfg.adalnDim, { transpose: true });
+  const w = ctx.weightRows(BATCHED_MODULATION, batchedModulationParts(cfg), cfg.adalnDim, { transpose: true });
   const b = ctx.weightRows('adaLN_modulation.all.bias', [...rowsOf('bias', 'scale'), ...rowsOf('bias', 'gate')], undefined);
   const m = g.op('Add', [g.op('MatMul', [c, w], {}, 'adaLN_modulation.all.mm'), b], {}, 'adaLN_modulation.all.out'); // [1, 2n]
   const [scale, gate] = g.node('Split', [g.op('Reshape', [m, g.int64([2 * n])]), g.int64([n, n])], { axis: 0 }, { outputs: 2, name: 'adaLN_modulation.all.split' });

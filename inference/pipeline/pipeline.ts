@@ -2,8 +2,9 @@
 // PNG, with progress per step, an AbortSignal honoured between steps, text features cached per prompt, and plain
 // data out (pixels, PNG, metadata, timings). Reference: diffusers pipeline_z_image.py; spec §5, §9.
 // The pieces it calls live beside it: the Euler sampler (sampling/sampler.ts), the runner pool and residency
-// (runtime/residency.ts), the census bookkeeping (runtime/census-recorder.ts), the PNG metadata (metadata.ts), the
-// family's constants (models/registry.ts). It deliberately owns no HTTP, queue or storage concerns.
+// (runtime/residency.ts), the census bookkeeping (runtime/census-recorder.ts), the request check (validate.ts), pixels
+// (pixels.ts), the PNG metadata (metadata.ts), the family's constants (models/registry.ts). It deliberately owns no
+// HTTP, queue or storage concerns.
 import path from 'node:path';
 import { AbortError, EngineError } from '../errors.ts';
 import { readManifest, type Manifest } from '../manifest.ts';
@@ -12,6 +13,7 @@ import { DitRunner, TextEncoderRunner, VaeRunner } from '../runners.ts';
 import { randnAsync, warmRandnPool } from '../sampling/randn-pool.ts';
 import { sampleEuler } from '../sampling/sampler.ts';
 import { applyGuidance, sigmas } from '../sampling/scheduler.ts';
+import { variantSpec } from '../models/variants.ts';
 import { loadTokenizer, type Qwen3Tokenizer } from '../tokenizer/qwen3.ts';
 import { encodePng } from './png.ts';
 import { GpuMonitor, VramSampler } from '../runtime/vram.ts';
@@ -22,53 +24,29 @@ import { chooseResidency, freeMemoryBytes, RunnerPool, type Residency } from '..
 import { assertHonest, auditModel, type ModelAudit } from '../audit.ts';
 import { countNonFinite, imageHealth, summarize, type Health, type StepHealth } from './health.ts';
 import { pngText, type RunFacts } from './metadata.ts';
-import { LIMITS } from './rules.ts';
+import { toPixels } from './pixels.ts';
+import { validateRequest } from './validate.ts';
 import { decodeTiled, DEFAULT_TILES, vaeDecodeBytes } from './tiled-vae.ts';
-import type { ComponentRunInfo, ExecutionProvider, GenerateOptions, GenerateRequest, GenerateResult, ModelEntry, Precision, ProgressEvent } from './types.ts';
+import { DitLoras, type BuiltStack } from '../lora/lora-stack.ts';
+import type { ComponentRunInfo, ExecutionProvider, GenerateOptions, GenerateRequest, GenerateResult, LoraEvidence, ModelEntry, Precision, ProgressEvent } from './types.ts';
 
 // Moved to their own modules; re-exported for the callers that import them from here.
 export { LIMITS } from './rules.ts';
-export { a1111Parameters, VERSION } from './metadata.ts';
+export { validateRequest } from './validate.ts';
+export { toPixels } from './pixels.ts';
+export { a1111Parameters, promptWithLoraTags, VERSION } from './metadata.ts';
 export type { Residency } from '../runtime/residency.ts';
 
 /** The family this pipeline runs: its latent channels, VAE factor, schedule shift and model time. */
 const FAMILY = FAMILIES['z-image'];
 
-/** Checks a request against the limits and the loaded model; one clear error per problem. */
-export function validateRequest(req: GenerateRequest, loaded?: { precision: Precision; ep: ExecutionProvider }): void {
-  const { latentChannels: C, vaeFactor: F } = FAMILY;
-  const bad = (field: string, msg: string, hint?: string) => { throw new EngineError('invalid-request', `${field}: ${msg}`, { hint }); };
-  if (typeof req.prompt !== 'string') bad('prompt', 'must be a string');
-  if (req.prompt.length > LIMITS.maxPromptChars) bad('prompt', `is ${req.prompt.length} characters; the limit is ${LIMITS.maxPromptChars}`, 'the model reads at most 512 tokens anyway');
-  if (!Number.isInteger(req.steps) || req.steps < LIMITS.minSteps || req.steps > LIMITS.maxSteps) bad('steps', `must be an integer from ${LIMITS.minSteps} to ${LIMITS.maxSteps} (got ${req.steps})`, 'Z-Image-Turbo is made for 8 steps');
-  if (!Number.isFinite(req.cfg) || req.cfg < LIMITS.minCfg || req.cfg > LIMITS.maxCfg) bad('cfg', `must be from ${LIMITS.minCfg} (off) to ${LIMITS.maxCfg} (got ${req.cfg})`, 'Turbo runs without guidance: cfg 1');
-  for (const [name, v] of [['width', req.width], ['height', req.height]] as const) {
-    if (!Number.isInteger(v) || v % LIMITS.multiple || v < LIMITS.minSide || v > LIMITS.maxSide) {
-      const near = Math.min(LIMITS.maxSide, Math.max(LIMITS.minSide, Math.round(v / LIMITS.multiple) * LIMITS.multiple));
-      bad(name, `must be a multiple of ${LIMITS.multiple} from ${LIMITS.minSide} to ${LIMITS.maxSide} (got ${v})`, Number.isFinite(near) ? `try ${near}` : undefined);
-    }
-  }
-  if (req.cfgTruncation !== undefined && !(req.cfgTruncation >= 0 && req.cfgTruncation <= 1)) bad('cfgTruncation', `must be from 0 to 1 (got ${req.cfgTruncation})`, '1 keeps guidance on every step');
-  if (req.cfgNormalization !== undefined && !(req.cfgNormalization >= 0 && Number.isFinite(req.cfgNormalization))) bad('cfgNormalization', `must be ≥ 0 (got ${req.cfgNormalization})`, '0 turns it off');
-  if (!Number.isSafeInteger(req.seed) || req.seed < 0) bad('seed', `must be an integer from 0 to ${Number.MAX_SAFE_INTEGER} (got ${req.seed})`);
-  if (req.latents && req.latents.length !== C * (req.height / F) * (req.width / F)) {
-    bad('latents', `have ${req.latents.length} values; ${req.width}×${req.height} needs 1×${C}×${req.height / F}×${req.width / F}`);
-  }
-  if (loaded && req.precision !== loaded.precision) bad('precision', `${req.precision} was requested but this pipeline runs ${loaded.precision}`, 'load the pipeline in the requested precision; precisions never change silently');
-  if (loaded && req.ep !== loaded.ep) bad('ep', `${req.ep} was requested but this pipeline runs on ${loaded.ep}`);
-}
-
-/** [1,3,H,W] in about [−1,1] → RGB8 [H,W,3], as the reference: clamp(x/2 + 0.5, 0, 1)·255, rounded. */
-export function toPixels(image: Float32Array, width: number, height: number): Uint8Array {
-  // A Uint8ClampedArray store clamps to [0,255], rounds half to even (numpy's round, as in diffusers' postprocess)
-  // and turns NaN into 0, all in one conversion: 2.3× faster here than Math.round/min/max per value (51 → 22 ms, 1024²).
-  const n = width * height;
-  const out = new Uint8ClampedArray(n * 3);
-  for (let c = 0; c < 3; c++) {
-    const plane = image.subarray(c * n, (c + 1) * n);
-    for (let i = 0, o = c; i < n; i++, o += 3) out[o] = plane[i] * 127.5 + 127.5; // [−1,1] → [0,255]
-  }
-  return new Uint8Array(out.buffer);
+/** The request as it ran (each LoRA with its file's sha256) and the stack's evidence; both unchanged without LoRAs. */
+function loraFacts(requested: Omit<GenerateRequest, 'latents'>, stack: BuiltStack | undefined): { settings: Omit<GenerateRequest, 'latents'>; loras?: LoraEvidence[] } {
+  if (!stack?.loras.length) return { settings: requested };
+  return {
+    settings: { ...requested, loras: stack.loras.map(({ name, weight, sha256 }) => ({ name, weight, sha256 })) },
+    loras: stack.loras.map((l, i) => ({ name: l.name, weight: l.weight, sha256: l.sha256, formats: stack.effects[i].formats, modules: stack.effects[i].modules, layers: stack.effects[i].layers })),
+  };
 }
 
 /** The clean-image estimate of a flow-matching step, x0 = z + σ·v (v ≈ x0 − ε, z = (1 − σ)·x0 + σ·ε). */
@@ -96,6 +74,8 @@ export interface LoadOptions {
   ditCensus?: DitCensusScope;
   /** onnxruntime session settings: the studio's ZIMAGE_ORT_* from lib/env.ts, the CLI's own. */
   ort?: OrtOptions;
+  /** Where request LoRA names are looked up (default: `loras/` beside the model folders, i.e. WEIGHTS_DIR/loras). */
+  loraDir?: string;
 }
 
 type Runners = { te: TextEncoderRunner; dit: DitRunner; vae: VaeRunner };
@@ -137,8 +117,15 @@ export class ZImagePipeline {
     private readonly census: CensusRecorder,
     /** What the ONNX files hold, read back at load time (weights dtype, compute dtype, fp32 parts). */
     readonly audit: ModelAudit,
+    /** The LoRA stack the DiT's weights hold (lora/lora-stack.ts): the last one is kept. */
+    private readonly loras: DitLoras,
   ) {
     if (ep === 'cuda') this.monitor = GpuMonitor.acquire(deviceId);
+  }
+
+  /** How many LoRA stacks were merged so far (a repeated stack is not merged again). */
+  get loraMerges(): number {
+    return this.loras.merges;
   }
 
   /** Which DiT calls the census of the profiled generation covers (LoadOptions.ditCensus). */
@@ -173,18 +160,29 @@ export class ZImagePipeline {
     const census = new CensusRecorder({ enabled: options.census !== false, ditScope: options.ditCensus, residency, precision, ep });
     // Sessions profile their first generation: the dtype census comes from the sessions that made the image.
     const session = (profilePrefix: string | undefined) => ({ ep, deviceId, profilePrefix, ort: options.ort });
+    const ditInfo = manifest.components.dit!;
+    const loras = new DitLoras(options.loraDir ?? path.join(path.dirname(model.dir), 'loras'), dir, ditInfo.file, ditInfo.config, residency === 'sequential');
     const runners = new RunnerPool<Runners>(residency, {
       te: (p) => TextEncoderRunner.load(dir, manifest, session(p)),
-      dit: (p) => DitRunner.load(dir, manifest, session(p)),
+      // the DiT from the merged weights in memory while a LoRA stack is on, else from its files
+      dit: async (p) => {
+        const runner = await DitRunner.load(dir, manifest, { ...session(p), inMemory: await loras.model() });
+        loras.sessionCreated();
+        return runner;
+      },
       vae: (p) => VaeRunner.load(dir, manifest, session(p)),
     }, { profilePrefix: (c) => census.profilePrefix(c), phaseDone: (c, runner) => census.phaseDone(c, runner) });
-    const pipe = new ZImagePipeline(model, manifest, precision, ep, residency, deviceId, tokenizer, runners, census, audit);
+    const pipe = new ZImagePipeline(model, manifest, precision, ep, residency, deviceId, tokenizer, runners, census, audit, loras);
     if (residency === 'resident') for (const c of ['te', 'dit', 'vae'] as const) await runners.get(c);
     return pipe;
   }
 
   get components(): ComponentRunInfo[] {
-    return (['te', 'dit', 'vae'] as const).map((c) => ({ component: c, precision: this.manifest.components[c]!.precision, ep: this.ep, reason: this.manifest.components[c]!.reason }));
+    return (['te', 'dit', 'vae'] as const).map((c) => {
+      const info = this.manifest.components[c]!;
+      const source = info.source.precision && { label: info.source.precision.label, quantised: info.source.precision.quantised, note: info.source.precision.note };
+      return { component: c, precision: info.precision, ep: this.ep, reason: info.reason, ...(source ? { source } : {}) };
+    });
   }
 
   private cached(prompt: string) {
@@ -223,11 +221,23 @@ export class ZImagePipeline {
     const vram = this.monitor ? new VramSampler(this.monitor).start() : undefined;
     try {
       const announce = (event: ProgressEvent) => opts.onProgress?.(event);
-      return await this.run({ req, signal: opts.signal, phase, announce, onDenoised: opts.onDenoised, checkAbort, timings, t0, vram });
+      return await this.run({ req: this.withVariantDefaults(req), signal: opts.signal, phase, announce, onDenoised: opts.onDenoised, checkAbort, timings, t0, vram });
     } finally {
       if (this.residency === 'sequential') for (const c of ['te', 'dit', 'vae'] as const) await this.runners.done(c);
       await vram?.stop();
     }
+  }
+
+  /** The variant's defaults for what the request leaves open (Z-Image base: CFG normalisation), recorded in the result. */
+  private withVariantDefaults(req: GenerateRequest): GenerateRequest {
+    const variant = variantSpec(this.manifest.variant);
+    if (req.cfgNormalization !== undefined || !variant.cfgNormalization || req.cfg <= 1) return req;
+    return { ...req, cfgNormalization: variant.cfgNormalization };
+  }
+
+  /** The schedule's shift: the checkpoint's own scheduler config when the conversion found one, else the variant's. */
+  get shift(): number {
+    return this.manifest.scheduler?.shift ?? variantSpec(this.manifest.variant).shift;
   }
 
   private async run(ctx: RunContext): Promise<GenerateResult> {
@@ -236,6 +246,8 @@ export class ZImagePipeline {
     validateRequest(req, this);
     const w = req.width / FAMILY.vaeFactor, h = req.height / FAMILY.vaeFactor;
     const guidance = req.cfg - 1; // classic CFG → the reference's w
+    // the LoRA stack: files found, hashed and checked before any work; merged only when it changed
+    const lora = await this.loras.use(req.loras, () => this.runners.release('dit'));
     phase('validate');
     checkAbort();
 
@@ -273,7 +285,7 @@ export class ZImagePipeline {
     timings.noise = noiseDraws;
     phase('noise');
 
-    // 5. denoise: Euler on the flow-match sigmas (the family's shift), the DiT at model time t = 1 − σ
+    // 5. denoise: Euler on the flow-match sigmas (the model's shift), the DiT at model time t = 1 − σ
     const dit = await this.runners.get('dit');
     const stepStart = performance.now();
     const stepHealth: StepHealth[] = [];
@@ -288,7 +300,7 @@ export class ZImagePipeline {
       ctx.onDenoised?.(denoisedEstimate(z, v, sigma), h, w, step + 1);
       return v;
     };
-    const { latents: z, steps } = await sampleEuler(z0, sigmas(req.steps, FAMILY.shift), velocity, {
+    const { latents: z, steps } = await sampleEuler(z0, sigmas(req.steps, this.shift), velocity, {
       signal: ctx.signal,
       onStep: (step, latents) => {
         const bad = countNonFinite(latents);
@@ -327,11 +339,13 @@ export class ZImagePipeline {
     const pixels = toPixels(image, req.width, req.height);
     const imgHealth = imageHealth(pixels);
     const health: Health = { steps: stepHealth, stoppedEarly, image: imgHealth, ...summarize(stepHealth, imgHealth, this.precision) };
-    const { latents: _latents, ...settings } = req;
+    const { latents: _latents, ...requested } = req;
+    const { settings, loras } = loraFacts(requested, lora.stack);
+    timings.lora = lora.ms;
     const facts: RunFacts = {
       request: settings, model: { id: this.model.id, name: this.model.name }, components: this.components,
       tokens: { count: pos.count, truncated: pos.truncated }, vae: { tiled }, residency: this.residency, memory: await ctx.vram?.stop(),
-      health, census, audit: this.audit,
+      health, census, audit: this.audit, ...(loras && { loras }),
     };
     const png = await encodePng(pixels, req.width, req.height, pngText(facts, timings));
     phase('png');

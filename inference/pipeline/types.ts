@@ -36,6 +36,23 @@ export interface GenerateRequest {
   cfgTruncation?: number;
   /** CFG normalization k > 0: the guided output's norm is capped at k·‖pos‖. Off when absent or 0. */
   cfgNormalization?: number;
+  /** LoRAs merged into the DiT for this request, in order (at most 8; weight 0 = not applied). */
+  loras?: LoraRequest[];
+}
+
+/** At most this many LoRAs stack in one request; weights go from −LORA_WEIGHT_LIMIT to LORA_WEIGHT_LIMIT. */
+export const MAX_LORAS = 8;
+export const LORA_WEIGHT_LIMIT = 10;
+
+/** One LoRA of a request's stack. */
+export interface LoraRequest {
+  /** Path under WEIGHTS_DIR/loras without .safetensors (e.g. "style/film-grain"). */
+  name: string;
+  weight: number;
+  /** sha256 of the file, filled in when the stack is resolved (a file changed since then is refused). */
+  sha256?: string;
+  /** An explicit file (the CLI's --lora FILE); requests from the studio name files under the LoRA folder only. */
+  file?: string;
 }
 
 export interface ProgressEvent {
@@ -58,6 +75,11 @@ export interface ComponentRunInfo {
   ep: ExecutionProvider;
   /** Why this precision (e.g. "requested", "VAE kept fp32 like the reference"). */
   reason: string;
+  /**
+   * What the converted weights were stored as in the source file (e.g. "FP8 (F8_E4M3)", "GGUF Q4_K + Q6_K"), and for
+   * 8-bit or smaller sources the note that converting up restored nothing. Absent for models converted before.
+   */
+  source?: { label: string; quantised: boolean; note?: string };
 }
 
 export interface GenerateResult {
@@ -84,8 +106,21 @@ export interface GenerateResult {
   audit: ModelAudit;
   /** The dtype census from onnxruntime's profile of these sessions (see RunCensus.scope). */
   census?: RunCensus;
+  /** The LoRA stack that ran: each file's hash and what it changed (absent without LoRAs). */
+  loras?: LoraEvidence[];
   /** GPU memory sampled during the run (absent on the CPU). */
   memory?: { peakMiB: number; afterMiB: number; totalMiB: number; scope: 'process' | 'device'; samples: number };
+}
+
+/** One LoRA of the stack that ran (the evidence panel's line): its file's hash and the layers it changed. */
+export interface LoraEvidence {
+  name: string;
+  weight: number;
+  sha256: string;
+  formats: string[];
+  modules: number;
+  /** Layers changed, block numbers as `*`: e.g. { "layers.*.attention.to_q": 30 }. */
+  layers: Record<string, number>;
 }
 
 /** The dtype census of a generation, and whether it was measured on that generation or on the sessions' first. */

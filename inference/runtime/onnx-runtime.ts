@@ -27,6 +27,11 @@ export interface SessionOptions {
   profilePrefix?: string;
   /** Session config entries and the memory-pattern switch, as the caller chose them (lib/env.ts, the CLI). */
   ort?: OrtOptions;
+  /**
+   * Create the session from memory instead of `file` (which then only names it in messages): the graph's bytes and
+   * every external-data file it refers to, by location (onnxruntime's externalData). A LoRA stack's merged DiT.
+   */
+  inMemory?: { model: Uint8Array; externalData: { path: string; data: Uint8Array }[] };
 }
 
 const require = createRequire(import.meta.url);
@@ -54,10 +59,11 @@ export class Session {
     readonly ep: ExecutionProvider,
     private readonly session: ort.InferenceSession,
     private readonly profilePrefix?: string,
+    private inMemory?: SessionOptions['inMemory'],
   ) {}
 
   static async create(file: string, opts: SessionOptions): Promise<Session> {
-    if (!fs.existsSync(file)) {
+    if (!opts.inMemory && !fs.existsSync(file)) {
       throw new EngineError('model-file-missing', `ONNX model ${file} does not exist`, { hint: 'convert the model first: zimage convert SRC --out DIR --precision P' });
     }
     if (opts.ep === 'cuda' && !cudaProviderInstalled()) {
@@ -77,7 +83,10 @@ export class Session {
       options.profileFilePrefix = opts.profilePrefix;
     }
     try {
-      return new Session(file, opts.ep, await ort.InferenceSession.create(file, options), opts.profilePrefix);
+      if (opts.inMemory) options.externalData = opts.inMemory.externalData;
+      const session = opts.inMemory ? await ort.InferenceSession.create(opts.inMemory.model, options) : await ort.InferenceSession.create(file, options);
+      // On the CPU onnxruntime may use in-memory initializers in place: the buffers live as long as the session.
+      return new Session(file, opts.ep, session, opts.profilePrefix, opts.inMemory);
     } catch (e) {
       const msg = (e as Error).message;
       if (opts.ep === 'cuda') {
@@ -151,6 +160,7 @@ export class Session {
 
   async release(): Promise<void> {
     await this.session.release();
+    this.inMemory = undefined;
   }
 }
 

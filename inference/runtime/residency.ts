@@ -77,6 +77,13 @@ export class RunnerPool<M extends Record<string, PooledRunner>> {
     await runner.release();
   }
 
+  /** Frees the runner of `name` whatever the residency (its weights changed: a LoRA stack); the next get loads it again. */
+  async release(name: keyof M & string): Promise<void> {
+    const runner = this.runners[name];
+    delete this.runners[name];
+    await runner?.release();
+  }
+
   /** Frees every loaded runner (at the end of the pipeline's life). */
   async releaseAll(): Promise<void> {
     for (const name of Object.keys(this.runners) as (keyof M & string)[]) {

@@ -18,14 +18,19 @@ export interface ApiRoute {
   access: RouteAccess;
   /** POSTs that queue a generation draw on the stricter per-client generation limit too. */
   generates?: boolean;
+  /** Bodies that carry images may be larger than MAX_BODY_BYTES; the route reads them with the same cap. */
+  maxBodyBytes?: number;
 }
 
 /** Largest request body any route reads: two 8000-character prompts escaped as \uXXXX pairs fit with room to spare. */
 export const MAX_BODY_BYTES = 256 * 1024;
+/** Image routes (PNG Info's base64 JSON; img2img and edits): one 20 MiB image plus a mask, base64 included. */
+export const MAX_IMAGE_BODY_BYTES = 48 * 1024 * 1024;
 
 export const API_ROUTES: readonly ApiRoute[] = [
   { path: '/api/generate', methods: ['POST'], access: 'private', generates: true },
   { path: '/api/jobs/:id', methods: ['GET'], access: 'private' },
+  { path: '/api/loras', methods: ['GET'], access: 'private' },
   { path: '/api/jobs/:id/cancel', methods: ['POST'], access: 'private' },
   { path: '/api/jobs/:id/events', methods: ['GET'], access: 'private' },
   { path: '/api/comparisons', methods: ['POST'], access: 'private', generates: true },
@@ -41,9 +46,27 @@ export const API_ROUTES: readonly ApiRoute[] = [
   { path: '/api/results/:id/thumbnail.png', methods: ['GET'], access: 'public' },
   { path: '/api/session', methods: ['POST', 'DELETE'], access: 'session' },
   { path: '/api/system', methods: ['GET'], access: 'private' },
+  { path: '/sdapi/v1/sd-models', methods: ['GET'], access: 'private' },
+  { path: '/sdapi/v1/refresh-checkpoints', methods: ['POST'], access: 'private' },
+  { path: '/sdapi/v1/options', methods: ['GET', 'POST'], access: 'private' },
+  { path: '/sdapi/v1/samplers', methods: ['GET'], access: 'private' },
+  { path: '/sdapi/v1/schedulers', methods: ['GET'], access: 'private' },
+  { path: '/sdapi/v1/upscalers', methods: ['GET'], access: 'private' },
+  { path: '/sdapi/v1/latent-upscale-modes', methods: ['GET'], access: 'private' },
+  { path: '/sdapi/v1/sd-vae', methods: ['GET'], access: 'private' },
+  { path: '/sdapi/v1/embeddings', methods: ['GET'], access: 'private' },
+  { path: '/sdapi/v1/scripts', methods: ['GET'], access: 'private' },
+  { path: '/sdapi/v1/cmd-flags', methods: ['GET'], access: 'private' },
+  { path: '/sdapi/v1/progress', methods: ['GET'], access: 'private' },
+  { path: '/sdapi/v1/interrupt', methods: ['POST'], access: 'private' },
+  { path: '/sdapi/v1/skip', methods: ['POST'], access: 'private' },
+  { path: '/sdapi/v1/png-info', methods: ['POST'], access: 'private', maxBodyBytes: MAX_IMAGE_BODY_BYTES },
+  { path: '/sdapi/v1/loras', methods: ['GET'], access: 'private' },
   { path: '/api/tokens', methods: ['POST'], access: 'private' },
   { path: '/sdapi/v1/txt2img', methods: ['POST'], access: 'private', generates: true },
   { path: '/v1/images/generations', methods: ['POST'], access: 'private', generates: true },
+  { path: '/v1/models', methods: ['GET'], access: 'private' },
+  { path: '/v1/models/:id', methods: ['GET'], access: 'private' },
 ];
 
 /** Paths under these prefixes are API calls: answered with JSON errors, never with an HTML page. */

@@ -5,6 +5,7 @@ import type { ComparisonView } from '../comparison.ts';
 import type { ApiErrorBody } from '../errors.ts';
 import { isApiErrorResponse } from '../errors.ts';
 import type { GenerationParamsInput } from '../params.ts';
+import type { LoraView } from '../loras.ts';
 import type { ResultRecord } from '../results.ts';
 import type { StudioJob, SystemResponse } from '../system.ts';
 import type { Precision } from '../../inference/pipeline/types.ts';
@@ -65,6 +66,7 @@ export const api = {
   compare: (resultId: string, precisions: Precision[]) =>
     call<{ comparison: ComparisonView; url: string }>('/api/comparisons', { method: 'POST', body: JSON.stringify({ resultId, precisions }) }),
   comparison: (id: string) => call<{ comparison: ComparisonView }>(`/api/comparisons/${id}`),
+  loras: () => call<{ loras: LoraView[] }>('/api/loras'),
 };
 
 export interface JobStreamHandlers {

@@ -23,6 +23,7 @@ import { splitBatch } from '../batch.ts';
 import type { GenerationParams } from '../params.ts';
 import { PRECISION_LABELS } from '../precision.ts';
 import { defaultModel, resolveModelPrecision } from '../resolve.ts';
+import { withPromptLoras } from '../loras.ts';
 import type { JobInput } from '../system.ts';
 import type * as EngineModule from './entry.ts';
 
@@ -110,6 +111,11 @@ export class EngineAdapter implements Catalogue {
     return this.systemPromise;
   }
 
+  /** The LoRA folder, WEIGHTS_DIR/loras: scanned on every call (headers only, cached per file). */
+  async loras() {
+    return (await this.engine()).listLoras(path.join(this.weightsDir, 'loras'));
+  }
+
   /** Scanned on every call so models converted while the server runs appear without a restart. */
   async models(): Promise<ModelEntry[]> {
     await this.ready();
@@ -123,7 +129,7 @@ export class EngineAdapter implements Catalogue {
       throw new StudioError(
         'ep_unavailable',
         `ZIMAGE_EP=${this.epSetting} but onnxruntime-node cannot load the ${this.epSetting.toUpperCase()} provider here ` +
-          `(available: ${eps.join(', ')}). Set ZIMAGE_EP=auto or cpu, or install the CUDA runtime (docs/gpu-host.md).`,
+          `(available: ${eps.join(', ')}). Set ZIMAGE_EP=auto or cpu, or install the CUDA runtime (README, "GPU setup": npm run setup:gpu).`,
       );
     }
     return this.epSetting;
@@ -135,8 +141,17 @@ export class EngineAdapter implements Catalogue {
   }
 
   /** Turns validated parameters into a job the engine can run, or a 400 that says what to pick instead. */
-  async resolve(params: GenerationParams): Promise<JobInput> {
+  async resolve(input: GenerationParams): Promise<JobInput> {
+    const params = withPromptLoras(input);
     const [models, system, ep] = await Promise.all([this.models(), this.system(), this.ep()]);
+    if (params.loras?.length) {
+      const known = new Set((await this.loras()).filter((l) => !l.problem).map((l) => l.name));
+      const unknown = params.loras.filter((l) => !known.has(l.name)).map((l) => l.name);
+      if (unknown.length) {
+        throw new StudioError('unknown_lora', `No usable LoRA named ${unknown.map((n) => `"${n}"`).join(', ')} in ${path.join(this.weightsDir, 'loras')}. ` +
+          `Available: ${[...known].slice(0, 20).join(', ') || 'none'}.`, 'Put .safetensors LoRAs in WEIGHTS_DIR/loras/ (subfolders allowed); GET /api/loras lists them and says why a file cannot be used.');
+      }
+    }
     const { model, precision } = resolveModelPrecision(models, system.precisions, params, {
       unknownModel: (requested) => ({
         message: requested
@@ -238,4 +253,9 @@ export async function countPromptTokens(text: string): Promise<{ count: number; 
   });
   const { count, limit } = await tokenizer;
   return { ...count(text), limit };
+}
+
+/** The LoRA files under WEIGHTS_DIR/loras as the engine reads them (headers only; GET /api/loras, /sdapi/v1/loras). */
+export async function listLoraFiles(weightsDir: string) {
+  return (await loadEngine()).listLoras(path.join(weightsDir, 'loras'));
 }

@@ -102,6 +102,7 @@ async function generateResult(
     queuedMs: context.queuedMs,
     // memory, census, health and audit: the evidence behind the badges (lib/evidence.ts)
     ...resultEvidence(result, await engine.system()),
+    ...(result.loras && { loras: result.loras }),
   };
 }
 

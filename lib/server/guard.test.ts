@@ -129,3 +129,40 @@ describe('guard', () => {
     assert.match(api.responseHeaders['Content-Security-Policy'], /^default-src 'none'/);
   });
 });
+
+describe('guard: the red team findings', () => {
+  test('pages answer GET and HEAD only; anything else is a JSON 405', async () => {
+    for (const method of ['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'PROPFIND']) {
+      const answer = await refusal(guard(request(method, '/'), context()));
+      assert.equal(answer.status, 405, method);
+      assert.equal(answer.headers.get('allow'), 'GET, HEAD');
+    }
+    assert.equal(guard(request('HEAD', '/'), context()).kind, 'pass');
+    assert.equal(guard(request('GET', '/r/AAAAAAAAAAAAAAAAAAAAAA'), context()).kind, 'pass');
+  });
+
+  test('the token is checked before the rate limit: anonymous failures do not use up the signed-in budget', async () => {
+    const limited: GuardContext = { access: { mode: 'token', token: TOKEN }, limits: { api: new RateLimiter(3), generate: new RateLimiter(3) } };
+    for (let index = 0; index < 3; index++) assert.equal((await refusal(guard(request('GET', '/api/results'), limited))).status, 401);
+    const flood = await refusal(guard(request('GET', '/api/results'), limited));
+    assert.equal(flood.status, 429, 'guessing stays limited');
+    assert.match(flood.message, /without the API token/);
+    const signedIn = { authorization: `Bearer ${TOKEN}` };
+    for (let index = 0; index < 3; index++) assert.equal(guard(request('GET', '/api/results', signedIn), limited).kind, 'pass', `signed-in request ${index + 1}`);
+    assert.equal((await refusal(guard(request('GET', '/api/results', signedIn), limited))).status, 429, 'its own budget still applies');
+  });
+
+  test('refusals under /v1/ come in OpenAI\'s error shape', async () => {
+    const decision = guard(request('GET', '/v1/models'), context({ mode: 'token', token: TOKEN }));
+    const body = (await (decision as Extract<GuardDecision, { kind: 'respond' }>).response.json()) as { error: Record<string, unknown> };
+    assert.deepEqual(Object.keys(body.error).sort(), ['code', 'message', 'param', 'type']);
+    assert.equal(body.error.type, 'authentication_error');
+    const missing = (await (guard(request('GET', '/v1/nope'), context()) as Extract<GuardDecision, { kind: 'respond' }>).response.json()) as { error: { type: string } };
+    assert.equal(missing.error.type, 'not_found_error');
+  });
+
+  test('an image route takes a larger declared body than the rest', async () => {
+    assert.equal(guard(request('POST', '/sdapi/v1/png-info', { 'content-length': String(MAX_BODY_BYTES * 4) }), context()).kind, 'pass');
+    assert.equal((await refusal(guard(request('POST', '/sdapi/v1/txt2img', { 'content-length': String(MAX_BODY_BYTES * 4) }), context()))).status, 413);
+  });
+});

@@ -1,11 +1,13 @@
 // The checks every request passes before a page or route runs, in this order: a safe configuration, a Host header
-// that names this studio (DNS rebinding), a known API path and method, a same-origin browser for state changes
-// (CSRF), the per-client rate limits, the API token, and a declared body size. A request that fails gets the API's
+// that names this studio (DNS rebinding), a known API path and method (pages: GET and HEAD only), a same-origin
+// browser for state changes (CSRF), the API token (failures on a rate limit of their own), the per-client rate
+// limits, and a declared body size (the route's own limit for image uploads). A request that fails gets the API's
 // JSON error (or, for a page without credentials, a redirect to /login); one that passes gets its Content-Security-
 // Policy. Deliberately free of Next.js types so tests call it directly; proxy.ts adapts it.
 import { randomBytes } from 'node:crypto';
 import type { ApiErrorBody } from '../errors.ts';
 import { isApiPath, isPublicPage, matchApiRoute, MAX_BODY_BYTES } from '../api/routes.ts';
+import { isOpenAiPath, toOpenAiError } from '../api/openai-errors.ts';
 import { isAuthorized, isLoopbackHost, type Access } from './access.ts';
 import { clientKey, type RateLimiter } from './limits.ts';
 
@@ -57,12 +59,15 @@ export function pageCsp(nonce: string, dev = false): string {
 /** API answers are data: nothing in them may run, load or be framed, even when opened as a document. */
 export const API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
-function reject(status: number, error: ApiErrorBody, headers: Record<string, string> = {}): GuardDecision {
-  const response = Response.json(
-    { error },
-    { status, headers: { 'Cache-Control': 'no-store', 'Content-Security-Policy': API_CSP, ...headers } },
-  );
-  return { kind: 'respond', response };
+/** A refusal as JSON: the studio's error shape, or OpenAI's under /v1/ so the official SDKs read it. */
+function refusal(pathname: string) {
+  return (status: number, error: ApiErrorBody, headers: Record<string, string> = {}): GuardDecision => {
+    const response = Response.json(
+      isOpenAiPath(pathname) ? toOpenAiError(status, error) : { error },
+      { status, headers: { 'Cache-Control': 'no-store', 'Content-Security-Policy': API_CSP, ...headers } },
+    );
+    return { kind: 'respond', response };
+  };
 }
 
 /** Host names this studio answers to when it trusts every local client: loopback names and PUBLIC_URL's host. */
@@ -101,10 +106,11 @@ function decodable(pathname: string): boolean {
 
 export function guard(request: GuardRequest, context: GuardContext): GuardDecision {
   const { access, publicUrl } = context;
+  const { method, pathname, headers } = request;
+  const reject = refusal(pathname);
   if (access instanceof Error) {
     return reject(503, { code: 'unsafe_configuration', message: access.message });
   }
-  const { method, pathname, headers } = request;
 
   if (access.mode === 'local' && !hostAllowed(headers.get('host'), publicUrl)) {
     return reject(421, {
@@ -141,6 +147,15 @@ export function guard(request: GuardRequest, context: GuardContext): GuardDecisi
     );
   }
 
+  // Pages are documents: nothing posts to them (forms go to /api/session), so any other method is a probe.
+  if (!api && method !== 'GET' && method !== 'HEAD') {
+    return reject(
+      405,
+      { code: 'method_not_allowed', message: `Pages answer GET and HEAD only, not ${method.slice(0, 20)}. The API lives under /api/, /v1/ and /sdapi/ (README, "API reference").` },
+      { Allow: 'GET, HEAD' },
+    );
+  }
+
   if (UNSAFE_METHODS.has(method) && crossOrigin(headers, publicUrl)) {
     return reject(403, {
       code: 'cross_origin',
@@ -150,20 +165,19 @@ export function guard(request: GuardRequest, context: GuardContext): GuardDecisi
     });
   }
 
+  // The token is checked before the rate limits: a request without it draws on its own per-client bucket, so
+  // anonymous failures (a guessing script on the same address) cannot use up a signed-in user's budget.
   const client = clientKey(headers);
-  const apiWait = context.limits.api.take(client);
-  const wait = apiWait || (route?.generates && method === 'POST' ? context.limits.generate.take(client) : 0);
-  if (wait > 0) {
-    const which = apiWait ? 'requests (ZIMAGE_RATE_LIMIT)' : 'generation requests (ZIMAGE_GENERATE_RATE_LIMIT)';
-    return reject(
-      429,
-      { code: 'rate_limited', message: `Too many ${which} from ${client}: retry in ${wait} s.`, hint: 'The limits are per client and per minute.' },
-      { 'Retry-After': String(wait) },
-    );
-  }
-
   const isPublic = route ? route.access !== 'private' : isPublicPage(pathname);
   if (!isPublic && !isAuthorized(access, headers.get('authorization'), request.sessionCookie)) {
+    const wait = context.limits.api.take(`unauthorized:${client}`);
+    if (wait > 0) {
+      return reject(
+        429,
+        { code: 'rate_limited', message: `Too many requests without the API token from ${client}: retry in ${wait} s.`, hint: 'Send `Authorization: Bearer <ZIMAGE_API_TOKEN>`.' },
+        { 'Retry-After': String(wait) },
+      );
+    }
     if (!api) return { kind: 'redirect', location: `/login?next=${encodeURIComponent(`${pathname}${request.search}`)}` };
     return reject(
       401,
@@ -175,11 +189,23 @@ export function guard(request: GuardRequest, context: GuardContext): GuardDecisi
     );
   }
 
+  const apiWait = context.limits.api.take(client);
+  const wait = apiWait || (route?.generates && method === 'POST' ? context.limits.generate.take(client) : 0);
+  if (wait > 0) {
+    const which = apiWait ? 'requests (ZIMAGE_RATE_LIMIT)' : 'generation requests (ZIMAGE_GENERATE_RATE_LIMIT)';
+    return reject(
+      429,
+      { code: 'rate_limited', message: `Too many ${which} from ${client}: retry in ${wait} s.`, hint: 'The limits are per client and per minute.' },
+      { 'Retry-After': String(wait) },
+    );
+  }
+
   const declared = Number(headers.get('content-length') ?? 0);
-  if (declared > MAX_BODY_BYTES) {
+  const limit = route?.maxBodyBytes ?? MAX_BODY_BYTES;
+  if (declared > limit) {
     return reject(413, {
       code: 'body_too_large',
-      message: `The body is ${declared} bytes; requests are limited to ${MAX_BODY_BYTES} bytes. Shorten the prompts.`,
+      message: `The body is ${declared} bytes; ${route?.maxBodyBytes ? `${route.path} takes` : 'requests are limited to'} ${limit} bytes. ${route?.maxBodyBytes ? 'Send a smaller image.' : 'Shorten the prompts.'}`,
     });
   }
 

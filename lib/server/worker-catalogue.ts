@@ -8,6 +8,7 @@ import { splitBatch } from '../batch.ts';
 import type { GenerationParams } from '../params.ts';
 import { PRECISION_LABELS } from '../precision.ts';
 import { defaultModel, resolveModelPrecision } from '../resolve.ts';
+import { withPromptLoras } from '../loras.ts';
 import type { WorkerAdvert } from '../queue/redis-protocol.ts';
 import type { JobInput, ModelInfo } from '../system.ts';
 import { PRECISIONS, type ExecutionProvider, type ModelEntry, type Precision, type SystemInfo } from '../../inference/pipeline/types.ts';
@@ -78,7 +79,9 @@ export class WorkerCatalogue implements Catalogue {
   }
 
   /** A job some live worker can run, or an error that says which worker to start. */
-  async resolve(params: GenerationParams): Promise<JobInput> {
+  async resolve(input: GenerationParams): Promise<JobInput> {
+    // LoRA names are checked by the worker that runs the job (its WEIGHTS_DIR/loras); the tags leave the prompt here.
+    const params = withPromptLoras(input);
     const live = await this.workers();
     if (live.length === 0) throw new StudioError('no_worker', this.noWorker(), undefined, { retryAfterS: 10 });
     const models = await this.models();

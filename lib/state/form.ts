@@ -20,6 +20,8 @@ export interface FormParams {
   /** null until the system info says which precisions the model can run. */
   precision: Precision | null;
   model: string | null;
+  /** The LoRA stack, in order (the picker's entries; tags typed in the prompt join it on the server). */
+  loras: { name: string; weight: number }[];
 }
 
 /** The seed comes from the caller so the server render and the browser start from the same one. */
@@ -37,6 +39,7 @@ export function initialForm(seed: number): FormParams {
     randomSeeds: false,
     precision: null,
     model: null,
+    loras: [],
   };
 }
 
@@ -59,6 +62,7 @@ export function formToInput(form: FormParams): GenerationParamsInput {
   };
   if (form.precision) input.precision = form.precision;
   if (form.model) input.model = form.model;
+  if (form.loras.length) input.loras = form.loras.map(({ name, weight }) => ({ name, weight }));
   return input;
 }
 
@@ -80,5 +84,6 @@ export function formFromResult(record: ResultRecord): FormParams {
     randomSeeds: false,
     precision: request.precision,
     model: record.model.id,
+    loras: (request.loras ?? []).map(({ name, weight }) => ({ name, weight })),
   };
 }

@@ -95,3 +95,20 @@ test('job snapshots: versions order them within one server; after a restart a fr
   assert.equal(replacesHeld(job('running', 12), job('running', 2), true), true, 'a fresh snapshot after a reconnect wins');
   assert.equal(replacesHeld(job('canceled', 5), job('running', 9), true), false, 'an ended job never runs again');
 });
+
+test('presets and defaults follow the variant: a Z-Image base model starts at 50 steps / CFG 5, and switching models takes the new variant\'s', () => {
+  const withBase: SystemResponse = {
+    ...system,
+    models: [...system.models, { id: 'z-base', name: 'Z-Image', family: 'z-image', variant: 'base', precisions: ['fp32'], tiny: false, parameters: { dit: 1, te: 1, vae: 1 } }],
+    defaultModel: 'z-base',
+  };
+  const store = createStudioStore({ ...init, system: withBase });
+  assert.deepEqual([store.getState().form.model, store.getState().form.steps, store.getState().form.cfg], ['z-base', '50', '5']);
+  store.getState().setModel('tiny');
+  assert.deepEqual([store.getState().form.steps, store.getState().form.cfg], ['8', '1'], 'Turbo: its distilled settings');
+  store.getState().setField('steps', '10');
+  store.getState().setModel('tiny');
+  assert.equal(store.getState().form.steps, '10', 'the same variant keeps what the user typed');
+  store.getState().setModel('z-base');
+  assert.deepEqual([store.getState().form.steps, store.getState().form.cfg], ['50', '5']);
+});

@@ -4,6 +4,7 @@
 // in a closure, never in it, and no pixel data is ever held (images load by URL).
 import { createStore, type StateCreator } from 'zustand/vanilla';
 import { PRECISIONS, type Precision } from '../../inference/pipeline/types.ts';
+import { variantSpec } from '../../inference/models/variants.ts';
 import type { PngSettings } from '../png-settings.ts';
 import { api, ApiError, followJob } from '../client/api.ts';
 import type { ApiErrorBody } from '../errors.ts';
@@ -128,7 +129,11 @@ const createParamsSlice = (form: FormParams, keepSeed: boolean): Slice<ParamsSli
   setSize: (width, height) => set((state) => ({ form: { ...state.form, width: String(width), height: String(height) } })),
   setModel: (modelId) => {
     const { system, form } = get();
-    set({ form: { ...form, model: modelId, precision: precisionFor(system, modelById(system, modelId), form.precision) } });
+    const next = modelById(system, modelId);
+    const variant = next?.variant;
+    // Another variant was made for other sampling: take its defaults (Turbo's 8 steps / CFG 1 would ruin base).
+    const defaults = variant !== modelById(system, form.model)?.variant ? variantSpec(variant) : undefined;
+    set({ form: { ...form, model: modelId, precision: precisionFor(system, next, form.precision), ...(defaults ? { steps: String(defaults.steps), cfg: String(defaults.cfg) } : {}) } });
   },
   applyPreset: (preset) => set((state) => ({ form: { ...state.form, steps: String(preset.steps), cfg: String(preset.cfg) } })),
   randomizeSeed: () => set((state) => ({ form: { ...state.form, seed: String(randomSeed()) } })),
@@ -427,7 +432,10 @@ export function createStudioStore(init: StudioInit) {
   const streams = new Map<string, () => void>();
   // The whole first state is built before the store exists: server renders read the store's initial state, so a
   // later setState would make the server HTML and the browser disagree.
-  const form = fitToSystem(init.reuse ? formFromResult(init.reuse) : initialForm(init.seed), init.system);
+  const fitted = fitToSystem(init.reuse ? formFromResult(init.reuse) : initialForm(init.seed), init.system);
+  // A fresh form starts from the default model's variant's settings (Z-Image base: 50 steps, CFG 5).
+  const start = init.reuse ? undefined : variantSpec(modelById(init.system, fitted.model)?.variant);
+  const form = start ? { ...fitted, steps: String(start.steps), cfg: String(start.cfg) } : fitted;
   const store = createStore<StudioState>()((...args) => ({
     system: init.system,
     systemError: init.systemError,

@@ -15,9 +15,15 @@ const sessionSchema = z.strictObject({
   next: z.string().max(2048).optional(),
 });
 
-/** Secure when the browser reached us over https (directly, or through a proxy that says so). */
+/**
+ * Secure whenever the studio's public URL is https, and when the browser reached us over https (directly, or through
+ * a trusted proxy that says so: server.ts drops X-Forwarded-Proto from anyone else).
+ */
 function cookie(request: Request, value: string, maxAge: number): string {
-  const https = new URL(request.url).protocol === 'https:' || request.headers.get('x-forwarded-proto')?.split(',')[0]?.trim() === 'https';
+  const https =
+    getEnv().PUBLIC_URL?.startsWith('https:') ||
+    new URL(request.url).protocol === 'https:' ||
+    request.headers.get('x-forwarded-proto')?.split(',')[0]?.trim() === 'https';
   return `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${maxAge}${https ? '; Secure' : ''}`;
 }
 
