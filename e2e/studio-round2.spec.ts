@@ -245,17 +245,18 @@ test('history: search, favourites, multi-select delete with undo, the lightbox, 
   await expect(studio.width).toHaveValue('688');
   await expect(studio.height).toHaveValue('864');
 
-  await studio.prompt.fill('history: a lighthouse at dusk');
+  // A word no other spec's prompt has, so the search finds exactly this batch on the shared server.
+  await studio.prompt.fill('history: a zephyrlighthouse at dusk');
   await expect(page.getByTestId('token-count')).toHaveText(/^\d+ \/ 512 tokens$/);
-  await studio.fillSettings({ prompt: 'history: a lighthouse at dusk', width: 256, height: 256, steps: 1, count: 3 });
+  await studio.fillSettings({ prompt: 'history: a zephyrlighthouse at dusk', width: 256, height: 256, steps: 1, count: 3 });
   await studio.generateButton.click();
-  const job = studio.jobCards.filter({ hasText: 'history: a lighthouse' });
+  const job = studio.jobCards.filter({ hasText: 'history: a zephyrlighthouse' });
   await expect(job.getByTestId('batch-item')).toHaveCount(3);
   const ids = await job.getByTestId('batch-item').evaluateAll((nodes) => nodes.map((node) => node.getAttribute('data-result-id')!));
 
   // Search finds the batch by a word of its prompt; favourites only shows the starred one.
   const search = page.getByRole('searchbox', { name: 'Search prompts in the history' });
-  await search.fill('lighthouse');
+  await search.fill('zephyrlighthouse');
   await expect(studio.historyItems).toHaveCount(3);
   await expect(page.getByTestId('history-total')).toHaveText('3 images found');
   const item = (id: string) => page.locator(`[data-testid="history-item"][data-result-id="${id}"]`);

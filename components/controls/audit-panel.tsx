@@ -81,7 +81,7 @@ export function AuditPanel({ model, precision }: { model: string; precision: Pre
                   </p>
                   {component.source && (
                     <p className={component.source.quantised ? 'text-amber-200' : 'text-zinc-400'} data-testid={`audit-source-${component.component}`}>
-                      <span className="text-zinc-500">source file: </span>
+                      <span className="text-zinc-400">source file: </span>
                       <span className="font-mono">{component.source.label}</span>
                       {component.source.note && <span className="block">{component.source.note}</span>}
                     </p>

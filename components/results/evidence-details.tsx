@@ -113,7 +113,7 @@ function ComponentsPart({ record }: { record: ResultRecord }) {
                 <span className="text-zinc-400">({component.reason})</span>
               </p>
               {component.source && (
-                <p data-testid={`evidence-source-${component.component}`} className={component.source.quantised ? 'text-amber-200' : 'text-zinc-500'}>
+                <p data-testid={`evidence-source-${component.component}`} className={component.source.quantised ? 'text-amber-200' : 'text-zinc-400'}>
                   source file: <span className="font-mono">{component.source.label}</span>
                   {component.source.note && <span> — {component.source.note}</span>}
                 </p>
@@ -199,7 +199,7 @@ function LorasPart({ record }: { record: ResultRecord }) {
   return (
     <Part title="LoRAs (merged into the DiT's weights in memory)">
       {loras.length === 0 ? (
-        <p className="text-zinc-500">Not recorded for this result.</p>
+        <p className="text-zinc-400">Not recorded for this result.</p>
       ) : (
         <ul className="space-y-2" data-testid="evidence-loras">
           {loras.map((lora) => {
@@ -208,12 +208,12 @@ function LorasPart({ record }: { record: ResultRecord }) {
               <li key={lora.name}>
                 <p>
                   <span className="font-medium text-zinc-100">{lora.name}</span> <span className="font-mono">× {lora.weight}</span>{' '}
-                  <span className="text-zinc-500">({lora.formats.join(', ') || 'not read'} · sha256 </span>
+                  <span className="text-zinc-400">({lora.formats.join(', ') || 'not read'} · sha256 </span>
                   <span className="font-mono text-zinc-400">{lora.sha256.slice(0, 12)}</span>
-                  <span className="text-zinc-500">)</span>
+                  <span className="text-zinc-400">)</span>
                 </p>
                 {lora.weight === 0 ? (
-                  <p className="text-zinc-500">Weight 0: no weight changed; the base model ran from its own files.</p>
+                  <p className="text-zinc-400">Weight 0: no weight changed; the base model ran from its own files.</p>
                 ) : (
                   <p className="font-mono text-[11px] text-zinc-400">
                     {lora.modules} layer{lora.modules === 1 ? '' : 's'}: {layers.map(([layer, n]) => `${layer}${n > 1 ? ` ×${n}` : ''}`).join(', ')}
@@ -224,7 +224,7 @@ function LorasPart({ record }: { record: ResultRecord }) {
           })}
         </ul>
       )}
-      <p className="text-zinc-500">
+      <p className="text-zinc-400">
         Each changed weight is W + weight·alpha/rank·B·A summed in fp32, then rounded once to the run&apos;s precision, in
         memory: the converted files are not rewritten. The graph, its nodes and every weight&apos;s dtype stay the base
         model&apos;s, so the audit holds; the census may come from the sessions&apos; first generation, before this stack.
