@@ -93,7 +93,7 @@ export function ResultBadges({ record }: { record: ResultRecord }) {
         </Badge>
         {request.loras && request.loras.length > 0 && (
           <Badge title={request.loras.map((l) => `${l.name} × ${l.weight}${l.sha256 ? ` (sha256 ${l.sha256.slice(0, 12)})` : ''}`).join('\n')} testId="badge-loras">
-            <span className="text-zinc-500">LoRA</span> {request.loras.map((l) => `${l.name.split('/').pop()} ${l.weight}`).join(' + ')}
+            <span className="text-zinc-400">LoRA</span> {request.loras.map((l) => `${l.name.split('/').pop()} ${l.weight}`).join(' + ')}
           </Badge>
         )}
         {record.model.tiny && (
