@@ -1,13 +1,14 @@
-// One error vocabulary: a studio error's status comes from its code's entry, every engine code has a status, an
-// unexpected error reaches the client as a generic message with an id (the detail goes to the log), a cancellation
-// is recognised by name, and the one model/precision resolution refuses with the codes the API documents.
+// One error vocabulary: a studio error's status comes from its code's entry, every engine code has a status, every
+// code a body carries is snake_case (the engine's kebab-case codes mapped at the boundary), an unexpected error
+// reaches the client as a generic message with an id (the detail goes to the log), a cancellation is recognised by
+// name, and the one model/precision resolution refuses with the codes the API documents.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { AbortError, EngineError, ENGINE_ERROR_CODES, isAbort } from '../inference/errors.ts';
 import type { ModelEntry } from '../inference/pipeline/types.ts';
 import { ENGINE_ERROR_STATUS } from './engine/errors.ts';
-import { StudioError, STUDIO_ERROR_STATUS } from './errors.ts';
-import { errorBody } from './http.ts';
+import { apiErrorCode, StudioError, STUDIO_ERROR_STATUS, type ApiErrorCode } from './errors.ts';
+import { errorBody, raisedErrorBody } from './http.ts';
 import { defaultModel, resolveModelPrecision } from './resolve.ts';
 
 test('a studio error answers with its code\'s status; the explicit form keeps the one given', () => {
@@ -22,6 +23,27 @@ test('every engine code has an HTTP status, and an engine error answers with it'
   assert.deepEqual(Object.keys(ENGINE_ERROR_STATUS).sort(), [...ENGINE_ERROR_CODES].sort());
   assert.equal(errorBody(new EngineError('dit-bad-size', 'odd', { hint: 'multiples of 16' })).status, 400);
   assert.equal(errorBody(new EngineError('cuda-provider-missing', 'no provider')).status, 503);
+});
+
+test('one casing at the API: every code a body carries is snake_case, the engine\'s mapped from its kebab-case', () => {
+  const snake = /^[a-z0-9]+(_[a-z0-9]+)*$/;
+  for (const code of Object.keys(STUDIO_ERROR_STATUS)) assert.match(code, snake);
+  for (const code of ENGINE_ERROR_CODES) assert.match(apiErrorCode(code), snake);
+  // each engine code has an API code of its own: no two become the same one
+  assert.equal(new Set(ENGINE_ERROR_CODES.map(apiErrorCode)).size, ENGINE_ERROR_CODES.length);
+  assert.deepEqual(errorBody(new EngineError('dit-bad-size', 'odd', { hint: 'multiples of 16' })), {
+    status: 400, body: { code: 'dit_bad_size', message: 'odd', hint: 'multiples of 16' },
+  });
+  // an error rebuilt from the engine thread's report keeps the engine's code; its body has the API's
+  const rebuilt = new StudioError(503, 'cuda-session-failed', 'CUDA out of memory');
+  assert.equal(rebuilt.code, 'cuda-session-failed');
+  assert.deepEqual(errorBody(rebuilt), { status: 503, body: { code: 'cuda_session_failed', message: 'CUDA out of memory' } });
+  // what the engine thread sends keeps the code as raised, so its caller sees the engine's own
+  assert.equal(raisedErrorBody(new EngineError('invalid-request', 'width: bad')).body.code, 'invalid-request');
+  assert.equal(raisedErrorBody(new EngineError('invalid-request', 'width: bad')).status, 400);
+  // @ts-expect-error: an API code is never kebab-case
+  const kebab: ApiErrorCode = 'dit-bad-size';
+  assert.ok(kebab);
 });
 
 test('an unexpected error sends a generic message with an id; the detail goes to the log only', () => {

@@ -1,7 +1,8 @@
 // The error shape every API returns, `{ error: { code, message, hint? } }`, the closed list of codes the studio's
-// own server answers with, each with its HTTP status (a new code without one fails to type-check), and the typed
-// error that produces them. Shared by server and browser; deliberately knows nothing about HTTP status mapping of
-// engine errors (lib/engine/errors.ts does that) so the browser bundle stays free of server code.
+// own server answers with, each with its HTTP status (a new code without one fails to type-check), the API's one
+// casing for codes (snake_case; apiErrorCode maps the engine's kebab-case ones), and the typed error that produces
+// them. Shared by server and browser; deliberately knows nothing about HTTP status mapping of engine errors
+// (lib/engine/errors.ts does that) so the browser bundle stays free of server code.
 import type { EngineErrorCode } from '../inference/errors.ts';
 
 /** Every code the studio's own code raises, and the HTTP status it answers with. */
@@ -48,13 +49,32 @@ export const STUDIO_ERROR_STATUS = {
 
 export type StudioErrorCode = keyof typeof STUDIO_ERROR_STATUS;
 
-/** Every code an API error body can carry: the studio's own and the engine's (passed through as they are). */
-export type ApiErrorCode = StudioErrorCode | EngineErrorCode;
+/** A kebab-case code in the API's one casing: 'invalid-request' → 'invalid_request'. */
+export type SnakeCase<Code extends string> = Code extends `${infer Head}-${infer Tail}`
+  ? `${Head}_${SnakeCase<Tail>}`
+  : Code;
+
+/**
+ * Every code an API error body can carry, all snake_case: the studio's own, and the engine's (kebab-case in the
+ * engine, mapped by apiErrorCode when lib/http.ts writes the body).
+ */
+export type ApiErrorCode = StudioErrorCode | SnakeCase<EngineErrorCode>;
+
+/**
+ * Every code a StudioError can carry: an API code, or an engine code as the engine raised it (an error rebuilt from
+ * the engine thread's report keeps the engine's own code; the body it answers with has the API's).
+ */
+export type ErrorCode = ApiErrorCode | EngineErrorCode;
+
+/** The code as an API body carries it: the engine's kebab-case codes in the studio's snake_case, others unchanged. */
+export function apiErrorCode<Code extends ErrorCode>(code: Code): SnakeCase<Code> {
+  return code.replaceAll('-', '_') as SnakeCase<Code>;
+}
 
 export interface ApiErrorBody {
   /**
-   * Stable machine-readable code: an ApiErrorCode from this server (e.g. "invalid_request", "queue_full", the
-   * engine's "invalid-request"), or a code the browser client adds for what never reached the server ("network").
+   * Stable machine-readable code, snake_case: an ApiErrorCode from this server (e.g. "invalid_request", "queue_full",
+   * the engine's "dit_bad_size"), or a code the browser client adds for what never reached the server ("network").
    * Typed as text because it is read off the wire.
    */
   code: string;
@@ -85,17 +105,17 @@ export interface ApiErrorResponse {
  * the few answers whose status differs from the code's usual one (an unknown model on a 404 route).
  */
 export class StudioError extends Error {
-  readonly code: ApiErrorCode;
+  readonly code: ErrorCode;
   readonly status: number;
   readonly hint?: string;
   readonly details?: StudioErrorExtra['details'];
   readonly retryAfterS?: number;
 
   constructor(code: StudioErrorCode, message: string, hint?: string, extra?: StudioErrorExtra);
-  constructor(status: number, code: ApiErrorCode, message: string, hint?: string, extra?: StudioErrorExtra);
-  constructor(...args: [StudioErrorCode, string, string?, StudioErrorExtra?] | [number, ApiErrorCode, string, string?, StudioErrorExtra?]) {
+  constructor(status: number, code: ErrorCode, message: string, hint?: string, extra?: StudioErrorExtra);
+  constructor(...args: [StudioErrorCode, string, string?, StudioErrorExtra?] | [number, ErrorCode, string, string?, StudioErrorExtra?]) {
     const [status, code, message, hint, extra = {}] = typeof args[0] === 'number'
-      ? (args as [number, ApiErrorCode, string, string?, StudioErrorExtra?])
+      ? (args as [number, ErrorCode, string, string?, StudioErrorExtra?])
       : [STUDIO_ERROR_STATUS[args[0]], ...(args as [StudioErrorCode, string, string?, StudioErrorExtra?])] as const;
     super(message);
     this.name = 'StudioError';

@@ -1,12 +1,14 @@
 // Helpers every route handler uses: read a JSON body (size-capped, UTF-8, through its zod schema), check a query
 // string and a path id, and turn any thrown error into the `{ error: { code, message, hint? } }` JSON with the right
-// status (or OpenAI's `{ error: { message, type, param, code } }` on the /v1 routes). Deliberately server-only and route-agnostic: schemas live with their API (lib/api/*), status mapping of
-// engine errors in lib/engine/errors.ts, and access checks before any route runs in lib/server/guard.ts.
+// status (or OpenAI's `{ error: { message, type, param, code } }` on the /v1 routes), its code in the API's one
+// casing (snake_case: the engine's kebab-case codes are mapped here). Deliberately server-only and route-agnostic:
+// schemas live with their API (lib/api/*), status mapping of engine errors in lib/engine/errors.ts, and access checks
+// before any route runs in lib/server/guard.ts.
 import { z } from 'zod';
 import { MAX_BODY_BYTES } from './api/routes.ts';
 import { isAbort } from '../inference/errors.ts';
 import { describeEngineError } from './engine/errors.ts';
-import { isStudioError, StudioError, type ApiErrorBody } from './errors.ts';
+import { apiErrorCode, isStudioError, StudioError, type ApiErrorBody, type ErrorCode } from './errors.ts';
 import { describeIssues } from './issues.ts';
 import { isResultId } from './results.ts';
 import { toOpenAiError } from './api/openai-errors.ts';
@@ -122,9 +124,13 @@ export function pathId(kind: 'result' | 'job', id: string): string {
   return id;
 }
 
-export function errorBody(error: unknown): { status: number; body: ApiErrorBody } {
+/**
+ * The status and body of an error with its code as raised (an engine code still kebab-case): what the engine thread
+ * reports, so the error its caller rebuilds carries the engine's own code. What a client receives is errorBody's.
+ */
+export function raisedErrorBody(error: unknown): { status: number; body: ApiErrorBody & { code: ErrorCode } } {
   if (isStudioError(error)) {
-    const body: ApiErrorBody = { code: error.code, message: error.message };
+    const body: ApiErrorBody & { code: ErrorCode } = { code: error.code, message: error.message };
     if (error.hint) body.hint = error.hint;
     Object.assign(body, error.details);
     return { status: error.status, body };
@@ -144,6 +150,12 @@ export function errorBody(error: unknown): { status: number; body: ApiErrorBody 
       message: `The server failed unexpectedly (error ${id}). Retry; if it persists, the server log has the details under that id.`,
     },
   };
+}
+
+/** The status and body the API answers with: raisedErrorBody's, the code in the API's snake_case. */
+export function errorBody(error: unknown): { status: number; body: ApiErrorBody } {
+  const { status, body } = raisedErrorBody(error);
+  return { status, body: { ...body, code: apiErrorCode(body.code) } };
 }
 
 export function errorResponse(error: unknown, shape: 'studio' | 'openai' = 'studio'): Response {

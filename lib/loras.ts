@@ -3,7 +3,7 @@
 // /sdapi/v1/txt2img and OpenAI's endpoint all accept: the tags leave the prompt (the text encoder never reads them)
 // and join the stack after the explicit entries. Deliberately knows no files: whether a name exists is the
 // engine's business (lib/engine, WEIGHTS_DIR/loras).
-import { z } from 'zod';
+import { z } from './zod.ts';
 import { StudioError } from './errors.ts';
 import { LORA_WEIGHT_LIMIT, MAX_LORAS } from '../inference/pipeline/types.ts';
 

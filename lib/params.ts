@@ -1,15 +1,11 @@
 // Generation parameters as the studio accepts them: limits, presets and the zod schema shared by the browser form
 // (inline errors before any request is sent) and the server routes (the same rules, enforced). Deliberately knows
 // nothing about models on disk or the machine: whether a precision is available is decided in lib/precision.ts.
-import { z } from 'zod';
+import { z } from './zod.ts';
 import { LIMITS } from '../inference/pipeline/rules.ts';
 import { PRECISIONS } from '../inference/pipeline/types.ts';
 import { variantSpec, Z_IMAGE_VARIANTS } from '../inference/models/variants.ts';
 import { loraStackSchema } from './loras.ts';
-
-// The browser runs these schemas under a CSP without 'unsafe-eval': zod's fast path probes `Function("")` on first
-// use, which the browser reports as a violation even though zod catches it. Jitless skips the probe (zod's global).
-z.config({ jitless: true });
 
 // Derived from the engine's one table (inference/pipeline/rules.ts), with the studio's own entries.
 export const SIZE_LIMITS = { min: LIMITS.studio.minSide, max: LIMITS.maxSide, multiple: LIMITS.multiple } as const;

@@ -96,6 +96,6 @@ export function loraSummary(keys: string[], shapeOf: (key: string) => number[]):
 
 export function loraError(src: string, summary: { tensors: number; rank?: number }): EngineError {
   return new EngineError('convert-lora-file', `${src} is a LoRA (${summary.tensors} tensors${summary.rank ? `, rank ${summary.rank}` : ''}), not a model: it holds only changes to a model's weights`, {
-    hint: 'convert the base model it was trained for (Z-Image-Turbo, or the fine-tune it names) instead, and apply the LoRA on top of that model when generating; a LoRA is never converted on its own',
+    hint: `convert the base model it was trained for (Z-Image-Turbo, or the fine-tune it names) instead, and apply the LoRA on top of it when generating: put it in WEIGHTS_DIR/loras/ for the studio, or pass it with \`zimage generate … --lora ${path.basename(src)}:0.8\`; a LoRA is never converted on its own`,
   });
 }

@@ -6,13 +6,14 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { EngineError } from '../errors.ts';
 import { bf16BitsToF32, Checkpoint, f16BitsToF32, f32Tensor, f32ToBf16Bits, f32ToF16Bits, writeSafetensors, type DType, type TensorToWrite } from '../safetensors.ts';
 import { e4m3ToNumber, e5m2ToNumber, roundToHalfBits } from './fp8.ts';
 import { fp8Value, rawTensor, rng } from './test-files.ts';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fp8-test-'));
+after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 /** The target value nearest to x, found by comparing distances to neighbouring encodings (ties: even bits). */
 function nearest(x: number, to: DType): number {

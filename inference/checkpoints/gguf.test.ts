@@ -8,13 +8,14 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { EngineError } from '../errors.ts';
 import { bf16BitsToF32, Checkpoint, f32ToBf16Bits, f32ToF16Bits } from '../safetensors.ts';
 import { readGguf } from './gguf.ts';
 import { BLOCK, ggufReference as reference, randomBlocks, rng, writeGguf } from './test-files.ts';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gguf-test-'));
+after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 /** The same element in exact (double) arithmetic, rounded once: equal to the above when scales are powers of two. */
 function exact(type: string, raw: Uint8Array, i: number): number {

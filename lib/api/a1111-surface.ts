@@ -3,7 +3,7 @@
 // samplers, schedulers, upscalers, VAEs, embeddings, scripts, command-line flags, the progress snapshot, and PNG Info
 // (the `parameters` text parsed as A1111's parse_generation_parameters does). Deliberately pure: no queue, no disk,
 // no HTTP; lib/server/a1111-session.ts holds the state and the routes answer with these shapes.
-import { z } from 'zod';
+import { z } from '../zod.ts';
 import { StudioError } from '../errors.ts';
 import type { ModelInfo } from '../system.ts';
 import { A1111_SAMPLERS, A1111_SCHEDULERS } from './a1111-fields.ts';

@@ -1,7 +1,7 @@
 // Request schemas of the integrity routes: the precision query of GET /api/models/:id/audit, the model id in its
 // path, and the body of POST /api/comparisons. Deliberately beside no route logic (lib/server/audit.ts and
 // lib/server/comparisons.ts hold it), like every other schema in lib/api.
-import { z } from 'zod';
+import { z } from '../zod.ts';
 import { PRECISIONS } from '../../inference/pipeline/types.ts';
 import { RESULT_ID_PATTERN } from '../results.ts';
 

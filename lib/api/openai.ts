@@ -5,7 +5,7 @@
 // the image and cannot be honoured (a transparent background, GIF/SVG, streaming) are refused. Unknown fields are
 // refused, as OpenAI's API does. Deliberately no HTTP and no encoding: the route runs jobs and converts formats;
 // the error shape lives in lib/api/openai-errors.ts, which the proxy bundle loads too.
-import { z } from 'zod';
+import { z } from '../zod.ts';
 import { StudioError } from '../errors.ts';
 import { describeIssues } from '../issues.ts';
 import { generationParamsSchema, parseSize, randomSeed, SEED_MAX, type GenerationParams } from '../params.ts';

@@ -1,7 +1,7 @@
 // Query-string schemas of the results routes: paging for GET /api/results, and the image options of
 // GET /api/results/:id/image.png, both read strictly (lib/http.ts readQuery). Deliberately separate from the body
 // schemas: query values arrive as strings and are coerced here, once.
-import { z } from 'zod';
+import { z } from '../zod.ts';
 
 export const resultsQuerySchema = z.strictObject({
   limit: z.coerce

@@ -1,6 +1,8 @@
 // Maps engine failures to what the API answers: the EngineError's own code, message and hint, with an HTTP status.
 // Every engine code has its status here (a Record over the engine's closed list: a new engine code without one fails
-// to type-check). Deliberately the only place the studio looks at EngineError; everything else sees ApiErrorBody.
+// to type-check). The code stays the engine's kebab-case here; lib/http.ts errorBody writes it in the API's
+// snake_case (apiErrorCode). Deliberately the only place the studio looks at EngineError; everything else sees
+// ApiErrorBody.
 import type { EngineError, EngineErrorCode } from '../../inference/errors.ts';
 import type { ApiErrorBody } from '../errors.ts';
 
@@ -103,9 +105,9 @@ function isEngineError(error: unknown): error is EngineError {
   return error instanceof Error && ENGINE_ERROR_NAMES.has(error.name) && typeof (error as EngineError).code === 'string';
 }
 
-export function describeEngineError(error: unknown): { status: number; body: ApiErrorBody } | null {
+export function describeEngineError(error: unknown): { status: number; body: ApiErrorBody & { code: EngineErrorCode } } | null {
   if (!isEngineError(error)) return null;
-  const body: ApiErrorBody = { code: error.code, message: error.message };
+  const body: ApiErrorBody & { code: EngineErrorCode } = { code: error.code, message: error.message };
   if (error.hint) body.hint = error.hint;
   // `?? 500`: a code from a newer engine bundle than this server was built with
   return { status: ENGINE_ERROR_STATUS[error.code] ?? 500, body };

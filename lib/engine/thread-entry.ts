@@ -2,12 +2,12 @@
 // from the engine call to the stored record's bytes (denoise, decode, pixels, PNG, thumbnail, health and census
 // evidence), so none of that CPU work stalls the server's event loop. Sessions stay loaded between jobs, exactly as
 // on the main thread before. Deliberately stores nothing and knows no HTTP: lib/engine/thread.ts (the main side)
-// hands the result to the store, and errors travel as the API's { status, body }.
+// hands the result to the store, and errors travel as { status, body } with the code as raised (raisedErrorBody).
 // Built by scripts/build-engine.mjs into dist/engine/engine-thread.mjs (the engine bundled in, npm packages external).
 import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { isAbort } from '../../inference/errors.ts';
 import type { OrtOptions } from '../../inference/runtime/ort-options.ts';
-import { errorBody } from '../http.ts';
+import { raisedErrorBody } from '../http.ts';
 import type { JobInput } from '../system.ts';
 import { generateJob } from '../server/generation.ts';
 import * as entry from './entry.ts';
@@ -39,7 +39,7 @@ async function run(jobId: string, input: JobInput, queuedMs: number): Promise<vo
     send({ type: 'done', jobId, results, threadId }, [...new Set(transfer)]);
   } catch (error) {
     const aborted = controller.signal.aborted || isAbort(error);
-    send({ type: 'failed', jobId, aborted, error: errorBody(error) });
+    send({ type: 'failed', jobId, aborted, error: raisedErrorBody(error) });
   } finally {
     running.delete(jobId);
   }

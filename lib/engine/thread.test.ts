@@ -1,7 +1,8 @@
 // The engine thread the in-process queue runs jobs on, with the tiny model on the CPU: a job runs on a thread other
 // than the caller's, its progress arrives per step, a cancel stops it between steps, the evidence (health, census,
 // audit) comes back with the PNGs, the sessions stay loaded for the next job, and a request the engine refuses
-// fails with the engine's own error. Runs lib/engine/thread-entry.ts from source (tsx is inherited by the thread).
+// fails with the engine's own error (its code in snake_case once it is an API body). Runs lib/engine/thread-entry.ts
+// from source (tsx is inherited by the thread).
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -11,6 +12,7 @@ import { threadId } from 'node:worker_threads';
 import type { ProgressEvent } from '../../inference/pipeline/types.ts';
 import type { JobProgress } from '../queue/types.ts';
 import { isStudioError } from '../errors.ts';
+import { errorBody } from '../http.ts';
 import type { JobInput } from '../system.ts';
 import { EngineThread } from './thread.ts';
 
@@ -122,5 +124,7 @@ describe('the engine thread (tiny model, CPU)', { timeout: 180_000 }, () => {
     assert.equal(error.status, 400);
     assert.equal(error.code, 'invalid-request');
     assert.match(error.message, /width: must be a multiple of 16/);
+    // what an HTTP client then receives: the same code in the API's snake_case
+    assert.deepEqual([errorBody(error).status, errorBody(error).body.code], [400, 'invalid_request']);
   });
 });

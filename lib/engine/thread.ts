@@ -8,7 +8,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { NewResult } from '../db/results-store.ts';
-import { StudioError, type ApiErrorBody, type ApiErrorCode } from '../errors.ts';
+import { StudioError, type ApiErrorBody, type ErrorCode } from '../errors.ts';
 import type { JobInput } from '../system.ts';
 import type { JobProgress as ProgressEvent } from '../queue/types.ts';
 import type { OrtOptions } from '../../inference/runtime/ort-options.ts';
@@ -19,7 +19,7 @@ export type ToEngineThread =
   | { type: 'generate'; jobId: string; input: JobInput; queuedMs: number }
   | { type: 'cancel'; jobId: string };
 
-/** Engine thread → main thread. Errors arrive as the API's status and body (lib/http.ts errorBody, run there). */
+/** Engine thread → main thread. Errors arrive as status and body, code as raised (lib/http.ts raisedErrorBody). */
 export type FromEngineThread =
   | { type: 'ready'; threadId: number }
   | { type: 'progress'; jobId: string; progress: ProgressEvent }
@@ -118,8 +118,8 @@ export class EngineThread {
       this.lastThreadId = message.threadId;
       pending.resolve(message.results);
     } else if (message.aborted) pending.reject(abortError());
-    // rebuilt from the thread's errorBody: the status and code travelled with it
-    else pending.reject(new StudioError(message.error.status, message.error.body.code as ApiErrorCode, message.error.body.message, message.error.body.hint));
+    // rebuilt from the thread's raisedErrorBody: the status and the code as raised (kebab-case if the engine's) travelled
+    else pending.reject(new StudioError(message.error.status, message.error.body.code as ErrorCode, message.error.body.message, message.error.body.hint));
   }
 
   /** The thread is gone: the job it ran fails, and the next job starts a new thread. */
