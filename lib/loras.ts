@@ -7,10 +7,6 @@ import { z } from './zod.ts';
 import { StudioError } from './errors.ts';
 import { LORA_WEIGHT_LIMIT, MAX_LORAS } from '../inference/pipeline/types.ts';
 
-// As in lib/params.ts (which imports this file, so this runs first): the browser runs these schemas under a CSP
-// without 'unsafe-eval', and zod's fast path probes `Function("")` on first use unless jitless is set before it.
-z.config({ jitless: true });
-
 export { LORA_WEIGHT_LIMIT, MAX_LORAS };
 
 /** A name under WEIGHTS_DIR/loras without .safetensors: subfolders with "/", never a path out of it. */

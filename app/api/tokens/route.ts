@@ -1,6 +1,6 @@
 // POST /api/tokens {"text": "…"}: how many tokens the text encoder reads for this prompt (the chat template
 // included) against its 512-token limit, and how many a longer one loses; for the live count under the prompt.
-import { z } from 'zod';
+import { z } from '@/lib/zod.ts';
 import { countPromptTokens } from '@/lib/engine/index.ts';
 import { handle, json, readJson } from '@/lib/http.ts';
 import { PROMPT_MAX_CHARS } from '@/lib/params.ts';
