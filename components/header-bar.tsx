@@ -24,7 +24,7 @@ export function HeaderBar() {
           {device}
         </span>
         <span
-          className={`rounded px-2 py-0.5 font-mono ${running ? 'bg-indigo-500/15 text-indigo-200' : 'border border-zinc-800 text-zinc-500'}`}
+          className={`rounded px-2 py-0.5 font-mono ${running ? 'bg-indigo-500/15 text-indigo-200' : 'border border-zinc-800 text-zinc-400'}`}
           aria-live="polite"
         >
           {running ? `running${waiting ? ` · ${waiting} waiting` : ''}` : 'idle'}

@@ -5,6 +5,7 @@ import type { StudioInit } from '@/lib/state/studio-store.ts';
 import { StudioProvider, useStudio } from '@/lib/state/provider.tsx';
 import { ControlsPanel } from './controls/controls-panel.tsx';
 import { HeaderBar } from './header-bar.tsx';
+import { PngDrop } from './png-drop.tsx';
 import { HistoryGrid } from './results/history-grid.tsx';
 import { ResultViewer } from './results/result-viewer.tsx';
 import { RunsPanel } from './results/runs-panel.tsx';
@@ -15,11 +16,12 @@ export function StudioApp({ init }: { init: StudioInit }) {
     <StudioProvider init={init}>
       <div className="flex min-h-screen flex-col lg:h-screen">
         <HeaderBar />
+        <PngDrop />
         <div className="flex-1 lg:grid lg:min-h-0 lg:grid-cols-[380px_minmax(0,1fr)]">
           <aside className="border-zinc-800 bg-zinc-950 lg:min-h-0 lg:scroll-pb-28 lg:overflow-y-auto lg:border-r" aria-label="Controls">
             <ControlsPanel />
           </aside>
-          <main className="space-y-6 p-4 lg:min-h-0 lg:overflow-y-auto lg:p-6">
+          <main className="space-y-6 p-4 pb-44 lg:min-h-0 lg:overflow-y-auto lg:p-6">
             <SystemError />
             <RunsPanel />
             <ResultViewer />
@@ -37,7 +39,7 @@ function SystemError() {
   return (
     <Callout tone="error" title="The engine is not available">
       {error.message}
-      {error.hint && <span className="block text-zinc-400">{error.hint}</span>}
+      {error.hint && <span className="block text-zinc-300">{error.hint}</span>}
     </Callout>
   );
 }

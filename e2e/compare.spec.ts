@@ -11,6 +11,7 @@ test('the card shows the census verdict and its evidence; the model panel shows 
   const studio = new StudioPage(page);
   await studio.goto();
 
+  await studio.openModel();
   await studio.auditPanel.locator('summary').click();
   await expect(studio.auditPanel.getByTestId('audit-status')).toHaveText('matches its label');
   for (const component of ['te', 'dit', 'vae']) {

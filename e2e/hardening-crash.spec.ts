@@ -70,11 +70,12 @@ function checkDatabaseAndFiles(dataDir: string): number {
     expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
     const ids = (db.prepare('SELECT id FROM results').all() as { id: string }[]).map((row) => row.id);
     for (const id of ids) {
-      for (const name of [`${id}.png`, `${id}.thumb.png`]) {
-        const bytes = fs.readFileSync(path.join(dataDir, 'images', name));
-        // A complete PNG ends with the IEND chunk: length 0, "IEND", CRC ae 42 60 82.
-        expect(bytes.subarray(-12).toString('hex'), `${name} is complete`).toBe('0000000049454e44ae426082');
-      }
+      const bytes = fs.readFileSync(path.join(dataDir, 'images', `${id}.png`));
+      // A complete PNG ends with the IEND chunk: length 0, "IEND", CRC ae 42 60 82.
+      expect(bytes.subarray(-12).toString('hex'), `${id}.png is complete`).toBe('0000000049454e44ae426082');
+      // The thumbnail is a JPEG since issue 18: a complete one ends with the EOI marker ff d9.
+      const thumbnail = fs.readFileSync(path.join(dataDir, 'images', `${id}.thumb.jpg`));
+      expect(thumbnail.subarray(-2).toString('hex'), `${id}.thumb.jpg is complete`).toBe('ffd9');
     }
     return ids.length;
   } finally {

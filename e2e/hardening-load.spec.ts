@@ -166,7 +166,9 @@ test(`${GENERATIONS} concurrent generations: each completes or gets 429, none is
   for (const id of ids) {
     const image = await rawRequest(studio.baseURL, { path: `/api/results/${id}/thumbnail.png` });
     expect(image.status).toBe(200);
-    expect(image.body.subarray(1, 4).toString('latin1')).toBe('PNG');
+    // Thumbnails are small JPEGs since issue 18 (the full image stays the engine's PNG).
+    expect(image.headers['content-type']).toBe('image/jpeg');
+    expect([...image.body.subarray(0, 3)]).toEqual([0xff, 0xd8, 0xff]);
   }
   const { total } = JSON.parse((await rawRequest(studio.baseURL, { path: '/api/results?limit=1' })).text) as { total: number };
   expect(total).toBe(ids.size);

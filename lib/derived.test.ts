@@ -80,6 +80,13 @@ describe('PNG helpers', () => {
     assert.deepEqual(Array.from(decode(stripped).data), Array.from(rgb));
   });
 
+  test('"without metadata" is never larger than the original (the pixel data is not re-compressed)', async () => {
+    const engineLike = await encodePngWithText(rgb, 64, 32, { parameters: 'p\nSteps: 8', 'zimage-studio': '{"seed":1}' });
+    const stripped = stripPngMetadata(engineLike);
+    assert.ok(stripped.length < engineLike.length, `${stripped.length} < ${engineLike.length}`);
+    assert.ok(stripPngMetadata(stripped).length === stripped.length, 'nothing left to strip');
+  });
+
   test('readPngSize reads IHDR; thumbnails keep the aspect ratio', () => {
     assert.ok(hasPngSignature(withText));
     assert.deepEqual(readPngSize(withText), { width: 64, height: 32 });

@@ -39,6 +39,24 @@ describe('generationParamsSchema', () => {
     assert.ok(paramFieldErrors({ ...valid, seed: 1.5 }).seed);
   });
 
+  test('a seed beyond 2^53 is "too large", never "not a whole number"', () => {
+    for (const seed of [2 ** 53, 2 ** 60, 1e30]) assert.match(paramFieldErrors({ ...valid, seed }).seed ?? '', /too large/, String(seed));
+    assert.match(paramFieldErrors({ ...valid, seed: 1.5 }).seed ?? '', /whole number/);
+    assert.match(paramFieldErrors({ ...valid, seed: -3 }).seed ?? '', /0 or more/);
+  });
+
+  test('count is 1..8 whole images, 1 by default; previews are on unless turned off', () => {
+    const parsed = generationParamsSchema.parse(valid);
+    assert.equal(parsed.count, 1);
+    assert.equal(parsed.randomSeeds, false);
+    assert.equal(parsed.preview, true);
+    assert.equal(generationParamsSchema.parse({ ...valid, count: 8, preview: false }).count, 8);
+    assert.match(paramFieldErrors({ ...valid, count: 9 }).count ?? '', /at most 8/);
+    assert.match(paramFieldErrors({ ...valid, count: 0 }).count ?? '', /at least 1/);
+    assert.match(paramFieldErrors({ ...valid, count: 2.5 }).count ?? '', /whole number/);
+    assert.ok(paramFieldErrors({ ...valid, preview: 'no' }).preview);
+  });
+
   test('CFG is classic: below 1 is refused with the convention explained', () => {
     assert.match(paramFieldErrors({ ...valid, cfg: 0 }).cfg ?? '', /1 means off/);
   });

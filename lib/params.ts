@@ -14,6 +14,8 @@ export const STEP_LIMITS = { min: LIMITS.minSteps, max: LIMITS.maxSteps } as con
 export const CFG_LIMITS = { min: LIMITS.minCfg, max: LIMITS.maxCfg } as const;
 /** JSON numbers are exact up to 2^53 − 1, so seeds stay exact through every API and the database. */
 export const SEED_MAX = Number.MAX_SAFE_INTEGER;
+/** Images per request (one queue entry, one cancel); seeds run seed, seed+1, … unless each is drawn at random. */
+export const COUNT_LIMITS = { min: 1, max: 8 } as const;
 /** The text encoder reads at most 512 tokens; this cap only stops absurd payloads, the engine reports truncation. */
 export const PROMPT_MAX_CHARS = LIMITS.studio.maxPromptChars;
 
@@ -87,6 +89,15 @@ function promptText(label: string) {
     });
 }
 
+/** Says what is wrong with a seed, or null when it is valid: too large before "not whole", since past 2^53 no number is. */
+export function seedProblem(value: number): string | null {
+  if (!Number.isFinite(value)) return 'Seed must be a whole number.';
+  if (value > SEED_MAX) return `Seed ${value} is too large: the most is ${SEED_MAX} (2^53 − 1), which stays exact in JSON.`;
+  if (value < 0) return 'Seed must be 0 or more; press the dice for a random one.';
+  if (!Number.isInteger(value)) return 'Seed must be a whole number.';
+  return null;
+}
+
 /** Model ids are folder names under weights/, matched exactly against GET /api/system; never used as a path. */
 const MODEL_ID = /^(?!\.{1,2}$)[^/\\\u0000-\u001f\u007f]{1,128}$/;
 
@@ -109,11 +120,23 @@ export const generationParamsSchema = z.strictObject({
     .max(CFG_LIMITS.max, `CFG above ${CFG_LIMITS.max} only burns the image. Use 1–3 for Turbo.`),
   width: dimension('Width'),
   height: dimension('Height'),
-  seed: z
-    .number({ error: 'Seed must be a whole number.' })
-    .int('Seed must be a whole number.')
-    .min(0, 'Seed must be 0 or more; press the dice for a random one.')
-    .max(SEED_MAX, `Seed must be at most ${SEED_MAX} (2^53 − 1) to stay exact in JSON.`),
+  // One message per seed, the size checked first: zod's int() refuses any number past 2^53 as "not an integer",
+  // which is wrong advice for a seed that is whole but too large.
+  seed: z.number({ error: 'Seed must be a whole number.' }).superRefine((value, ctx) => {
+    const problem = seedProblem(value);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  }),
+  /** Images in this one job: seeds seed … seed+count−1 (or random each); one queue entry, one cancel. */
+  count: z
+    .number({ error: `count must be a whole number of images from ${COUNT_LIMITS.min} to ${COUNT_LIMITS.max}.` })
+    .int(`count must be a whole number of images from ${COUNT_LIMITS.min} to ${COUNT_LIMITS.max}.`)
+    .min(COUNT_LIMITS.min, `count must be at least ${COUNT_LIMITS.min} image.`)
+    .max(COUNT_LIMITS.max, `count is at most ${COUNT_LIMITS.max} images per job; queue another job for more.`)
+    .default(1),
+  /** true: every image of the batch gets its own random seed (the first keeps `seed`); false: seed, seed+1, … */
+  randomSeeds: z.boolean({ error: 'randomSeeds must be true or false.' }).default(false),
+  /** false: no live preview images on the job's events (API clients that only want the result); on by default. */
+  preview: z.boolean({ error: 'preview must be true or false.' }).default(true),
   /** Omitted: the best precision the model and machine allow (see lib/precision.ts). */
   precision: z.enum(PRECISIONS, { error: `precision must be one of ${PRECISIONS.join(', ')}.` }).optional(),
   /** LoRAs merged into the DiT, in order (prompt tags <lora:NAME:WEIGHT> join them on the server: lib/loras.ts). */

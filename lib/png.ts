@@ -19,10 +19,43 @@ export function readPngSize(bytes: Uint8Array): { width: number; height: number 
   return { width: view.getUint32(16), height: view.getUint32(20) };
 }
 
-/** Decodes and re-encodes the pixels only, so no tEXt/iTXt/zTXt chunk (prompt, seed, settings) survives. */
+/** Chunks that carry words (prompt, seed, settings, dates, EXIF), never pixels: what "without metadata" drops. */
+const METADATA_CHUNKS = new Set(['tEXt', 'iTXt', 'zTXt', 'tIME', 'eXIf']);
+
+/**
+ * The same PNG without its text chunks (tEXt/iTXt/zTXt: prompt, seed, settings) and other metadata: the other
+ * chunks are copied byte for byte (their CRCs cover only themselves), so the pixel data is not re-compressed and the
+ * file is never larger than the original (re-encoding it made some files larger). A PNG whose chunks cannot be
+ * walked is decoded and re-encoded instead.
+ */
 export function stripPngMetadata(png: Uint8Array): Uint8Array {
-  const image = decode(png);
-  return encode({ width: image.width, height: image.height, data: image.data, channels: image.channels, depth: image.depth });
+  const kept: Uint8Array[] = [png.subarray(0, 8)];
+  const view = new DataView(png.buffer, png.byteOffset, png.byteLength);
+  let offset = 8;
+  let ended = false;
+  while (hasPngSignature(png) && offset + 12 <= png.length) {
+    const length = view.getUint32(offset);
+    const end = offset + 12 + length;
+    if (end > png.length) break;
+    const type = String.fromCharCode(...png.subarray(offset + 4, offset + 8));
+    if (!METADATA_CHUNKS.has(type)) kept.push(png.subarray(offset, end));
+    offset = end;
+    if (type === 'IEND') {
+      ended = true;
+      break;
+    }
+  }
+  if (!ended) {
+    const image = decode(png);
+    return encode({ width: image.width, height: image.height, data: image.data, channels: image.channels, depth: image.depth });
+  }
+  const out = new Uint8Array(kept.reduce((sum, part) => sum + part.length, 0));
+  let at = 0;
+  for (const part of kept) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
 }
 
 /** Box-filtered RGB downscale so the longer side is at most maxSide; the gallery grid never loads full images. */

@@ -87,6 +87,16 @@ export interface ResultRecord {
   audit?: ComponentAuditEvidence[];
   /** The LoRA stack that ran: each file's sha256 and the layers it changed (absent without LoRAs). */
   loras?: LoraEvidence[];
+  /** Starred in the history (a column of the results table, merged in when read). */
+  favourite?: boolean;
+  /** Set on the images of a batch (one job of 2–8): its place, the size, and every image's id in seed order. */
+  batch?: BatchInfo;
+}
+
+export interface BatchInfo {
+  index: number;
+  count: number;
+  ids?: string[];
 }
 
 export function imageUrl(id: string, options: { meta?: boolean; download?: boolean } = {}): string {
@@ -97,8 +107,14 @@ export function imageUrl(id: string, options: { meta?: boolean; download?: boole
   return `/api/results/${id}/image.png${suffix}`;
 }
 
+/** The share page's Open Graph image: a JPEG of at most 1200 px. */
+export function openGraphUrl(id: string): string {
+  return `/api/results/${id}/og.jpg`;
+}
+
+/** The gallery thumbnail: a small JPEG (a PNG for results saved before JPEG thumbnails). */
 export function thumbnailUrl(id: string): string {
-  return `/api/results/${id}/thumbnail.png`;
+  return `/api/results/${id}/thumbnail`;
 }
 
 export function shareUrl(id: string): string {

@@ -21,6 +21,8 @@ export interface SystemResponse {
   defaultModel: string | null;
   /** Where jobs wait and run: in this process, or on Redis with these workers (README, "Scaling out"). */
   queue?: QueueHealth & { workers: WorkerSummary[] };
+  /** This server's RAM: what a generation on the CPU is measured against (the memory estimate under Size). */
+  host?: { memoryTotalMiB: number; memoryFreeMiB: number };
 }
 
 /** A live worker of the Redis queue, as GET /api/system lists it. */
@@ -45,6 +47,15 @@ export interface JobInput {
   image?: JobImage;
   /** The pixels of `image`, read on the server just before the engine runs (in-process queue); never journaled. */
   resolvedImage?: ImageInput;
+  /** A batch (count > 1): every image's seed, resolved at submit time, in order (lib/batch.ts). */
+  batch?: { seeds: number[]; random: boolean };
+  /** false: the job's events carry no live preview images (absent = previews on). */
+  preview?: false;
+}
+
+/** The seeds a job runs, one per image. */
+export function jobSeeds(input: JobInput): number[] {
+  return input.batch?.seeds ?? [input.request.seed];
 }
 
 export type StudioJob = JobSnapshot<JobInput, ResultRecord>;

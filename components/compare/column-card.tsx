@@ -41,7 +41,7 @@ export function ColumnCard({ column, width, height }: { column: ColumnView; widt
     >
       <div className="flex items-baseline justify-between gap-2">
         <h2 className="font-mono text-sm font-semibold text-zinc-100">{label}</h2>
-        {column.state === 'result' && column.source && <span className="text-[11px] text-zinc-500">the result you compared</span>}
+        {column.state === 'result' && column.source && <span className="text-[11px] text-zinc-400">the result you compared</span>}
       </div>
       {column.state === 'result' && <ResultColumn column={column} />}
       {column.state === 'pending' && (
@@ -79,7 +79,7 @@ export function ColumnCard({ column, width, height }: { column: ColumnView; widt
             <p className="text-zinc-400" data-testid="column-reason">
               {column.reason}
             </p>
-            <p className="text-zinc-600">{PRECISION_NOTES[column.precision]}</p>
+            <p className="text-zinc-400">{PRECISION_NOTES[column.precision]}</p>
           </div>
         </Frame>
       )}
@@ -115,7 +115,7 @@ function ResultColumn({ column }: { column: Extract<ColumnView, { state: 'result
       <dl className="grid grid-cols-[auto_minmax(0,1fr)] gap-x-3 gap-y-0.5 text-xs" data-testid="column-numbers">
         {rows.map(([name, value]) => (
           <div key={name} className="contents">
-            <dt className="text-zinc-500">{name}</dt>
+            <dt className="text-zinc-400">{name}</dt>
             <dd className="font-mono text-zinc-200">{value}</dd>
           </div>
         ))}

@@ -57,7 +57,7 @@ export function ComparisonScreen({ initial, shareUrl }: { initial: ComparisonVie
           <p className="whitespace-pre-wrap break-words text-sm leading-relaxed text-zinc-200" data-testid="comparison-prompt">
             {settings.prompt}
           </p>
-          <p className="font-mono text-[11px] text-zinc-500">
+          <p className="font-mono text-[11px] text-zinc-400">
             {view.model.name} · {settings.width}×{settings.height} · {settings.steps} steps · CFG {settings.cfg === 1 ? '1 (off)' : settings.cfg} · seed{' '}
             {settings.seed}
           </p>
@@ -106,7 +106,7 @@ function ShareRow({ url }: { url: string }) {
         {url}
       </a>
       {copied !== null && (
-        <span role="status" className="text-zinc-500">
+        <span role="status" className="text-zinc-400">
           {copied ? 'Copied.' : 'Copy it by hand: the browser refused the clipboard.'}
         </span>
       )}

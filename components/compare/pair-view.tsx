@@ -155,7 +155,7 @@ export function PairView({ columns, width, height }: { columns: RanColumn[]; wid
             aria-label={`Split between ${label(a)} (left) and ${label(b)} (right)`}
             aria-valuetext={`${split} % ${label(a)}`}
           />
-          <figcaption className="text-[11px] text-zinc-500">Drag to move the split: {label(a)} on the left, {label(b)} on the right.</figcaption>
+          <figcaption className="text-[11px] text-zinc-400">Drag to move the split: {label(a)} on the left, {label(b)} on the right.</figcaption>
         </Styled>
 
         <Styled as="figure" className="mx-auto w-full space-y-2" css={figure}>
@@ -169,7 +169,7 @@ export function PairView({ columns, width, height }: { columns: RanColumn[]; wid
             />
           </Styled>
           <Styled as="div" aria-hidden="true" className="h-1.5 rounded-full" css={{ background: gradient }} />
-          <figcaption className="flex justify-between text-[11px] text-zinc-500">
+          <figcaption className="flex justify-between text-[11px] text-zinc-400">
             <span>identical</span>
             <span>{measured ? `largest difference: ${measured.maxPixel}/255 per channel` : error ? 'not computed' : 'computing…'}</span>
           </figcaption>
@@ -180,14 +180,14 @@ export function PairView({ columns, width, height }: { columns: RanColumn[]; wid
 
       <table className="w-full max-w-2xl text-left text-xs" data-testid="pair-metrics">
         <caption className="sr-only">Numbers of the two runs and their difference</caption>
-        <thead className="text-zinc-500">
+        <thead className="text-zinc-400">
           <tr>
             <th scope="col" className="py-1 font-normal" />
             <th scope="col" className="py-1 font-mono font-medium text-zinc-200">{label(a)}</th>
             <th scope="col" className="py-1 font-mono font-medium text-zinc-200">{label(b)}</th>
           </tr>
         </thead>
-        <tbody className="font-mono text-zinc-300 [&_th]:py-0.5 [&_th]:pr-4 [&_th]:font-sans [&_th]:font-normal [&_th]:text-zinc-500">
+        <tbody className="font-mono text-zinc-300 [&_th]:py-0.5 [&_th]:pr-4 [&_th]:font-sans [&_th]:font-normal [&_th]:text-zinc-400">
           <tr>
             <th scope="row">PSNR</th>
             <td colSpan={2}>{measured ? formatPsnr(measured.stats.psnr) : pending}</td>

@@ -43,13 +43,13 @@ export function AuditPanel({ model, precision }: { model: string; precision: Pre
               {state.audit.ok ? 'matches its label' : 'does not match its label'}
             </span>
           )}
-          <span aria-hidden="true" className="text-zinc-500 transition group-open:rotate-90">
+          <span aria-hidden="true" className="text-zinc-400 transition group-open:rotate-90">
             ›
           </span>
         </span>
       </summary>
       <div className="space-y-3 border-t border-zinc-800 px-2.5 py-2.5">
-        {state.status === 'loading' && <p className="text-zinc-500">Reading the ONNX files…</p>}
+        {state.status === 'loading' && <p className="text-zinc-400">Reading the ONNX files…</p>}
         {state.status === 'error' && (
           <p className="text-rose-300">
             {state.error.message}
@@ -58,7 +58,7 @@ export function AuditPanel({ model, precision }: { model: string; precision: Pre
         )}
         {state.status === 'ready' && (
           <>
-            <p className="leading-relaxed text-zinc-500">
+            <p className="leading-relaxed text-zinc-400">
               Read from the graphs, as the pipeline checks them before loading: a file whose heavy weights are not what
               its label says is refused, never run under that label.
             </p>
@@ -70,18 +70,18 @@ export function AuditPanel({ model, precision }: { model: string; precision: Pre
                     <span className="font-mono text-zinc-300">computes in {dtypeLabel(component.computeDtype)}</span>
                   </p>
                   <p className="text-zinc-400">
-                    <span className="text-zinc-500">weights by bytes: </span>
+                    <span className="text-zinc-400">weights by bytes: </span>
                     <span className="font-mono">
                       {component.weights.map((entry) => `${dtypeLabel(entry.dtype)} ${formatShare(entry.share)} (${formatBytes(entry.bytes)})`).join(', ')}
                     </span>
                   </p>
                   <p className="text-zinc-400">
-                    <span className="text-zinc-500">heavy ops (MatMul, Conv): </span>
+                    <span className="text-zinc-400">heavy ops (MatMul, Conv): </span>
                     <span className="font-mono">{formatShares(component.heavyWeights)}</span>
                   </p>
                   {component.source && (
                     <p className={component.source.quantised ? 'text-amber-200' : 'text-zinc-400'} data-testid={`audit-source-${component.component}`}>
-                      <span className="text-zinc-500">source file: </span>
+                      <span className="text-zinc-400">source file: </span>
                       <span className="font-mono">{component.source.label}</span>
                       {component.source.note && <span className="block">{component.source.note}</span>}
                     </p>
@@ -103,19 +103,19 @@ export function AuditPanel({ model, precision }: { model: string; precision: Pre
 }
 
 function Fp32Parts({ islands, names, precision }: { islands: string[]; names: string[]; precision: Precision }) {
-  if (precision === 'fp32') return <p className="text-zinc-500">All fp32: no half-precision parts to keep apart.</p>;
-  if (islands.length === 0 && names.length === 0) return <p className="text-zinc-500">No fp32 parts.</p>;
+  if (precision === 'fp32') return <p className="text-zinc-400">All fp32: no half-precision parts to keep apart.</p>;
+  if (islands.length === 0 && names.length === 0) return <p className="text-zinc-400">No fp32 parts.</p>;
   return (
     <div className="text-zinc-400">
       {islands.length > 0 && (
         <p>
-          <span className="text-zinc-500">fp32 on purpose: </span>
+          <span className="text-zinc-400">fp32 on purpose: </span>
           {islands.join(', ')}
         </p>
       )}
       {names.length > 0 && (
         <details className="mt-0.5">
-          <summary className="cursor-pointer text-zinc-500 hover:text-zinc-300">
+          <summary className="cursor-pointer text-zinc-400 hover:text-zinc-300">
             {names.length} fp32 initializer{names.length > 1 ? 's' : ''} by name
           </summary>
           <p className="mt-1 break-all font-mono text-[11px] leading-relaxed text-zinc-400">{names.join(', ')}</p>

@@ -55,7 +55,7 @@ export function LoraSection() {
   const full = loras.length >= MAX_LORAS;
 
   return (
-    <Section title="LoRAs" aside={<span className="font-mono text-[11px] text-zinc-500">{loras.length}/{MAX_LORAS}</span>}>
+    <Section title="LoRAs" aside={<span className="font-mono text-[11px] text-zinc-400">{loras.length}/{MAX_LORAS}</span>}>
       <div className="space-y-2" data-testid="lora-picker">
         {loras.length > 0 && (
           <ol className="space-y-2" aria-label="LoRA stack">
@@ -66,7 +66,7 @@ export function LoraSection() {
                 <li key={entry.name} className="space-y-1 rounded-md border border-zinc-800 bg-zinc-900 px-2.5 py-2" data-testid="lora-entry" data-name={entry.name}>
                   <div className="flex items-center justify-between gap-2">
                     <span className="truncate font-mono text-xs text-zinc-100" title={entry.name}>{entry.name}</span>
-                    <button type="button" className="text-[11px] text-zinc-500 hover:text-rose-300" onClick={() => remove(entry.name)} aria-label={`Remove ${entry.name}`}>
+                    <button type="button" className="text-[11px] text-zinc-400 hover:text-rose-300" onClick={() => remove(entry.name)} aria-label={`Remove ${entry.name}`}>
                       remove
                     </button>
                   </div>
@@ -98,13 +98,13 @@ export function LoraSection() {
                   </div>
                   {file && file.info.triggerWords.length > 0 && (
                     <p className="flex flex-wrap items-center gap-1 text-[11px] text-zinc-400">
-                      <span className="text-zinc-500">trigger:</span> {file.info.triggerWords.join(', ')}
+                      <span className="text-zinc-400">trigger:</span> {file.info.triggerWords.join(', ')}
                       <button type="button" className="ml-1 text-indigo-300 hover:text-indigo-200" onClick={() => insertTriggers(file.info.triggerWords)}>
                         add to prompt
                       </button>
                     </p>
                   )}
-                  {entry.weight === 0 && <p className="text-[11px] text-zinc-500">Weight 0: the base model runs, exactly.</p>}
+                  {entry.weight === 0 && <p className="text-[11px] text-zinc-400">Weight 0: the base model runs, exactly.</p>}
                   {files && !file && <p className="text-[11px] text-rose-300">Not in the LoRA folder any more: remove it or put the file back.</p>}
                 </li>
               );
@@ -141,7 +141,7 @@ export function LoraSection() {
                 <li key={file.name} className="flex items-start justify-between gap-2 rounded-md px-1.5 py-1 hover:bg-zinc-900" data-testid="lora-option" data-name={file.name}>
                   <div className="min-w-0 text-[11px] leading-snug">
                     <p className="truncate font-mono text-xs text-zinc-200" title={file.name}>{file.name}</p>
-                    <p className="text-zinc-500">
+                    <p className="text-zinc-400">
                       {[file.alias !== file.name && file.alias, file.info.baseModel && `base: ${file.info.baseModel}`, file.formats.join(', '),
                         file.info.rank && `rank ${file.info.rank}`, mib(file.bytes)].filter(Boolean).join(' · ')}
                     </p>
@@ -160,8 +160,8 @@ export function LoraSection() {
                 </li>
               );
             })}
-            {matches.length === 0 && <li className="px-1.5 text-xs text-zinc-500">No LoRA matches “{query}”.</li>}
-            {matches.length > SHOWN && <li className="px-1.5 text-[11px] text-zinc-500">{matches.length - SHOWN} more: refine the search.</li>}
+            {matches.length === 0 && <li className="px-1.5 text-xs text-zinc-400">No LoRA matches “{query}”.</li>}
+            {matches.length > SHOWN && <li className="px-1.5 text-[11px] text-zinc-400">{matches.length - SHOWN} more: refine the search.</li>}
           </ul>
         )}
         {files && files.length > 0 && (

@@ -25,8 +25,22 @@ export function ModelSection() {
 
   if (!system) return null;
 
+  // Folded to one line until opened (issue 18: on first visit the prompt must be in view, on a phone too): the
+  // model, its precision and whether the audit holds are what a designer needs to see, the pickers when changing them.
   return (
     <Section title="Model">
+      <details className="group rounded-md border border-zinc-800 bg-zinc-950/60 [&_summary::-webkit-details-marker]:hidden" data-testid="model-section">
+        <summary className="flex cursor-pointer select-none items-center justify-between gap-2 px-2.5 py-2 text-xs text-zinc-300 hover:text-zinc-100">
+          <span className="min-w-0 truncate">
+            <span className="text-zinc-100">{model?.name ?? 'No model'}</span>
+            {precision && <span className="font-mono"> · {PRECISION_LABELS[precision]}</span>}
+            <span className="text-zinc-400"> · change model or precision</span>
+          </span>
+          <span aria-hidden="true" className="text-zinc-400 transition group-open:rotate-90">
+            ›
+          </span>
+        </summary>
+        <div className="space-y-3 border-t border-zinc-800 px-2.5 py-2.5">
       <div className="space-y-1.5">
         <Label htmlFor="model">Model</Label>
         <select
@@ -52,7 +66,7 @@ export function ModelSection() {
               key={option.precision}
               title={option.available ? PRECISION_NOTES[option.precision] : option.reason}
               className={`relative flex cursor-pointer items-center justify-center rounded px-1 py-1.5 font-mono text-xs transition has-[:checked]:bg-zinc-700 has-[:checked]:text-white has-[:focus-visible]:ring-2 has-[:focus-visible]:ring-indigo-400 ${
-                option.available ? 'text-zinc-300 hover:bg-zinc-800' : 'cursor-not-allowed text-zinc-600 line-through'
+                option.available ? 'text-zinc-300 hover:bg-zinc-800' : 'cursor-not-allowed text-zinc-500 line-through'
               }`}
             >
               <input
@@ -72,7 +86,7 @@ export function ModelSection() {
         {precision && <Hint>{PRECISION_NOTES[precision]}</Hint>}
         {model && precision && <AuditPanel model={model.id} precision={precision} />}
         {unavailable.length > 0 && (
-          <ul className="space-y-0.5 text-xs text-zinc-500" aria-label="Unavailable precisions">
+          <ul className="space-y-0.5 text-xs text-zinc-400" aria-label="Unavailable precisions">
             {unavailable.map((option) => (
               <li key={option.precision} id={`precision-reason-${option.precision}`}>
                 <span className="font-mono text-zinc-400">{PRECISION_LABELS[option.precision]}</span>: {option.reason}
@@ -81,11 +95,12 @@ export function ModelSection() {
           </ul>
         )}
       </fieldset>
+        </div>
+      </details>
 
       {model?.tiny && (
         <Callout title="Tiny random-weights demo model" testId="tiny-model-note">
-          This model exists so the studio runs out of the box, with no download: its weights are random, so its images
-          are noise-like by design. For real portraits,{' '}
+          Random weights, so its images are noise by design. For real portraits,{' '}
           <a className="font-medium text-amber-200 underline underline-offset-2 hover:text-white" href="/readme#adding-real-weights">
             add real weights (README: Adding real weights)
           </a>

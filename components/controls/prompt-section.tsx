@@ -3,6 +3,7 @@
 // (CFG 1), because Turbo's default makes it silently useless.
 import { useStudio } from '@/lib/state/provider.tsx';
 import { FieldError, Hint, Label, Section, inputClass } from '@/components/ui/primitives.tsx';
+import { TokenCount } from './token-count.tsx';
 
 export function PromptSection({ promptError }: { promptError?: string }) {
   const prompt = useStudio((state) => state.form.prompt);
@@ -26,7 +27,7 @@ export function PromptSection({ promptError }: { promptError?: string }) {
         </Label>
         <textarea
           id="prompt"
-          rows={5}
+          rows={4}
           className={`${inputClass} resize-y leading-relaxed`}
           placeholder="Portrait of a woman in soft window light, 85mm, film grain… / 一位女子的肖像，柔和窗光，胶片质感…"
           value={prompt}
@@ -38,15 +39,20 @@ export function PromptSection({ promptError }: { promptError?: string }) {
         {promptError ? (
           <FieldError id="prompt-error">{promptError}</FieldError>
         ) : (
-          <Hint id="prompt-hint">English and Chinese both work; the encoder reads up to 512 tokens.</Hint>
+          <p id="prompt-hint" className="flex justify-between gap-2 text-xs leading-relaxed text-zinc-400">
+            <span>English and Chinese both work.</span>
+            <TokenCount text={prompt} />
+          </p>
         )}
       </div>
       <div className="space-y-1.5">
-        <Label htmlFor="negative-prompt">Negative prompt</Label>
+        <Label htmlFor="negative-prompt" aside={cfgOff ? <span data-testid="negative-ignored" className="rounded border border-amber-500/40 px-1 text-amber-200">ignored at CFG 1</span> : undefined}>
+          Negative prompt
+        </Label>
         <textarea
           id="negative-prompt"
           rows={2}
-          className={`${inputClass} resize-y leading-relaxed`}
+          className={`${inputClass} resize-y leading-relaxed ${cfgOff ? 'opacity-70' : ''}`}
           placeholder="blurry, deformed hands, watermark / 模糊，水印"
           value={negativePrompt}
           onChange={(event) => setField('negativePrompt', event.target.value)}

@@ -2,7 +2,7 @@
 // Presets, steps and CFG, each with the advice for its current value, for the selected model's variant (Turbo's
 // distilled step bands and CFG off; Z-Image base's 28–50 steps with CFG on). CFG > 1 doubles the work.
 import { cfgHint, stepsHint } from '@/lib/hints.ts';
-import { presetsFor } from '@/lib/params.ts';
+import { CFG_LIMITS, presetsFor, STEP_LIMITS } from '@/lib/params.ts';
 import { modelById } from '@/lib/state/studio-store.ts';
 import type { ParamField } from '@/lib/params.ts';
 import { useStudio } from '@/lib/state/provider.tsx';
@@ -33,7 +33,7 @@ export function SamplingSection({ errors }: { errors: Partial<Record<ParamField,
               }`}
             >
               <span className="block text-xs font-medium text-zinc-100">{preset.label}</span>
-              <span className="block font-mono text-[11px] text-zinc-500">
+              <span className="block font-mono text-[11px] text-zinc-400">
                 {preset.steps} steps · CFG {preset.cfg}
               </span>
             </button>
@@ -46,6 +46,7 @@ export function SamplingSection({ errors }: { errors: Partial<Record<ParamField,
         value={steps}
         onChange={(value) => setField('steps', value)}
         slider={{ min: 1, max: variant === 'base' ? 60 : 30, step: 1 }}
+        keys={{ min: STEP_LIMITS.min, max: STEP_LIMITS.max, step: 1 }}
         hint={stepsHint(Number(steps), variant)}
         error={errors.steps}
       />
@@ -57,6 +58,7 @@ export function SamplingSection({ errors }: { errors: Partial<Record<ParamField,
         inputMode="decimal"
         onChange={(value) => setField('cfg', value)}
         slider={{ min: 1, max: 8, step: 0.5 }}
+        keys={{ min: CFG_LIMITS.min, max: CFG_LIMITS.max, step: 0.5 }}
         hint={cfgHint(Number(cfg), variant)}
         error={errors.cfg}
       />

@@ -1,6 +1,8 @@
 'use client';
 // Seed with a randomize button. Seeds span 0..2^53−1 so they stay exact in JSON; the same seed, settings and
 // precision reproduce the image.
+import { steppedValue } from '@/lib/keys.ts';
+import { SEED_MAX } from '@/lib/params.ts';
 import { useStudio } from '@/lib/state/provider.tsx';
 import { DiceIcon } from '@/components/ui/icons.tsx';
 import { FieldError, Hint, Label, buttonClass, inputClass } from '@/components/ui/primitives.tsx';
@@ -23,6 +25,12 @@ export function SeedField({ error }: { error?: string }) {
           className={`${inputClass} font-mono tabular-nums`}
           value={seed}
           onChange={(event) => setField('seed', event.target.value)}
+          onKeyDown={(event) => {
+            const next = steppedValue(seed, event.key, event.shiftKey, { step: 1, min: 0, max: SEED_MAX });
+            if (next === null) return;
+            event.preventDefault();
+            setField('seed', next);
+          }}
           aria-invalid={error ? true : undefined}
           aria-describedby={error ? 'seed-error' : 'seed-hint'}
         />

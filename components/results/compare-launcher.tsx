@@ -31,7 +31,8 @@ export function CompareLauncher({ record, onClose }: { record: ResultRecord; onC
     options,
     system ? `${record.model.name} is no longer in the weights folder.` : 'the engine is not available, so what runs here is unknown.',
   );
-  const optional = OPTIONAL.filter((precision) => precision !== source);
+  // Extra precisions are offered only when this machine can run them (the defaults stay, with the reason they cannot).
+  const optional = OPTIONAL.filter((precision) => precision !== source && options?.some((option) => option.precision === precision && option.available));
   const runs = plan.filter((step) => step.action === 'submit').length;
 
   const start = async () => {
@@ -55,7 +56,7 @@ export function CompareLauncher({ record, onClose }: { record: ResultRecord; onC
         {plan.map((step) => (
           <li key={step.precision} className="flex gap-2" data-testid="compare-plan" data-precision={step.precision} data-action={step.action}>
             <span className="w-16 shrink-0 font-mono text-zinc-200">{PRECISION_LABELS[step.precision]}</span>
-            <span className={step.action === 'unavailable' ? 'text-zinc-500' : 'text-zinc-300'}>
+            <span className={step.action === 'unavailable' ? 'text-zinc-400' : 'text-zinc-300'}>
               {step.action === 'reuse' ? 'this result' : step.action === 'submit' ? 'runs as a new job' : `cannot run here: ${step.reason}`}
             </span>
           </li>
@@ -64,7 +65,7 @@ export function CompareLauncher({ record, onClose }: { record: ResultRecord; onC
       {optional.length > 0 && (
         <fieldset className="flex flex-wrap items-center gap-x-3 gap-y-1">
           <legend className="sr-only">Also compare</legend>
-          <span className="text-zinc-500">Also:</span>
+          <span className="text-zinc-400">Also:</span>
           {optional.map((precision) => (
             <label key={precision} className="inline-flex items-center gap-1.5 text-zinc-300">
               <input
@@ -80,7 +81,7 @@ export function CompareLauncher({ record, onClose }: { record: ResultRecord; onC
           ))}
         </fieldset>
       )}
-      <p className="text-zinc-500">
+      <p className="text-zinc-400">
         {runs === 0
           ? 'Nothing new runs on this machine: the page shows this result and why the other precisions cannot run here.'
           : `${runs} new job${runs > 1 ? 's' : ''} join${runs > 1 ? '' : 's'} the queue; the engine loads each precision's pipeline in turn.`}

@@ -36,7 +36,7 @@ const DTYPE_COLOUR: Record<string, string> = {
 function Part({ title, children }: { title: string; children: ReactNode }) {
   return (
     <section className="space-y-1.5" aria-label={title}>
-      <h4 className="text-[10px] font-semibold uppercase tracking-[0.08em] text-zinc-500">{title}</h4>
+      <h4 className="text-[10px] font-semibold uppercase tracking-[0.08em] text-zinc-400">{title}</h4>
       <div className="space-y-1.5 text-xs leading-relaxed text-zinc-300">{children}</div>
     </section>
   );
@@ -59,7 +59,7 @@ function CensusPart({ record }: { record: ResultRecord }) {
   if (!census) {
     return (
       <Part title="Precision census">
-        <p className="text-zinc-500">
+        <p className="text-zinc-400">
           Not recorded: this result was saved before the studio kept the census, or the engine did not profile the run.
           The badge repeats the precision the engine declared.
         </p>
@@ -82,13 +82,13 @@ function CensusPart({ record }: { record: ResultRecord }) {
       )}
       <ShareBar shares={census.flopShare} />
       <p>
-        <span className="text-zinc-500">FLOPs by dtype:</span> <span className="font-mono">{formatShares(census.flopShare)}</span>
+        <span className="text-zinc-400">FLOPs by dtype:</span> <span className="font-mono">{formatShares(census.flopShare)}</span>
       </p>
       <p>
-        <span className="text-zinc-500">Nodes run per provider:</span>{' '}
+        <span className="text-zinc-400">Nodes run per provider:</span>{' '}
         <span className="font-mono">{providers.map(([provider, nodes]) => `${provider.toUpperCase()} ${nodes.toLocaleString('en-US')}`).join(' · ')}</span>
       </p>
-      <p className="text-zinc-500" data-testid="evidence-scope">
+      <p className="text-zinc-400" data-testid="evidence-scope">
         {census.scope === 'this generation'
           ? 'Measured on this generation, from onnxruntime’s profile of the sessions that made this image (the DiT’s from its first denoising step, or from all of them in older results: every step runs the same graph on the same shapes).'
           : `Measured on generation ${census.generation} of these sessions: later generations run the same sessions (same graphs, same kernels), so the profile is not taken again.`}
@@ -110,10 +110,10 @@ function ComponentsPart({ record }: { record: ResultRecord }) {
                 <span className="font-mono">
                   {PRECISION_LABELS[component.precision]} on {component.ep.toUpperCase()}
                 </span>{' '}
-                <span className="text-zinc-500">({component.reason})</span>
+                <span className="text-zinc-400">({component.reason})</span>
               </p>
               {component.source && (
-                <p data-testid={`evidence-source-${component.component}`} className={component.source.quantised ? 'text-amber-200' : 'text-zinc-500'}>
+                <p data-testid={`evidence-source-${component.component}`} className={component.source.quantised ? 'text-amber-200' : 'text-zinc-400'}>
                   source file: <span className="font-mono">{component.source.label}</span>
                   {component.source.note && <span> — {component.source.note}</span>}
                 </p>
@@ -121,16 +121,16 @@ function ComponentsPart({ record }: { record: ResultRecord }) {
               {audit ? (
                 <>
                   <p>
-                    <span className="text-zinc-500">computes in</span> <span className="font-mono">{dtypeLabel(audit.computeDtype)}</span>
-                    <span className="text-zinc-500"> · heavy weights </span>
+                    <span className="text-zinc-400">computes in</span> <span className="font-mono">{dtypeLabel(audit.computeDtype)}</span>
+                    <span className="text-zinc-400"> · heavy weights </span>
                     <span className="font-mono">{formatShares(audit.heavyWeights)}</span>
                   </p>
                   {audit.islands.length > 0 && (
-                    <p className="text-zinc-500">fp32 on purpose: {audit.islands.join(', ')}</p>
+                    <p className="text-zinc-400">fp32 on purpose: {audit.islands.join(', ')}</p>
                   )}
                 </>
               ) : (
-                <p className="text-zinc-500">Load-time audit not recorded.</p>
+                <p className="text-zinc-400">Load-time audit not recorded.</p>
               )}
             </li>
           );
@@ -145,7 +145,7 @@ function HealthPart({ record }: { record: ResultRecord }) {
   if (!health) {
     return (
       <Part title="Numerical health">
-        <p className="text-zinc-500">Not recorded for this result.</p>
+        <p className="text-zinc-400">Not recorded for this result.</p>
       </Part>
     );
   }
@@ -161,7 +161,7 @@ function HealthPart({ record }: { record: ResultRecord }) {
       ) : (
         <table className="w-full font-mono text-[11px]" data-testid="evidence-steps">
           <caption className="sr-only">NaN and Inf values in the latents after each step</caption>
-          <thead className="text-left text-zinc-500">
+          <thead className="text-left text-zinc-400">
             <tr>
               <th scope="col" className="font-normal">step</th>
               <th scope="col" className="font-normal">NaN</th>
@@ -179,9 +179,9 @@ function HealthPart({ record }: { record: ResultRecord }) {
           </tbody>
         </table>
       )}
-      {bad.length > 0 && <p className="text-zinc-500">{nonFiniteAtEnd(health).toLocaleString('en-US')} non-finite latent values after the last step.</p>}
+      {bad.length > 0 && <p className="text-zinc-400">{nonFiniteAtEnd(health).toLocaleString('en-US')} non-finite latent values after the last step.</p>}
       <p>
-        <span className="text-zinc-500">Image:</span>{' '}
+        <span className="text-zinc-400">Image:</span>{' '}
         <span className="font-mono">
           mean {health.image.mean.toFixed(1)} · std {health.image.std.toFixed(1)} · black pixels {formatShare(health.image.blackFraction)}
         </span>
@@ -199,7 +199,7 @@ function LorasPart({ record }: { record: ResultRecord }) {
   return (
     <Part title="LoRAs (merged into the DiT's weights in memory)">
       {loras.length === 0 ? (
-        <p className="text-zinc-500">Not recorded for this result.</p>
+        <p className="text-zinc-400">Not recorded for this result.</p>
       ) : (
         <ul className="space-y-2" data-testid="evidence-loras">
           {loras.map((lora) => {
@@ -208,12 +208,12 @@ function LorasPart({ record }: { record: ResultRecord }) {
               <li key={lora.name}>
                 <p>
                   <span className="font-medium text-zinc-100">{lora.name}</span> <span className="font-mono">× {lora.weight}</span>{' '}
-                  <span className="text-zinc-500">({lora.formats.join(', ') || 'not read'} · sha256 </span>
+                  <span className="text-zinc-400">({lora.formats.join(', ') || 'not read'} · sha256 </span>
                   <span className="font-mono text-zinc-400">{lora.sha256.slice(0, 12)}</span>
-                  <span className="text-zinc-500">)</span>
+                  <span className="text-zinc-400">)</span>
                 </p>
                 {lora.weight === 0 ? (
-                  <p className="text-zinc-500">Weight 0: no weight changed; the base model ran from its own files.</p>
+                  <p className="text-zinc-400">Weight 0: no weight changed; the base model ran from its own files.</p>
                 ) : (
                   <p className="font-mono text-[11px] text-zinc-400">
                     {lora.modules} layer{lora.modules === 1 ? '' : 's'}: {layers.map(([layer, n]) => `${layer}${n > 1 ? ` ×${n}` : ''}`).join(', ')}
@@ -224,7 +224,7 @@ function LorasPart({ record }: { record: ResultRecord }) {
           })}
         </ul>
       )}
-      <p className="text-zinc-500">
+      <p className="text-zinc-400">
         Each changed weight is W + weight·alpha/rank·B·A summed in fp32, then rounded once to the run&apos;s precision, in
         memory: the converted files are not rewritten. The graph, its nodes and every weight&apos;s dtype stay the base
         model&apos;s, so the audit holds; the census may come from the sessions&apos; first generation, before this stack.
@@ -248,7 +248,7 @@ function MemoryPart({ record }: { record: ResultRecord }) {
       <p className="font-mono">
         peak {mib(memory.peakMiB)} · after {mib(memory.afterMiB)} · total {mib(memory.totalMiB)}
       </p>
-      <p className="text-zinc-500">
+      <p className="text-zinc-400">
         {memory.peakMiB === undefined
           ? 'The peak was not measured for this run.'
           : memory.scope === 'device'
@@ -268,7 +268,7 @@ export function EvidenceDetails({ record, open = false }: { record: ResultRecord
     >
       <summary className="flex cursor-pointer select-none items-center justify-between gap-2 px-3 py-2 text-xs font-medium text-zinc-300 hover:text-zinc-100">
         <span>Evidence: census, audit, health, memory</span>
-        <span aria-hidden="true" className="text-zinc-500 transition group-open:rotate-90">
+        <span aria-hidden="true" className="text-zinc-400 transition group-open:rotate-90">
           ›
         </span>
       </summary>

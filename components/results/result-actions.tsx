@@ -2,7 +2,7 @@
 // Actions on one result: download with metadata (the engine's PNG as is), download without (pixels re-encoded,
 // no text chunks), reuse settings, share (copies the /r/<id> link and shows it), compare precisions (the BF16 vs
 // FP16 view, /c/<id>), vary (subtle/strong: image to image of it, new seed), upscale (×1.5 and refine), delete.
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { downloadName, imageUrl, shareUrl, type ResultRecord } from '@/lib/results.ts';
 import { useStudio } from '@/lib/state/provider.tsx';
 import { CompareIcon, DownloadIcon, EraserIcon, ReuseIcon, ShareIcon, TrashIcon } from '@/components/ui/icons.tsx';
@@ -17,6 +17,15 @@ export function ResultActions({ record }: { record: ResultRecord }) {
   const [shared, setShared] = useState<{ url: string; copied: boolean } | null>(null);
   const [confirmDelete, setConfirmDelete] = useState(false);
   const [comparing, setComparing] = useState(false);
+  const deleteButton = useRef<HTMLButtonElement>(null);
+  const confirmButton = useRef<HTMLButtonElement>(null);
+  // The prompt takes the focus when it opens; closing it (Keep, Escape) gives the focus back to the trash button.
+  const wasConfirming = useRef(false);
+  useEffect(() => {
+    if (confirmDelete) confirmButton.current?.focus();
+    else if (wasConfirming.current) deleteButton.current?.focus();
+    wasConfirming.current = confirmDelete;
+  }, [confirmDelete]);
 
   const share = async () => {
     const url = new URL(shareUrl(record.id), window.location.origin).toString();
@@ -70,8 +79,17 @@ export function ResultActions({ record }: { record: ResultRecord }) {
           <CompareIcon /> Compare
         </button>
         {confirmDelete ? (
-          <span className="inline-flex items-center gap-1">
-            <button type="button" className={`${buttonClass.secondary} border-rose-500/50 text-rose-200`} onClick={() => void remove(record.id)}>
+          <span
+            className="inline-flex items-center gap-1"
+            role="group"
+            aria-label="Delete this image from the history?"
+            onKeyDown={(event) => {
+              if (event.key !== 'Escape') return;
+              event.preventDefault();
+              setConfirmDelete(false);
+            }}
+          >
+            <button ref={confirmButton} type="button" className={`${buttonClass.secondary} border-rose-500/50 text-rose-200`} onClick={() => void remove(record.id)}>
               Delete for good
             </button>
             <button type="button" className={buttonClass.ghost} onClick={() => setConfirmDelete(false)}>
@@ -79,7 +97,7 @@ export function ResultActions({ record }: { record: ResultRecord }) {
             </button>
           </span>
         ) : (
-          <button type="button" className={buttonClass.ghost} onClick={() => setConfirmDelete(true)} aria-label="Delete from history">
+          <button ref={deleteButton} type="button" className={buttonClass.ghost} onClick={() => setConfirmDelete(true)} aria-label="Delete from history">
             <TrashIcon />
           </button>
         )}

@@ -86,14 +86,14 @@ export function ResultBadges({ record }: { record: ResultRecord }) {
           </Badge>
         ))}
         <Badge title={memory.title} testId="badge-vram">
-          <span className="text-zinc-500">VRAM</span> {memory.text}
+          <span className="text-zinc-400">VRAM</span> {memory.text}
         </Badge>
         <Badge title={`Queued ${formatDuration(record.queuedMs)} before it started`} testId="badge-time">
           {formatDuration(record.durationMs)}
         </Badge>
         {request.loras && request.loras.length > 0 && (
           <Badge title={request.loras.map((l) => `${l.name} × ${l.weight}${l.sha256 ? ` (sha256 ${l.sha256.slice(0, 12)})` : ''}`).join('\n')} testId="badge-loras">
-            <span className="text-zinc-500">LoRA</span> {request.loras.map((l) => `${l.name.split('/').pop()} ${l.weight}`).join(' + ')}
+            <span className="text-zinc-400">LoRA</span> {request.loras.map((l) => `${l.name.split('/').pop()} ${l.weight}`).join(' + ')}
           </Badge>
         )}
         {record.model.tiny && (
@@ -103,8 +103,9 @@ export function ResultBadges({ record }: { record: ResultRecord }) {
         )}
       </div>
       {precision.scopeNote && (
-        <p className="text-[11px] leading-snug text-zinc-500" data-testid="census-scope">
-          Precision census {precision.scopeNote}: later generations reuse the same sessions, so it is not taken again.
+        <p className="text-[11px] leading-snug text-zinc-400" data-testid="census-scope">
+          The precision check was {precision.scopeNote}: this image ran on the same loaded model files, with the same
+          kernels, so which number formats did the work cannot have changed; profiling every run would slow it down.
         </p>
       )}
       {health && (
@@ -140,21 +141,21 @@ export function ResultParameters({ record }: { record: ResultRecord }) {
   return (
     <div className="space-y-3 text-sm">
       <div>
-        <h3 className="text-[11px] font-semibold uppercase tracking-[0.08em] text-zinc-500">Prompt</h3>
+        <h3 className="text-[11px] font-semibold uppercase tracking-[0.08em] text-zinc-400">Prompt</h3>
         <p className="mt-1 whitespace-pre-wrap break-words leading-relaxed text-zinc-100" data-testid="result-prompt">
           {request.prompt}
         </p>
       </div>
       {request.negativePrompt && (
         <div>
-          <h3 className="text-[11px] font-semibold uppercase tracking-[0.08em] text-zinc-500">Negative prompt</h3>
+          <h3 className="text-[11px] font-semibold uppercase tracking-[0.08em] text-zinc-400">Negative prompt</h3>
           <p className="mt-1 whitespace-pre-wrap break-words leading-relaxed text-zinc-300">{request.negativePrompt}</p>
         </div>
       )}
       <dl className="grid grid-cols-[auto_minmax(0,1fr)] gap-x-4 gap-y-1 text-xs" aria-label="Parameters">
         {rows.map(([name, value]) => (
           <div key={name} className="contents">
-            <dt className="text-zinc-500">{name}</dt>
+            <dt className="text-zinc-400">{name}</dt>
             <dd className="break-all font-mono text-zinc-200">{value}</dd>
           </div>
         ))}

@@ -14,13 +14,13 @@ export const buttonClass = {
 };
 
 export const inputClass =
-  'w-full rounded-md border border-zinc-700 bg-zinc-950 px-2.5 py-1.5 text-sm text-zinc-100 placeholder:text-zinc-600 focus:border-indigo-400 aria-[invalid=true]:border-rose-500';
+  'w-full rounded-md border border-zinc-700 bg-zinc-950 px-2.5 py-1.5 text-sm text-zinc-100 placeholder:text-zinc-500 focus:border-indigo-400 aria-[invalid=true]:border-rose-500';
 
 export function Section({ title, children, aside }: { title: string; children: ReactNode; aside?: ReactNode }) {
   return (
     <section className="space-y-3 border-b border-zinc-800/80 pb-5 last:border-b-0" aria-label={title}>
       <div className="flex items-center justify-between gap-2">
-        <h2 className="text-[11px] font-semibold uppercase tracking-[0.08em] text-zinc-500">{title}</h2>
+        <h2 className="text-[11px] font-semibold uppercase tracking-[0.08em] text-zinc-400">{title}</h2>
         {aside}
       </div>
       {children}
@@ -56,7 +56,7 @@ export function Label({ htmlFor, children, aside }: { htmlFor: string; children:
       <label htmlFor={htmlFor} className="text-sm font-medium text-zinc-200">
         {children}
       </label>
-      {aside && <span className="text-xs text-zinc-500">{aside}</span>}
+      {aside && <span className="text-xs text-zinc-400">{aside}</span>}
     </div>
   );
 }

@@ -16,6 +16,8 @@ export class StudioPage {
   readonly historyItems: Locator;
   readonly tinyModelNote: Locator;
   readonly auditPanel: Locator;
+  readonly count: Locator;
+  readonly connectionLost: Locator;
 
   constructor(page: Page) {
     this.page = page;
@@ -31,17 +33,26 @@ export class StudioPage {
     this.historyItems = page.getByTestId('history-item');
     this.tinyModelNote = page.getByTestId('tiny-model-note');
     this.auditPanel = page.getByTestId('audit-panel');
+    this.count = page.getByRole('textbox', { name: 'Images', exact: true });
+    this.connectionLost = page.getByTestId('connection-lost');
+  }
+
+  /** Opens the folded model line (model, precision, audit). */
+  async openModel(): Promise<void> {
+    const section = this.page.getByTestId('model-section');
+    if ((await section.getAttribute('open')) === null) await section.locator('summary').first().click();
   }
 
   async goto(): Promise<void> {
     await this.page.goto('/');
   }
 
-  async fillSettings(settings: { prompt: string; width: number; height: number; steps?: number }): Promise<void> {
+  async fillSettings(settings: { prompt: string; width: number; height: number; steps?: number; count?: number }): Promise<void> {
     await this.prompt.fill(settings.prompt);
     await this.width.fill(String(settings.width));
     await this.height.fill(String(settings.height));
     if (settings.steps !== undefined) await this.steps.fill(String(settings.steps));
+    if (settings.count !== undefined) await this.count.fill(String(settings.count));
   }
 
   progressOf(job: Locator): Locator {

@@ -74,10 +74,12 @@ export interface StartOptions {
   token?: string;
   /** Resolve as soon as the process exits instead of waiting for it to serve (for a server that must refuse). */
   expectExit?: boolean;
+  /** Serve on this port (a restart that a page already open must find again); a free one otherwise. */
+  port?: number;
 }
 
 export async function startStudio(options: StartOptions = {}): Promise<StudioServer> {
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'zimage-hardening-'));
   // The tiny model made by the Playwright web server, shared read-only, so no server here waits to make it again.
   const weightsDir = path.join(process.env.E2E_ROOT!, 'weights');

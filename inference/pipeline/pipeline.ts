@@ -56,6 +56,13 @@ function loraFacts(requested: RecordedRequest, stack: BuiltStack | undefined): {
   };
 }
 
+/** The clean-image estimate of a flow-matching step, x0 = z + σ·v (v ≈ x0 − ε, z = (1 − σ)·x0 + σ·ε). */
+export function denoisedEstimate(z: Float32Array, v: Float32Array, sigma: number): Float32Array {
+  const out = new Float32Array(z.length);
+  for (let i = 0; i < z.length; i++) out[i] = z[i] + sigma * v[i];
+  return out;
+}
+
 export interface LoadOptions {
   /** 'auto' (default): sequential when the weights do not fit in free memory with room for activations. */
   residency?: Residency | 'auto';
@@ -88,6 +95,10 @@ interface RunContext {
   signal?: AbortSignal;
   /** Ends a phase: adds its time and reports progress. */
   phase: (name: ProgressEvent['phase'], extra?: Partial<ProgressEvent>) => void;
+  /** Reports progress without ending a phase (the decode as it starts). */
+  announce: (event: ProgressEvent) => void;
+  /** After each denoising step: the clean-image estimate, for live previews (GenerateOptions.onDenoised). */
+  onDenoised?: GenerateOptions['onDenoised'];
   checkAbort: () => void;
   timings: Record<string, number>;
   t0: number;
@@ -98,6 +109,8 @@ interface RunContext {
 
 export class ZImagePipeline {
   private featureCache = new Map<string, TextFeatures>();
+  /** Decode + PNG milliseconds per latent pixel of the last generation, for an ETA that includes them. */
+  private tailMsPerLatentPixel?: number;
   /** One looping nvidia-smi for the pipeline's life (CUDA only): no process is forked during a generation. */
   private readonly monitor?: GpuMonitor;
   /** The VAE encoder, loaded on the first image input (text-to-image never loads it). */
@@ -223,7 +236,8 @@ export class ZImagePipeline {
     const checkAbort = () => { if (opts.signal?.aborted) throw new AbortError(); };
     const vram = this.monitor ? new VramSampler(this.monitor).start() : undefined;
     try {
-      const ctx = { signal: opts.signal, phase, checkAbort, timings, t0, vram };
+      const announce = (event: ProgressEvent) => opts.onProgress?.(event);
+      const ctx = { signal: opts.signal, phase, announce, onDenoised: opts.onDenoised, checkAbort, timings, t0, vram };
       const full = this.withVariantDefaults(req);
       if (!full.hires) return await this.run({ ...ctx, req: full });
       // Hires fix: the first pass, its pixels upscaled (Lanczos-3), then image-to-image at the larger size
@@ -336,6 +350,7 @@ export class ZImagePipeline {
         v = applyGuidance(v, vNeg, { w: guidance, tModel: t, truncation: req.cfgTruncation ?? 1, normalization: req.cfgNormalization || undefined });
       }
       if (step === 0 && this.census.ditScope === 'first-step') await this.runners.done('dit', { keep: true });
+      ctx.onDenoised?.(denoisedEstimate(z, v, sigma), h, w, step + 1);
       return v;
     };
     const { latents: z, steps } = await sampleEuler(z0, sig.subarray(start), velocity, {
@@ -346,7 +361,11 @@ export class ZImagePipeline {
         const bad = countNonFinite(latents);
         stepHealth.push({ step, ...bad });
         const elapsed = performance.now() - stepStart;
-        phase('denoise', { step, totalSteps: kept, etaMs: (elapsed / step) * (kept - step) });
+        const tail = this.tailMsPerLatentPixel === undefined ? undefined : this.tailMsPerLatentPixel * h * w;
+        phase('denoise', {
+          step, totalSteps: kept, etaMs: (elapsed / step) * (kept - step) + (tail ?? 0),
+          ...(tail === undefined ? { etaWithoutDecode: true } : {}),
+        });
         // Every value NaN: nothing left to denoise (an fp16 overflow); stop and report instead of burning steps.
         return bad.nan === latents.length;
       },
@@ -355,7 +374,13 @@ export class ZImagePipeline {
     await this.runners.done('dit');
     checkAbort();
 
-    // 6. decode: tiled when forced or when the whole decode would not fit in free memory (same precision either way)
+    // 6. decode: tiled when forced or when the whole decode would not fit in free memory (same precision either way).
+    // Announced as it starts: it is the longest silent phase (2–3 s at 1024² on the CPU, ~70 s at 2048²).
+    const tailStart = performance.now();
+    ctx.announce({
+      phase: 'decode', started: true, elapsedMs: tailStart - ctx.t0,
+      ...(this.tailMsPerLatentPixel === undefined ? {} : { etaMs: this.tailMsPerLatentPixel * h * w }),
+    });
     const vae = await this.runners.get('vae');
     const tiled = Boolean(req.tiledVae) || vaeDecodeBytes(h, w, vae.config.upChannels.at(-1)!, this.precision === 'fp32' ? 4 : 2) > freeMemoryBytes(this.ep, this.deviceId, this.monitor);
     const image = tiled
@@ -380,7 +405,10 @@ export class ZImagePipeline {
       health, census, audit: this.audit, ...(loras && { loras }),
     };
     const png = ctx.pass?.png === false ? new Uint8Array() : await encodePng(pixels, out.width, out.height, pngText(facts, timings));
-    if (ctx.pass?.png !== false) phase('png');
+    if (ctx.pass?.png !== false) {
+      phase('png');
+      this.tailMsPerLatentPixel = (performance.now() - tailStart) / (h * w);
+    }
     timings.total = performance.now() - ctx.t0;
     return { pixels, width: out.width, height: out.height, png, ...facts, timings };
   }

@@ -107,8 +107,12 @@ export interface ProgressEvent {
   step?: number;
   totalSteps?: number;
   elapsedMs: number;
-  /** Estimated time to the end of the generation, when known. */
+  /** Estimated time to the end of the generation, when known; it includes the decode once one was measured. */
   etaMs?: number;
+  /** true: etaMs leaves out the decode (none measured yet in this pipeline), so the real end is later. */
+  etaWithoutDecode?: boolean;
+  /** true: the phase has just begun (only the decode says so: it is long, 2–3 s at 1024² on the CPU). */
+  started?: boolean;
 }
 
 export interface ComponentRunInfo {
@@ -209,5 +213,10 @@ export interface SystemInfo {
 
 export interface GenerateOptions {
   onProgress?: (event: ProgressEvent) => void;
+  /**
+   * After each denoising step (before its progress event): the model's estimate of the clean latents,
+   * x0 = z + σ·v, [1,16,h,w] in the DiT's latent space; for live previews. Not called when absent.
+   */
+  onDenoised?: (x0: Float32Array, h: number, w: number, step: number) => void;
   signal?: AbortSignal;
 }

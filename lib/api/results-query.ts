@@ -14,6 +14,13 @@ export const resultsQuerySchema = z.strictObject({
     .string()
     .regex(/^[A-Za-z0-9_-]{1,256}$/, 'cursor must be the nextCursor of the previous page, unchanged.')
     .optional(),
+  /** Only results whose prompt contains this text (case-insensitive for Latin letters). */
+  q: z.string().max(200, 'q (the prompt search) must be at most 200 characters.').optional(),
+  favourites: z.enum(['0', '1'], { error: 'favourites must be 1 (only starred results) or 0.' }).optional(),
+});
+
+export const favouriteBodySchema = z.strictObject({
+  favourite: z.boolean({ error: 'favourite must be true (star it) or false (unstar it).' }),
 });
 
 const flag = (name: string, meaning: string) =>

@@ -47,12 +47,20 @@ export const api = {
   generate: (params: GenerationParamsInput) =>
     call<{ id: string; position: number | null; job: StudioJob }>('/api/generate', { method: 'POST', body: JSON.stringify(params) }),
   cancel: (jobId: string) => call<{ job: StudioJob }>(`/api/jobs/${jobId}/cancel`, { method: 'POST' }),
-  results: (cursor?: string | null, limit = 24) => {
+  results: (cursor?: string | null, filter: { q?: string; favourites?: boolean } = {}, limit = 24) => {
     const query = new URLSearchParams({ limit: String(limit) });
     if (cursor) query.set('cursor', cursor);
+    if (filter.q) query.set('q', filter.q);
+    if (filter.favourites) query.set('favourites', '1');
     return call<{ items: ResultRecord[]; nextCursor: string | null; total: number }>(`/api/results?${query}`);
   },
-  deleteResult: (id: string) => call<{ deleted: string }>(`/api/results/${id}`, { method: 'DELETE' }),
+  result: (id: string) => call<{ result: ResultRecord }>(`/api/results/${id}`),
+  deleteResult: (id: string, options: { keepalive?: boolean } = {}) =>
+    call<{ deleted: string }>(`/api/results/${id}`, { method: 'DELETE', keepalive: options.keepalive }),
+  setFavourite: (id: string, favourite: boolean) =>
+    call<{ id: string; favourite: boolean }>(`/api/results/${id}/favourite`, { method: 'POST', body: JSON.stringify({ favourite }) }),
+  tokens: (text: string) =>
+    call<{ count: number; limit: number; truncated: boolean; dropped: number }>('/api/tokens', { method: 'POST', body: JSON.stringify({ text }) }),
   audit: (model: string, precision: Precision) =>
     call<{ audit: ModelAuditView }>(`/api/models/${encodeURIComponent(model)}/audit?precision=${encodeURIComponent(precision)}`),
   compare: (resultId: string, precisions: Precision[]) =>
@@ -77,38 +85,88 @@ export interface UploadAnswer {
 }
 
 export interface JobStreamHandlers {
-  onJob: (job: StudioJob) => void;
-  /** The server no longer knows the job (restart) or the stream broke for good. */
+  /** `fresh`: the server's state as of now (a stream's first snapshot, or a poll after the connection came back). */
+  onJob: (job: StudioJob, fresh: boolean) => void;
+  /** The server does not know the job (restarted without its record, or it ended over a week ago). */
   onLost: (error: ApiErrorBody) => void;
+  /** 'lost' as soon as the live connection breaks (the server stopped, the network went); 'live' once it is back. */
+  onConnection: (state: 'live' | 'lost') => void;
 }
 
 const JOB_EVENTS = ['snapshot', 'queued', 'position', 'started', 'progress', 'succeeded', 'failed', 'canceled'] as const;
+/** Waits between tries while the server is away: quick at first (a restart takes seconds), then every 5 s. */
+const RETRY_MS = [500, 1000, 2000, 3000, 5000];
 
-/** Follows one job over SSE until it ends; returns a function that stops following. */
+function isEnded(job: StudioJob): boolean {
+  return job.status === 'succeeded' || job.status === 'failed' || job.status === 'canceled';
+}
+
+/**
+ * Follows one job over SSE until it ends; returns a function that stops following. When the stream breaks, the
+ * page hears of it at once ('lost'), and this retries on its own schedule: GET /api/jobs/:id until the server
+ * answers, then the stream again. EventSource's built-in retry is not relied on: it gives up for good on the first
+ * non-200 answer (a server still starting), and it says nothing while it retries.
+ */
 export function followJob(jobId: string, handlers: JobStreamHandlers): () => void {
-  const source = new EventSource(`/api/jobs/${jobId}/events`);
-  let ended = false;
+  let source: EventSource | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let stopped = false;
+  let attempt = 0;
   const stop = () => {
-    ended = true;
-    source.close();
+    stopped = true;
+    source?.close();
+    clearTimeout(timer);
   };
-  for (const type of JOB_EVENTS) {
-    source.addEventListener(type, (event) => {
-      const job = JSON.parse((event as MessageEvent<string>).data) as StudioJob;
-      handlers.onJob(job);
-      // The server closes the stream after the end; closing here stops EventSource from reconnecting.
-      if (job.status === 'succeeded' || job.status === 'failed' || job.status === 'canceled') stop();
+
+  const open = () => {
+    const events = new EventSource(`/api/jobs/${jobId}/events`);
+    source = events;
+    for (const type of JOB_EVENTS) {
+      events.addEventListener(type, (event) => {
+        attempt = 0;
+        handlers.onConnection('live');
+        const job = JSON.parse((event as MessageEvent<string>).data) as StudioJob;
+        handlers.onJob(job, type === 'snapshot');
+        // The server closes the stream after the end; closing here stops EventSource from reconnecting.
+        if (isEnded(job)) stop();
+      });
+    }
+    events.addEventListener('gone', (event) => {
+      stop();
+      handlers.onLost(JSON.parse((event as MessageEvent<string>).data) as ApiErrorBody);
     });
-  }
-  source.addEventListener('gone', (event) => {
-    stop();
-    handlers.onLost(JSON.parse((event as MessageEvent<string>).data) as ApiErrorBody);
-  });
-  // EventSource retries on its own; only a closed source (retries given up) is reported.
-  source.onerror = () => {
-    if (!ended && source.readyState === EventSource.CLOSED) {
-      handlers.onLost({ code: 'stream_closed', message: 'Lost the live connection to the server. Reload the page to see the job\'s outcome in the history.' });
+    events.onerror = () => {
+      if (stopped) return;
+      events.close();
+      handlers.onConnection('lost');
+      retry();
+    };
+  };
+
+  const retry = () => {
+    const wait = RETRY_MS[Math.min(attempt++, RETRY_MS.length - 1)];
+    timer = setTimeout(() => void poll(), wait);
+  };
+
+  const poll = async () => {
+    if (stopped) return;
+    try {
+      const { job } = await call<{ job: StudioJob }>(`/api/jobs/${jobId}`);
+      if (stopped) return;
+      handlers.onConnection('live');
+      handlers.onJob(job, true);
+      if (isEnded(job)) stop();
+      else open();
+    } catch (error) {
+      if (stopped) return;
+      if (error instanceof ApiError && error.status === 404) {
+        stop();
+        handlers.onConnection('live');
+        handlers.onLost(error.body);
+      } else retry();
     }
   };
+
+  open();
   return stop;
 }

@@ -5,7 +5,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 
 /** Step N brings a database at user_version N to N + 1. Never edit a step; append one. */
-const MIGRATIONS = [
+const MIGRATIONS: (string | ((db: Database.Database) => void))[] = [
   `CREATE TABLE IF NOT EXISTS results (
      id TEXT PRIMARY KEY,
      created_at INTEGER NOT NULL, -- ms since epoch, the paging key
@@ -25,6 +25,13 @@ const MIGRATIONS = [
    );
    CREATE INDEX jobs_unfinished ON jobs (status) WHERE finished_at IS NULL;
    CREATE INDEX jobs_by_end ON jobs (finished_at);`,
+  // A function, as SQLite has no ADD COLUMN IF NOT EXISTS: a database whose results table already has the column
+  // (rebuilt from a newer one's) is left as it is.
+  (db: Database.Database) => {
+    const columns = (db.prepare('PRAGMA table_info(results)').all() as { name: string }[]).map((column) => column.name);
+    if (!columns.includes('favourite')) db.exec('ALTER TABLE results ADD COLUMN favourite INTEGER NOT NULL DEFAULT 0'); // 1: starred
+    db.exec('CREATE INDEX IF NOT EXISTS results_favourites ON results (created_at DESC, id DESC) WHERE favourite = 1');
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -45,7 +52,11 @@ export function openDatabase(dataDir: string): Database.Database {
     );
   }
   db.transaction(() => {
-    for (let step = version; step < SCHEMA_VERSION; step++) db.exec(MIGRATIONS[step]);
+    for (let step = version; step < SCHEMA_VERSION; step++) {
+      const migration = MIGRATIONS[step];
+      if (typeof migration === 'string') db.exec(migration);
+      else migration(db);
+    }
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   })();
   return db;

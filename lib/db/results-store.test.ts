@@ -8,6 +8,9 @@ import { afterEach, beforeEach, describe, test } from 'node:test';
 import { encode } from 'fast-png';
 import { isResultId } from '../results.ts';
 import { ResultsStore, writeFileAtomic, type NewResult } from './results-store.ts';
+import { tinyResult } from './test-result.ts';
+
+const PNG_BYTES = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1]);
 
 function sampleResult(seed: number): NewResult {
   const png = encode({ width: 2, height: 1, data: new Uint8Array([255, 0, 0, 0, 255, 0]), channels: 3, depth: 8 });
@@ -177,5 +180,33 @@ describe('writeFileAtomic', () => {
     await writeFileAtomic(target, new TextEncoder().encode('new'));
     assert.equal(fs.readFileSync(target, 'utf8'), 'new');
     assert.deepEqual(fs.readdirSync(dataDir), ['file.bin']);
+  });
+});
+
+describe('favourites and the prompt search', () => {
+  test('a starred result is listed under favourites; the search finds prompts by words, % and _ literally', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zimage-filter-'));
+    const store = ResultsStore.open(dir);
+    try {
+      const make = (prompt: string, at: number) =>
+        store.save(tinyResult({ prompt, steps: 2, cfg: 1, width: 64, height: 64, seed: at, precision: 'fp32', ep: 'cpu' }, PNG_BYTES), new Date(at));
+      const violin = await make('Portrait of a Violinist', 1);
+      await make('a fisherman at dawn', 2);
+      const percent = await make('100% cotton_shirt', 3);
+      assert.deepEqual(store.list({ query: 'violin' }).items.map((item) => item.id), [violin.id]);
+      assert.equal(store.count({ query: 'violin' }), 1);
+      assert.deepEqual(store.list({ query: '0% c' }).items.map((item) => item.id), [percent.id]);
+      assert.equal(store.count({ query: '_' }), 1, '_ matches itself, not any character');
+      assert.equal(store.count({ favourites: true }), 0);
+      assert.equal(store.setFavourite(violin.id, true), true);
+      assert.equal(store.get(violin.id)?.favourite, true);
+      assert.deepEqual(store.list({ favourites: true }).items.map((item) => item.id), [violin.id]);
+      assert.equal(store.setFavourite(violin.id, false), true);
+      assert.equal(store.get(violin.id)?.favourite, undefined);
+      assert.equal(store.setFavourite('A'.repeat(22), true), false);
+    } finally {
+      store.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

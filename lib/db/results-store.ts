@@ -13,8 +13,12 @@ import { openDatabase } from './database.ts';
 import { JobJournal } from './job-journal.ts';
 
 const MAX_PAGE = 100;
-/** `<id>.png` and `<id>.thumb.png`: the only names the store writes (temp files end in .tmp). */
-const STORED_FILE = /^([A-Za-z0-9_-]{22})(?:\.thumb)?\.png$/;
+/** `<id>.png` and `<id>.thumb.jpg` (`<id>.thumb.png` before thumbnails were JPEG): the only names the store writes (temp files end in .tmp). */
+const STORED_FILE = /^([A-Za-z0-9_-]{22})(?:\.png|\.thumb\.png|\.thumb\.jpg)$/;
+
+function isJpegBytes(bytes: Uint8Array): boolean {
+  return bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff;
+}
 
 export interface NewResult extends Omit<ResultRecord, 'id' | 'createdAt'> {
   /** The engine's PNG, metadata chunks included, stored byte for byte. */
@@ -85,6 +89,30 @@ function decodeCursor(cursor: string): [number, string] | null {
 interface Row {
   created_at: number;
   record: string;
+  favourite: number;
+}
+
+/** The history's filters: words in the prompt, favourites only. */
+export interface ResultFilter {
+  query?: string;
+  favourites?: boolean;
+}
+
+function filterSql(filter: ResultFilter): { where: string[]; values: (string | number)[] } {
+  const where: string[] = [];
+  const values: (string | number)[] = [];
+  if (filter.favourites) where.push('favourite = 1');
+  if (filter.query) {
+    where.push("json_extract(record, '$.request.prompt') LIKE ? ESCAPE '\\'");
+    values.push(`%${filter.query.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+  }
+  return { where, values };
+}
+
+/** The stored record, with its favourite flag (a column, so starring never rewrites the record). */
+function recordOf(row: Row): ResultRecord {
+  const record = JSON.parse(row.record) as ResultRecord;
+  return row.favourite ? { ...record, favourite: true } : record;
 }
 
 export class ResultsStore {
@@ -132,13 +160,24 @@ export class ResultsStore {
     return path.join(this.imagesDir, `${checkedId(id)}.png`);
   }
 
-  thumbnailPath(id: string): string {
-    return path.join(this.imagesDir, `${checkedId(id)}.thumb.png`);
+  /** The thumbnail's file: `.thumb.jpg` for JPEG bytes (what the engine makes now), `.thumb.png` otherwise and for older results. */
+  thumbnailPath(id: string, kind: 'jpeg' | 'png' = 'png'): string {
+    return path.join(this.imagesDir, `${checkedId(id)}.thumb.${kind === 'jpeg' ? 'jpg' : 'png'}`);
   }
 
   /** The stored PNG (or thumbnail) bytes; a symlink planted in its place is refused, not followed. */
   async readImage(id: string, variant: 'full' | 'thumbnail' = 'full'): Promise<Uint8Array> {
-    const file = variant === 'thumbnail' ? this.thumbnailPath(id) : this.imagePath(id);
+    if (variant === 'thumbnail') {
+      try {
+        return await this.readFile(this.thumbnailPath(id, 'jpeg'));
+      } catch {
+        return this.readFile(this.thumbnailPath(id, 'png'));
+      }
+    }
+    return this.readFile(this.imagePath(id));
+  }
+
+  private async readFile(file: string): Promise<Uint8Array> {
     const handle = await fs.promises.open(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
     try {
       return new Uint8Array(await handle.readFile());
@@ -157,7 +196,8 @@ export class ResultsStore {
     const { png, thumbnail, ...rest } = result;
     const record: ResultRecord = { id: id ?? newResultId(), createdAt: now.toISOString(), ...rest };
     await writeFileAtomic(this.imagePath(record.id), png);
-    await writeFileAtomic(this.thumbnailPath(record.id), thumbnail);
+    const thumbnailFile = this.thumbnailPath(record.id, isJpegBytes(thumbnail) ? 'jpeg' : 'png');
+    await writeFileAtomic(thumbnailFile, thumbnail);
     await syncFolder(this.imagesDir);
     try {
       this.db.transaction(() => {
@@ -168,7 +208,7 @@ export class ResultsStore {
     } catch (error) {
       // The row never existed, so the files are unreachable: remove them rather than leak them.
       await fs.promises.rm(this.imagePath(record.id), { force: true });
-      await fs.promises.rm(this.thumbnailPath(record.id), { force: true });
+      await fs.promises.rm(thumbnailFile, { force: true });
       throw error;
     }
     return record;
@@ -176,38 +216,45 @@ export class ResultsStore {
 
   get(id: string): ResultRecord | undefined {
     if (!isResultId(id)) return undefined;
-    const row = this.db.prepare('SELECT created_at, record FROM results WHERE id = ?').get(id) as Row | undefined;
-    return row ? (JSON.parse(row.record) as ResultRecord) : undefined;
+    const row = this.db.prepare('SELECT created_at, record, favourite FROM results WHERE id = ?').get(id) as Row | undefined;
+    return row ? recordOf(row) : undefined;
   }
 
-  /** Newest first. Throws on a cursor this store did not hand out. */
-  list(options: { limit?: number; cursor?: string | null } = {}): ResultPage {
+  /**
+   * Newest first, optionally only favourites and only prompts containing `query` (case-insensitive for ASCII,
+   * SQLite's LIKE; % and _ match themselves). Throws on a cursor this store did not hand out.
+   */
+  list(options: { limit?: number; cursor?: string | null } & ResultFilter = {}): ResultPage {
     const limit = Math.min(Math.max(1, options.limit ?? 24), MAX_PAGE);
-    let rows: Row[];
+    const { where, values } = filterSql(options);
     if (options.cursor) {
       const position = decodeCursor(options.cursor);
       if (!position) throw new Error('Invalid cursor: pass back the nextCursor of the previous page unchanged.');
-      rows = this.db
-        .prepare(
-          `SELECT created_at, record FROM results
-           WHERE created_at < ? OR (created_at = ? AND id < ?)
-           ORDER BY created_at DESC, id DESC LIMIT ?`,
-        )
-        .all(position[0], position[0], position[1], limit + 1) as Row[];
-    } else {
-      rows = this.db
-        .prepare('SELECT created_at, record FROM results ORDER BY created_at DESC, id DESC LIMIT ?')
-        .all(limit + 1) as Row[];
+      where.push('(created_at < ? OR (created_at = ? AND id < ?))');
+      values.push(position[0], position[0], position[1]);
     }
-    const items = rows.slice(0, limit).map((row) => JSON.parse(row.record) as ResultRecord);
+    const rows = this.db
+      .prepare(
+        `SELECT created_at, record, favourite FROM results ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+         ORDER BY created_at DESC, id DESC LIMIT ?`,
+      )
+      .all(...values, limit + 1) as Row[];
+    const items = rows.slice(0, limit).map(recordOf);
     const last = items.at(-1);
     const nextCursor =
       rows.length > limit && last ? encodeCursor(rows[limit - 1].created_at, last.id) : null;
     return { items, nextCursor };
   }
 
-  count(): number {
-    return (this.db.prepare('SELECT COUNT(*) AS n FROM results').get() as { n: number }).n;
+  count(filter: ResultFilter = {}): number {
+    const { where, values } = filterSql(filter);
+    return (this.db.prepare(`SELECT COUNT(*) AS n FROM results ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`).get(...values) as { n: number }).n;
+  }
+
+  /** Stars or unstars a result; false when there is no such result. */
+  setFavourite(id: string, favourite: boolean): boolean {
+    if (!isResultId(id)) return false;
+    return this.db.prepare('UPDATE results SET favourite = ? WHERE id = ?').run(favourite ? 1 : 0, id).changes > 0;
   }
 
   /** Removes the row first (the card disappears at once), then the files. */
@@ -215,7 +262,8 @@ export class ResultsStore {
     if (!isResultId(id)) return false;
     const { changes } = this.db.prepare('DELETE FROM results WHERE id = ?').run(id);
     await fs.promises.rm(this.imagePath(id), { force: true });
-    await fs.promises.rm(this.thumbnailPath(id), { force: true });
+    await fs.promises.rm(this.thumbnailPath(id, 'jpeg'), { force: true });
+    await fs.promises.rm(this.thumbnailPath(id, 'png'), { force: true });
     return changes > 0;
   }
 

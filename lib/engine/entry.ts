@@ -4,3 +4,4 @@
 export { auditModel, ensureDefaultModel, listModels, loadPipeline, systemInfo, ZImagePipeline } from '../../inference/pipeline/index.ts';
 export { readPngInfo } from '../../inference/pipeline/png.ts';
 export { listLoras } from '../../inference/lora/library.ts';
+export { loadTokenizer, MAX_PROMPT_TOKENS } from '../../inference/tokenizer/qwen3.ts';

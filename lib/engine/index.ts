@@ -19,6 +19,7 @@ import type {
 import type { ModelAudit } from '../../inference/audit.ts';
 import type { OrtOptions } from '../../inference/runtime/ort-options.ts';
 import { StudioError } from '../errors.ts';
+import { splitBatch } from '../batch.ts';
 import type { GenerationParams } from '../params.ts';
 import { PRECISION_LABELS } from '../precision.ts';
 import { defaultModel, resolveModelPrecision } from '../resolve.ts';
@@ -164,8 +165,9 @@ export class EngineAdapter implements Catalogue {
           `Pick one of: ${available.join(', ') || 'none'}.`
         : `${entry.name} has no precision this machine can run. Convert it in fp32 to run on the CPU.`),
     });
-    const { model: _model, precision: _precision, image, ...request } = params;
-    return { modelId: model.id, request: { ...request, precision, ep }, ...(image ? { image: jobImage(image) } : {}) };
+    const { model: _model, precision: _precision, image, ...rest } = params;
+    const { request, ...batch } = splitBatch(rest);
+    return { modelId: model.id, request: { ...request, precision, ep }, ...batch, ...(image ? { image: jobImage(image) } : {}) };
   }
 
   /** Runs one job. Loading a different model/precision/EP releases the previous pipeline first (one fits in memory). */
@@ -234,6 +236,27 @@ export class EngineAdapter implements Catalogue {
 /** The text chunks of a PNG the engine wrote (tEXt and the UTF-8 iTXt it uses for Chinese prompts). */
 export async function readPngText(png: Uint8Array): Promise<Record<string, string>> {
   return (await loadEngine()).readPngInfo(png).text;
+}
+
+let tokenizer: Promise<{ count: (text: string) => { count: number; truncated: boolean; dropped: number }; limit: number }> | undefined;
+
+/**
+ * How many tokens the text encoder reads for a prompt (chat template included) against its 512-token limit, with
+ * the packaged Qwen3 tokenizer (the one every Z-Image conversion ships); loaded once, on the first call.
+ */
+export async function countPromptTokens(text: string): Promise<{ count: number; limit: number; truncated: boolean; dropped: number }> {
+  tokenizer ??= loadEngine().then((engine) => {
+    const loaded = engine.loadTokenizer();
+    return {
+      limit: engine.MAX_PROMPT_TOKENS,
+      count: (prompt: string) => {
+        const encoded = loaded.encodePrompt(prompt);
+        return { count: encoded.count, truncated: encoded.truncated, dropped: encoded.droppedTokens };
+      },
+    };
+  });
+  const { count, limit } = await tokenizer;
+  return { ...count(text), limit };
 }
 
 /** The LoRA files under WEIGHTS_DIR/loras as the engine reads them (headers only; GET /api/loras, /sdapi/v1/loras). */

@@ -9,7 +9,7 @@ import { isAbort } from '../../inference/errors.ts';
 import type { OrtOptions } from '../../inference/runtime/ort-options.ts';
 import { raisedErrorBody } from '../http.ts';
 import type { JobInput } from '../system.ts';
-import { generateResult } from '../server/generation.ts';
+import { generateJob } from '../server/generation.ts';
 import * as entry from './entry.ts';
 import { EngineAdapter, type EpSetting } from './index.ts';
 import type { FromEngineThread, ToEngineThread } from './thread.ts';
@@ -29,14 +29,14 @@ async function run(jobId: string, input: JobInput, queuedMs: number): Promise<vo
   const controller = new AbortController();
   running.set(jobId, controller);
   try {
-    const result = await generateResult(engine, input, {
+    const results = await generateJob(engine, input, {
       queuedMs,
       signal: controller.signal,
       onProgress: (progress) => send({ type: 'progress', jobId, progress }),
     });
-    // The two PNGs move to the main thread instead of being copied.
-    const transfer = [result.png.buffer, result.thumbnail.buffer].filter((buffer): buffer is ArrayBuffer => buffer instanceof ArrayBuffer);
-    send({ type: 'done', jobId, result, threadId }, [...new Set(transfer)]);
+    // The images move to the main thread instead of being copied.
+    const transfer = results.flatMap((result) => [result.png.buffer, result.thumbnail.buffer]).filter((buffer): buffer is ArrayBuffer => buffer instanceof ArrayBuffer);
+    send({ type: 'done', jobId, results, threadId }, [...new Set(transfer)]);
   } catch (error) {
     const aborted = controller.signal.aborted || isAbort(error);
     send({ type: 'failed', jobId, aborted, error: raisedErrorBody(error) });

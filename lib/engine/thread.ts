@@ -1,5 +1,6 @@
 // The main thread's side of the engine thread (lib/engine/thread-entry.ts): the in-process queue's runner posts a
-// job to it and gets progress events and the finished record's bytes back; a canceled job's AbortSignal becomes a
+// job to it and gets progress events and the finished records' bytes back (every image of a batch); a canceled
+// job's AbortSignal becomes a
 // message that aborts the job between steps on the thread. One job at a time, like the queue that calls it. A thread
 // that dies (a crash, out of memory) fails the job it ran with a message and is started again for the next one.
 // Deliberately holds no engine: the sessions live on the thread, this file only carries messages.
@@ -9,7 +10,7 @@ import { Worker } from 'node:worker_threads';
 import type { NewResult } from '../db/results-store.ts';
 import { StudioError, type ApiErrorBody, type ErrorCode } from '../errors.ts';
 import type { JobInput } from '../system.ts';
-import type { ProgressEvent } from '../../inference/pipeline/types.ts';
+import type { JobProgress as ProgressEvent } from '../queue/types.ts';
 import type { OrtOptions } from '../../inference/runtime/ort-options.ts';
 import type { EpSetting } from './index.ts';
 
@@ -22,7 +23,7 @@ export type ToEngineThread =
 export type FromEngineThread =
   | { type: 'ready'; threadId: number }
   | { type: 'progress'; jobId: string; progress: ProgressEvent }
-  | { type: 'done'; jobId: string; result: NewResult; threadId: number }
+  | { type: 'done'; jobId: string; results: NewResult[]; threadId: number }
   | { type: 'failed'; jobId: string; aborted: boolean; error: { status: number; body: ApiErrorBody } };
 
 /** Where `npm start` / `npm run dev` put the compiled thread (scripts/build-engine.mjs), relative to the project root. */
@@ -40,7 +41,7 @@ export interface EngineThreadOptions {
 interface Pending {
   jobId: string;
   worker: Worker;
-  resolve: (result: NewResult) => void;
+  resolve: (results: NewResult[]) => void;
   reject: (error: Error) => void;
   onProgress: (progress: ProgressEvent) => void;
 }
@@ -59,18 +60,18 @@ export class EngineThread {
 
   constructor(private readonly options: EngineThreadOptions) {}
 
-  /** Runs one job on the engine thread; rejects with an AbortError when `signal` aborts it. */
+  /** Runs one job (every image of a batch) on the engine thread; rejects with an AbortError when `signal` aborts it. */
   generate(
     jobId: string,
     input: JobInput,
     context: { queuedMs: number; signal: AbortSignal; onProgress: (progress: ProgressEvent) => void },
-  ): Promise<NewResult> {
+  ): Promise<NewResult[]> {
     if (this.pending) return Promise.reject(new Error(`The engine thread is busy with job ${this.pending.jobId}; it runs one job at a time.`));
     if (context.signal.aborted) return Promise.reject(abortError());
     const worker = this.start();
     // Referenced only while a job runs: an idle thread never keeps the process alive (tests end, a server stops).
     worker.ref();
-    return new Promise<NewResult>((resolve, reject) => {
+    return new Promise<NewResult[]>((resolve, reject) => {
       const onAbort = () => worker.postMessage({ type: 'cancel', jobId } satisfies ToEngineThread);
       context.signal.addEventListener('abort', onAbort, { once: true });
       const settle = <T>(then: (value: T) => void) => (value: T) => {
@@ -115,7 +116,7 @@ export class EngineThread {
     if (message.type === 'progress') pending.onProgress(message.progress);
     else if (message.type === 'done') {
       this.lastThreadId = message.threadId;
-      pending.resolve(message.result);
+      pending.resolve(message.results);
     } else if (message.aborted) pending.reject(abortError());
     // rebuilt from the thread's raisedErrorBody: the status and the code as raised (kebab-case if the engine's) travelled
     else pending.reject(new StudioError(message.error.status, message.error.body.code as ErrorCode, message.error.body.message, message.error.body.hint));

@@ -9,7 +9,7 @@ import os from 'node:os';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { isAbort } from '../../inference/errors.ts';
-import type { ProgressEvent } from '../../inference/pipeline/types.ts';
+import type { JobProgress as ProgressEvent } from './types.ts';
 import type { ApiErrorBody } from '../errors.ts';
 import { updateAverage } from './queue-full.ts';
 import {

@@ -2,7 +2,7 @@
 // Deliberately not durable: waiting jobs are lost on restart (results already saved are not); the Redis-backed queue
 // (lib/queue/bull-queue.ts, same interface) is the answer when that matters.
 import { randomBytes } from 'node:crypto';
-import type { ProgressEvent } from '../../inference/pipeline/types.ts';
+import type { JobProgress as ProgressEvent } from './types.ts';
 import type { ApiErrorBody } from '../errors.ts';
 import { queueFullError, updateAverage } from './queue-full.ts';
 import { isTerminal, type JobEvent, type JobListener, type JobQueue, type JobRunner, type JobSnapshot, type QueueHealth } from './types.ts';

@@ -5,6 +5,18 @@
 import type { ProgressEvent } from '../../inference/pipeline/types.ts';
 import type { ApiErrorBody } from '../errors.ts';
 
+/**
+ * The engine's progress as a job reports it: the pipeline's event, plus where a batch is (image k of n, with the
+ * ETA of the whole batch) and the step's live preview (a small JPEG data: URL, lib/jpeg.ts; absent when the job
+ * asked for none).
+ */
+export interface JobProgress extends ProgressEvent {
+  /** 1-based image of a batch, and how many it has; absent for a single image. */
+  image?: number;
+  images?: number;
+  preview?: string;
+}
+
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'canceled';
 
 export const TERMINAL_STATUSES: ReadonlySet<JobStatus> = new Set(['succeeded', 'failed', 'canceled']);
@@ -26,7 +38,7 @@ export interface JobSnapshot<TInput, TOutput> {
   /** 1 = runs next; null unless the job is waiting. */
   position: number | null;
   /** Latest engine progress while running (and the last one after). */
-  progress?: ProgressEvent;
+  progress?: JobProgress;
   output?: TOutput;
   error?: ApiErrorBody;
   /** The worker that runs (or ran) the job, with the Redis back end; absent in-process. */
@@ -70,5 +82,5 @@ export interface JobQueue<TInput, TOutput> {
 /** What the queue runs for each job: the engine call plus whatever saving the caller needs. */
 export type JobRunner<TInput, TOutput> = (
   input: TInput,
-  context: { jobId: string; queuedMs: number; signal: AbortSignal; onProgress: (progress: ProgressEvent) => void },
+  context: { jobId: string; queuedMs: number; signal: AbortSignal; onProgress: (progress: JobProgress) => void },
 ) => Promise<TOutput>;

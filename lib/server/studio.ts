@@ -24,6 +24,7 @@ import type { ResultRecord } from '../results.ts';
 import type { JobInput } from '../system.ts';
 import { fromProduced, jobRoute, resultIdForJob } from './generation.ts';
 import { journalJobs } from './job-journal.ts';
+import { saveJob } from './save-job.ts';
 import { WorkerCatalogue, type StudioWorker } from './worker-catalogue.ts';
 
 if (typeof window !== 'undefined') {
@@ -70,7 +71,8 @@ function inProcessStudio(env: Env, store: ResultsStore): Studio {
   const queue = new MemoryJobQueue<JobInput, ResultRecord>({
     maxWaiting: env.ZIMAGE_MAX_WAITING_JOBS,
     describeError: (error) => errorBody(error).body,
-    runner: async (input, context) => store.save(await thread.generate(context.jobId, await withImage(input, uploads, store), context)),
+    // The job's output is its first image; a batch's records name every id of the batch (record.batch.ids).
+    runner: async (input, context) => (await saveJob(store, await thread.generate(context.jobId, await withImage(input, uploads, store), context)))[0],
   });
   const prepare = async () => {
     const model = await engine.ready();
@@ -121,7 +123,11 @@ export function createRedisQueue(
     store: storeId,
     maxWaiting: env.ZIMAGE_MAX_WAITING_JOBS,
     attempts: env.ZIMAGE_JOB_ATTEMPTS,
-    settle: (jobId, produced, meta) => store.save(fromProduced(produced), new Date(meta.finishedAt), resultIdForJob(jobId)),
+        settle: async (jobId, produced, meta) => {
+      const results = fromProduced(produced);
+      const ids = results.map((_, index) => resultIdForJob(jobId, index));
+      return (await saveJob(store, results, { now: new Date(meta.finishedAt), ids }))[0];
+    },
     log: (line) => console.log(line),
   });
 }
@@ -141,4 +147,15 @@ export async function generateAndWait(params: GenerationParams, signal: AbortSig
   const error = ended.error ?? { code: 'engine_failed', message: 'The engine failed without a message; see the server log.' };
   // the job's stored error, as errorBody wrote it on the worker
   throw new StudioError(500, error.code as ApiErrorCode, error.message, error.hint);
+}
+
+/**
+ * generateAndWait for a batch (`count` > 1, what A1111's batch_size × n_iter and OpenAI's n map onto): every image of
+ * the one job, in seed order. The job's output is its first image; the others are read back by the ids it lists.
+ */
+export async function generateAndWaitAll(params: GenerationParams, signal: AbortSignal): Promise<ResultRecord[]> {
+  const first = await generateAndWait(params, signal);
+  const { store } = getStudio();
+  const ids = first.batch?.ids ?? [first.id];
+  return ids.map((id) => (id === first.id ? first : store.get(id))).filter((record): record is ResultRecord => record !== undefined);
 }

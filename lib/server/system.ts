@@ -1,5 +1,6 @@
 // Builds the GET /api/system answer, shared by the route and the studio page's server render.
 // Deliberately re-scans the weights folder each time so newly converted models appear without a restart.
+import os from 'node:os';
 import { toModelInfo, type SystemResponse } from '../system.ts';
 import { getStudio } from './studio.ts';
 
@@ -17,5 +18,6 @@ export async function loadSystem(): Promise<SystemResponse> {
     done,
     ...(averageMs === undefined ? {} : { averageMs }),
   }));
-  return { system, ep, models: models.map(toModelInfo), defaultModel: engine.defaultModel(models)?.id ?? null, queue: { ...health, workers: summaries } };
+  const host = { memoryTotalMiB: Math.round(os.totalmem() / 2 ** 20), memoryFreeMiB: Math.round(os.freemem() / 2 ** 20) };
+  return { system, ep, models: models.map(toModelInfo), defaultModel: engine.defaultModel(models)?.id ?? null, queue: { ...health, workers: summaries }, host };
 }

@@ -4,6 +4,7 @@
 // GET /api/system do not know which back end runs.
 import type { Catalogue } from '../engine/index.ts';
 import { StudioError } from '../errors.ts';
+import { splitBatch } from '../batch.ts';
 import type { GenerationParams } from '../params.ts';
 import { PRECISION_LABELS } from '../precision.ts';
 import { defaultModel, resolveModelPrecision } from '../resolve.ts';
@@ -102,7 +103,8 @@ export class WorkerCatalogue implements Catalogue {
     if (params.image) {
       throw new StudioError('image_input_unavailable', 'Image input runs only on the in-process engine: uploads live in this web server\'s DATA_DIR, which the Redis workers do not share.', 'Run the studio without REDIS_URL for img2img and inpainting.');
     }
-    const { model: _model, precision: _precision, image, ...request } = params;
-    return { modelId: model.id, request: { ...request, precision, ep }, ...(image ? { image: jobImage(image) } : {}) };
+    const { model: _model, precision: _precision, image, ...rest } = params;
+    const { request, ...batch } = splitBatch(rest);
+    return { modelId: model.id, request: { ...request, precision, ep }, ...batch, ...(image ? { image: jobImage(image) } : {}) };
   }
 }

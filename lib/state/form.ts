@@ -13,6 +13,10 @@ export interface FormParams {
   width: string;
   height: string;
   seed: string;
+  /** Images per Generate press (1–8), as typed. */
+  count: string;
+  /** true: every image of a batch after the first gets a random seed; false: seed, seed+1, … */
+  randomSeeds: boolean;
   /** null until the system info says which precisions the model can run. */
   precision: Precision | null;
   model: string | null;
@@ -31,6 +35,8 @@ export function initialForm(seed: number): FormParams {
     width: '1024',
     height: '1024',
     seed: String(seed),
+    count: '1',
+    randomSeeds: false,
     precision: null,
     model: null,
     loras: [],
@@ -51,6 +57,8 @@ export function formToInput(form: FormParams): GenerationParamsInput {
     width: toNumber(form.width),
     height: toNumber(form.height),
     seed: toNumber(form.seed),
+    count: toNumber(form.count),
+    randomSeeds: form.randomSeeds,
   };
   if (form.precision) input.precision = form.precision;
   if (form.model) input.model = form.model;
@@ -58,7 +66,10 @@ export function formToInput(form: FormParams): GenerationParamsInput {
   return input;
 }
 
-/** "Reuse settings": everything the result ran with, including its seed, model and precision. */
+/**
+ * "Reuse settings": everything the result ran with, including its seed, model and precision; one image (an image of
+ * a batch is reproduced on its own, from its own seed).
+ */
 export function formFromResult(record: ResultRecord): FormParams {
   const { request } = record;
   return {
@@ -69,6 +80,8 @@ export function formFromResult(record: ResultRecord): FormParams {
     width: String(request.width),
     height: String(request.height),
     seed: String(request.seed),
+    count: '1',
+    randomSeeds: false,
     precision: request.precision,
     model: record.model.id,
     loras: (request.loras ?? []).map(({ name, weight }) => ({ name, weight })),

@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { tinyRecord } from '../db/test-result.ts';
 import type { SystemResponse } from '../system.ts';
-import { createStudioStore } from './studio-store.ts';
+import type { StudioJob } from '../system.ts';
+import { createStudioStore, replacesHeld } from './studio-store.ts';
 
 const system: SystemResponse = {
   system: {
@@ -68,6 +69,31 @@ test('submit with an invalid width marks the form and sends nothing', async () =
   } finally {
     globalThis.fetch = realFetch;
   }
+});
+
+test('an invalid field asks for the focus; a dropped PNG\'s settings fill the form like Reuse', async () => {
+  const store = createStudioStore(init);
+  store.getState().setField('prompt', 'a portrait');
+  store.getState().setField('height', '1000');
+  await store.getState().submit();
+  assert.equal(store.getState().focusRequest?.field, 'height');
+  store.getState().loadSettings({ source: 'a1111', prompt: 'a lighthouse', negativePrompt: 'fog', steps: 20, cfg: 7, seed: 42, width: 512, height: 768, precision: 'bf16' });
+  const { form, keepSeed } = store.getState();
+  assert.deepEqual([form.prompt, form.negativePrompt, form.steps, form.cfg, form.seed, form.width, form.height], ['a lighthouse', 'fog', '20', '7', '42', '512', '768']);
+  assert.equal(form.precision, 'fp32', 'a precision this machine cannot run falls back');
+  assert.equal(keepSeed, true);
+});
+
+test('job snapshots: versions order them within one server; after a restart a fresh or ending snapshot wins', () => {
+  const job = (status: StudioJob['status'], version: number): StudioJob => ({
+    id: 'j', status, version, createdAt: 0, position: null, input: { modelId: 'tiny', request: { prompt: 'p', steps: 8, cfg: 1, width: 256, height: 256, seed: 1, precision: 'fp32', ep: 'cpu' } },
+  });
+  assert.equal(replacesHeld(job('running', 12), job('running', 3), false), false, 'an older event from the same stream is dropped');
+  assert.equal(replacesHeld(job('running', 12), job('running', 13), false), true);
+  // The restarted server's record: interrupted, version 4 (progress events are not recorded), yet it is the truth.
+  assert.equal(replacesHeld(job('running', 12), { ...job('failed', 4), error: { code: 'interrupted', message: 'x' } }, false), true);
+  assert.equal(replacesHeld(job('running', 12), job('running', 2), true), true, 'a fresh snapshot after a reconnect wins');
+  assert.equal(replacesHeld(job('canceled', 5), job('running', 9), true), false, 'an ended job never runs again');
 });
 
 test('presets and defaults follow the variant: a Z-Image base model starts at 50 steps / CFG 5, and switching models takes the new variant\'s', () => {

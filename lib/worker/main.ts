@@ -11,7 +11,7 @@ import { PRECISION_LABELS } from '../precision.ts';
 import { resolveModelPrecision } from '../resolve.ts';
 import { QueueWorker } from '../queue/bull-worker.ts';
 import { redactUrl } from '../queue/redis-protocol.ts';
-import { generateResult, jobRoute, toProduced } from '../server/generation.ts';
+import { generateJob, jobRoute, toProduced } from '../server/generation.ts';
 import type { StudioWorkerInfo } from '../server/worker-catalogue.ts';
 import { toModelInfo, type JobInput } from '../system.ts';
 
@@ -63,7 +63,7 @@ async function main(): Promise<void> {
     describeError: errorBody,
     log,
     // The server resolved the job for this route; the provider is this worker's own, and the record says so.
-    run: async (input, context) => toProduced(await generateResult(engine, { ...input, request: { ...input.request, ep } }, context)),
+    run: async (input, context) => toProduced(await generateJob(engine, { ...input, request: { ...input.request, ep } }, context)),
   });
   log(`[worker] ${name}: taking jobs from ${worker.queue} at ${redactUrl(env.REDIS_URL)}`);
 
