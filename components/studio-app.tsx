@@ -1,6 +1,7 @@
 'use client';
 // The studio screen: controls on the left, runs + viewer + history on the right (stacked on narrow screens).
 // Deliberately only layout; each panel subscribes to its own slice of the store.
+import { useEffect } from 'react';
 import type { StudioInit } from '@/lib/state/studio-store.ts';
 import { StudioProvider, useStudio } from '@/lib/state/provider.tsx';
 import { ControlsPanel } from './controls/controls-panel.tsx';
@@ -12,6 +13,11 @@ import { RunsPanel } from './results/runs-panel.tsx';
 import { Callout } from './ui/primitives.tsx';
 
 export function StudioApp({ init }: { init: StudioInit }) {
+  // A mark that the page is interactive: typing into the server-rendered form before hydration is lost when React
+  // takes it over (the end-to-end tests wait for it; nothing else reads it).
+  useEffect(() => {
+    document.documentElement.dataset.studioReady = 'true';
+  }, []);
   return (
     <StudioProvider init={init}>
       <div className="flex min-h-screen flex-col lg:h-screen">

@@ -45,9 +45,16 @@ export class StudioPage {
 
   async goto(): Promise<void> {
     await this.page.goto('/');
+    await this.ready();
+  }
+
+  /** Waits until React has taken over the form: what is typed before that is reset by hydration. */
+  async ready(): Promise<void> {
+    await this.page.locator('html[data-studio-ready]').waitFor({ state: 'attached' });
   }
 
   async fillSettings(settings: { prompt: string; width: number; height: number; steps?: number; count?: number }): Promise<void> {
+    await this.ready();
     await this.prompt.fill(settings.prompt);
     await this.width.fill(String(settings.width));
     await this.height.fill(String(settings.height));
