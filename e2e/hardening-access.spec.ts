@@ -2,27 +2,13 @@
 // a studio exposed without a token refuses to start, or with ZIMAGE_ALLOW_OPEN=1 says loudly that it is open; with a
 // token, the API wants it, pages send the browser to /login, the session cookie lets the studio work, and share
 // links stay public; per-client rate limits and event-stream limits answer 429 with a message.
-import fs from 'node:fs';
 import { expect, test } from '@playwright/test';
 import { StudioPage } from './pages/studio-page.ts';
 import { expectPng } from './support/png.ts';
-import { rawRequest, refusalMessage, startStudio, type StudioServer } from './support/studio-server.ts';
+import { rawRequest, refusalMessage, startsStudios } from './support/studio-server.ts';
 
 const TOKEN = 'e2e-token-0123456789abcdef';
-const servers: StudioServer[] = [];
-
-test.afterAll(async () => {
-  for (const server of servers) {
-    await server.kill();
-    fs.rmSync(server.dataDir, { recursive: true, force: true });
-  }
-});
-
-async function start(...args: Parameters<typeof startStudio>): Promise<StudioServer> {
-  const server = await startStudio(...args);
-  servers.push(server);
-  return server;
-}
+const start = startsStudios();
 
 test('pages carry a nonce CSP without inline styles, no framing and nosniff; studio, share and compare pages run under it without a violation', async ({ page, baseURL }) => {
   // Every violation the browser reports, on every page this tab opens (the listener is installed before any script).

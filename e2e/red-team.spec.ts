@@ -3,27 +3,13 @@
 // sent; the token is checked before the rate limit, so anonymous failures leave a signed-in user's budget alone;
 // X-Forwarded-Host / -Proto count only from ZIMAGE_TRUSTED_PROXIES; the session cookie is Secure whenever PUBLIC_URL
 // is https; a prompt's line breaks cannot forge lines of the PNG's A1111 parameters text.
-import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { expect, test } from '@playwright/test';
-import { rawRequest, startStudio, type RawResponse, type StudioServer } from './support/studio-server.ts';
+import { rawRequest, startsStudios, type RawResponse } from './support/studio-server.ts';
 
 const TOKEN = 'red-team-token-0123456789';
-const servers: StudioServer[] = [];
-
-test.afterAll(async () => {
-  for (const server of servers) {
-    await server.kill();
-    fs.rmSync(server.dataDir, { recursive: true, force: true });
-  }
-});
-
-async function start(...args: Parameters<typeof startStudio>): Promise<StudioServer> {
-  const server = await startStudio(...args);
-  servers.push(server);
-  return server;
-}
+const start = startsStudios();
 
 function jsonError(response: RawResponse): { code?: string; message?: string; type?: string } {
   expect(String(response.headers['content-type'])).toMatch(/^application\/json/);

@@ -19,13 +19,8 @@ export function json(data: unknown, init: ResponseInit = {}): Response {
   return Response.json(data, { ...init, headers: { ...NO_STORE, ...init.headers } });
 }
 
-/**
- * The body as text, refused past `limit` bytes while it streams in (a missing or false Content-Length changes
- * nothing) and refused when it is not UTF-8.
- */
-export async function readBodyText(request: Request, limit = MAX_BODY_BYTES): Promise<string> {
-  const tooLarge = () =>
-    new StudioError('body_too_large', `The body is over ${limit} bytes, the limit for every request. Shorten the prompts.`);
+/** The whole body, refused with `tooLarge()` past `limit` bytes as it streams in (a false Content-Length changes nothing). */
+export async function readCappedBody(request: Request, limit: number, tooLarge: () => Error): Promise<Uint8Array> {
   if (Number(request.headers.get('content-length') ?? 0) > limit) throw tooLarge();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -42,8 +37,18 @@ export async function readBodyText(request: Request, limit = MAX_BODY_BYTES): Pr
       chunks.push(value);
     }
   }
+  return new Uint8Array(Buffer.concat(chunks));
+}
+
+/**
+ * The body as text, refused past `limit` bytes while it streams in (a missing or false Content-Length changes
+ * nothing) and refused when it is not UTF-8.
+ */
+export async function readBodyText(request: Request, limit = MAX_BODY_BYTES): Promise<string> {
+  const bytes = await readCappedBody(request, limit, () =>
+    new StudioError('body_too_large', `The body is over ${limit} bytes, the limit for every request. Shorten the prompts.`));
   try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks));
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
     throw new StudioError('invalid_encoding', 'The body is not valid UTF-8. Send JSON encoded as UTF-8.');
   }

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
+import { test } from '@playwright/test';
 import { freePort } from '../../lib/free-port.ts';
 
 const STUDIO_SERVER = path.resolve('dist/server.mjs');
@@ -76,6 +77,25 @@ export interface StartOptions {
   expectExit?: boolean;
   /** Serve on this port (a restart that a page already open must find again); a free one otherwise. */
   port?: number;
+}
+
+/**
+ * A `start` for one spec file: every server it starts is killed, and its data folder removed, after the file's last
+ * test (call at the top level of the spec).
+ */
+export function startsStudios(): (options?: StartOptions) => Promise<StudioServer> {
+  const servers: StudioServer[] = [];
+  test.afterAll(async () => {
+    for (const server of servers) {
+      await server.kill();
+      fs.rmSync(server.dataDir, { recursive: true, force: true });
+    }
+  });
+  return async (options) => {
+    const server = await startStudio(options);
+    servers.push(server);
+    return server;
+  };
 }
 
 export async function startStudio(options: StartOptions = {}): Promise<StudioServer> {

@@ -2,29 +2,13 @@
 // application/octet-stream) or one field of a multipart/form-data body (as browsers and OpenAI's clients send
 // files), size-capped while it streams in. Server-only; it deliberately does not decode (lib/images/decode.ts does).
 import { StudioError } from '../errors.ts';
-import { mediaType } from '../http.ts';
+import { mediaType, readCappedBody } from '../http.ts';
 import { MAX_IMAGE_BODY_BYTES } from '../api/routes.ts';
 
 /** The whole body, refused past `limit` bytes as it streams (a false Content-Length changes nothing). */
-export async function readBodyBytes(request: Request, limit = MAX_IMAGE_BODY_BYTES): Promise<Uint8Array> {
-  const tooLarge = () => new StudioError('body_too_large', `The body is over ${limit} bytes, the limit for image requests.`, 'Send a smaller image (JPEG or WebP), at most 20 MiB.');
-  if (Number(request.headers.get('content-length') ?? 0) > limit) throw tooLarge();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  if (request.body) {
-    const reader = request.body.getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.byteLength;
-      if (size > limit) {
-        await reader.cancel();
-        throw tooLarge();
-      }
-      chunks.push(value);
-    }
-  }
-  return new Uint8Array(Buffer.concat(chunks));
+export function readBodyBytes(request: Request, limit = MAX_IMAGE_BODY_BYTES): Promise<Uint8Array> {
+  return readCappedBody(request, limit, () =>
+    new StudioError('body_too_large', `The body is over ${limit} bytes, the limit for image requests.`, 'Send a smaller image (JPEG or WebP), at most 20 MiB.'));
 }
 
 /** A multipart body's fields: files as bytes, the rest as strings. */
