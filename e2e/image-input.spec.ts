@@ -110,7 +110,9 @@ test('in the browser: upload, paint a mask, inpaint, vary, upscale, and the shar
   await expect(studio.height).toHaveValue('320');
   await expect(page.getByTestId('source-preview')).toBeVisible();
 
-  // paint a stroke across the middle of the canvas
+  // paint a stroke across the middle of the canvas (scrolled into the controls' view first: the mouse works in
+  // viewport coordinates, and the image section can sit below the fold of the scrolling controls panel)
+  await page.getByTestId('mask-canvas').scrollIntoViewIfNeeded();
   const box = (await page.getByTestId('mask-canvas').boundingBox())!;
   await page.mouse.move(box.x + box.width * 0.35, box.y + box.height * 0.4);
   await page.mouse.down();
