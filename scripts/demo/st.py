@@ -68,3 +68,43 @@ def grid(images, cols):
         r, c = divmod(i, cols)
         out[r * h:(r + 1) * h, c * w:(c + 1) * w] = arr[i]
     return out
+
+
+def read_png(path):
+    """8-bit RGB PNG (any filter, no interlace) → uint8 numpy [H,W,3]."""
+    import zlib
+    data = open(path, "rb").read()
+    pos, idat, w, h = 8, b"", 0, 0
+    while pos < len(data):
+        n, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + n]
+        if kind == b"IHDR":
+            w, h, depth, color = struct.unpack(">IIBB", body[:10])
+            assert depth == 8 and color == 2, "expects 8-bit RGB"
+        elif kind == b"IDAT":
+            idat += body
+        pos += 12 + n
+    raw = np.frombuffer(zlib.decompress(idat), dtype=np.uint8).reshape(h, 1 + w * 3)
+    out = np.zeros((h, w * 3), dtype=np.int64)
+    for y in range(h):
+        f, line = raw[y, 0], raw[y, 1:].astype(np.int64)
+        prev = out[y - 1] if y else np.zeros(w * 3, dtype=np.int64)
+        if f == 0:
+            out[y] = line
+        elif f == 2:
+            out[y] = (line + prev) % 256
+        else:  # Sub, Average, Paeth depend on the reconstructed left neighbour: byte by byte
+            cur = np.zeros(w * 3, dtype=np.int64)
+            for x in range(w * 3):
+                a = cur[x - 3] if x >= 3 else 0
+                b, c = prev[x], (prev[x - 3] if x >= 3 else 0)
+                if f == 1:
+                    p = a
+                elif f == 3:
+                    p = (a + b) // 2
+                else:
+                    pa, pb, pc = abs(b - c), abs(a - c), abs(a + b - 2 * c)
+                    p = a if pa <= pb and pa <= pc else (b if pb <= pc else c)
+                cur[x] = (line[x] + p) % 256
+            out[y] = cur
+    return out.reshape(h, w, 3).astype(np.uint8)
