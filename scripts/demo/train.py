@@ -263,6 +263,23 @@ def export(vae, te, dit, out):
     st.save({"encoder." + k: v for k, v in half(vae.encoder).items()}, out / "vae_encoder.safetensors")
 
 
+def samples_and_metrics(te, dit, vae, tokenize, args, dev, stats, record, log):
+    prompts = ["a portrait of a person with red hair, blue background", "a portrait of a person with blonde hair, green background",
+               "红色背景，黑色头发，戴眼镜", "蓝色背景，金色长发", "close-up, pink hair, yellow background, light from the left",
+               "head and shoulders, bald, white clothes, purple background, lit from the right"]
+    seeds = [1, 2, 3]
+    imgs = sample(te, dit, vae, tokenize, prompts, seeds, args, dev, stats)
+    st.write_png(args.out / "samples.png", st.grid(imgs, len(seeds) * 2))
+    metrics = {}
+    for name, p in {"en_red_bg": "red background", "en_blue_bg": "blue background", "zh_red_bg": "红色背景", "zh_blue_bg": "蓝色背景"}.items():
+        metrics[name] = region_mean(sample(te, dit, vae, tokenize, [p], seeds, args, dev, stats), "background")
+    base = sample(te, dit, vae, tokenize, ["a portrait of a person"], seeds, args, dev, stats)
+    away = sample(te, dit, vae, tokenize, ["a portrait of a person"], seeds, args, dev, stats, cfg=4.0, negative="red background")
+    metrics["cfg1_plain_bg"], metrics["cfg4_neg_red_bg"] = region_mean(base, "background"), region_mean(away, "background")
+    record["metrics"] = metrics
+    log(f"metrics {json.dumps(metrics)}")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", required=True, type=Path)
@@ -315,24 +332,18 @@ def main():
     log(f"dit done: {record['dit']['steps']} steps, last {record['dit']['losses'][-1:]}")
     te.eval(), dit.eval()
     stats = (record["pool"]["latent_shift"], record["pool"]["latent_std"])
-    prompts = ["a portrait of a person with red hair, blue background", "a portrait of a person with blonde hair, green background",
-               "红色背景，黑色头发，戴眼镜", "蓝色背景，金色长发", "close-up, pink hair, yellow background, light from the left",
-               "head and shoulders, bald, white clothes, purple background, lit from the right"]
-    seeds = [1, 2, 3]
-    imgs = sample(te, dit, vae, tokenize, prompts, seeds, args, dev, stats)
-    st.write_png(args.out / "samples.png", st.grid(imgs, len(seeds) * 2))
-    metrics = {}
-    for name, p in {"en_red_bg": "red background", "en_blue_bg": "blue background", "zh_red_bg": "红色背景", "zh_blue_bg": "蓝色背景"}.items():
-        metrics[name] = region_mean(sample(te, dit, vae, tokenize, [p], seeds, args, dev, stats), "background")
-    base = sample(te, dit, vae, tokenize, ["a portrait of a person"], seeds, args, dev, stats)
-    away = sample(te, dit, vae, tokenize, ["a portrait of a person"], seeds, args, dev, stats, cfg=4.0, negative="red background")
-    metrics["cfg1_plain_bg"], metrics["cfg4_neg_red_bg"] = region_mean(base, "background"), region_mean(away, "background")
-    record["metrics"] = metrics
-    log(f"metrics {json.dumps(metrics)}")
     record["vae_scaling_factor"], record["vae_shift_factor"] = 1 / stats[1], stats[0]
-    export(vae, te, dit, args.out)
+    export(vae, te, dit, args.out)  # weights first: a failure in the samples below loses nothing
+    write_record = lambda: (args.out / "train.json").write_text(json.dumps(record, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    record["seconds_train"] = round(time.time() - t_start, 1)
+    write_record()
+    try:
+        samples_and_metrics(te, dit, vae, tokenize, args, dev, stats, record, log)
+    except Exception as e:  # noqa: BLE001 - recorded, the weights are already written
+        record["samples_error"] = repr(e)
+        log(f"samples failed: {e!r}")
     record["seconds_total"] = round(time.time() - t_start, 1)
-    (args.out / "train.json").write_text(json.dumps(record, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    write_record()
     log(f"wrote {sorted(os.listdir(args.out))}")
 
 
