@@ -9,6 +9,10 @@ import { expectPng } from './support/png.ts';
 test('generates on the tiny model with live progress, honest badges, history and a share link', async ({ page, browser, request }) => {
   const studio = new StudioPage(page);
   await studio.goto();
+  // The default is the trained demo model, at its native size; the tiny random one is a pick away.
+  await expect(studio.demoModelNote).toBeVisible();
+  await expect(studio.width).toHaveValue('256');
+  await studio.model.selectOption('tiny');
   await expect(studio.tinyModelNote).toBeVisible();
   await expect(studio.tinyModelNote.getByRole('link')).toHaveAttribute('href', /#adding-real-weights$/);
 
