@@ -42,17 +42,23 @@ export const DEMO_FILES = [
 ];
 
 /**
- * The committed checkpoint folder (models/demo in the repository). Found from this module's place upwards, so
- * the source (inference/), the engine bundle (dist/engine/) and the CLI bundle (dist/) all find it.
+ * The committed checkpoint folder (models/demo in the repository), or undefined when this checkout has none.
+ * Found from this module's place upwards, so the source (inference/), the engine bundle (dist/engine/) and the
+ * CLI bundle (dist/) all find it.
  */
-export function demoCheckpointDir(): string {
-  const tried: string[] = [];
+export function findDemoCheckpoint(): string | undefined {
   for (let dir = path.dirname(fileURLToPath(import.meta.url)); ; dir = path.dirname(dir)) {
     const candidate = path.join(dir, 'models', 'demo');
-    tried.push(candidate);
     if (fs.existsSync(path.join(candidate, 'model_index.json'))) return candidate;
-    if (path.dirname(dir) === dir) break;
+    if (path.dirname(dir) === dir) return undefined;
   }
+}
+
+/** The committed checkpoint folder, or an error saying how to restore it. */
+export function demoCheckpointDir(): string {
+  const found = findDemoCheckpoint();
+  if (found) return found;
+  const tried = [path.join(path.dirname(path.dirname(fileURLToPath(import.meta.url))), 'models', 'demo')];
   throw new EngineError('demo-checkpoint-missing', `the demo checkpoint is not in ${tried[0]}`, {
     hint: 'run from a full checkout of the repository (models/demo/ is committed), or restore it with `git checkout -- models/demo`',
   });

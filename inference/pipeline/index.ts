@@ -10,7 +10,7 @@ import { FAMILIES } from '../models/registry.ts';
 import { capabilities } from '../runtime/capabilities.ts';
 import { ortVersion } from '../runtime/onnx-runtime.ts';
 import { writeTinyCheckpoint } from '../tiny.ts';
-import { DEMO_ID, DEMO_INFO, DEMO_NAME, writeDemoCheckpoint } from '../demo-model.ts';
+import { DEMO_ID, DEMO_INFO, DEMO_NAME, findDemoCheckpoint, writeDemoCheckpoint } from '../demo-model.ts';
 import { copyPackagedTokenizer } from '../tokenizer/qwen3.ts';
 import { ZImagePipeline, type LoadOptions } from './pipeline.ts';
 import { PRECISIONS, type ExecutionProvider, type ModelEntry, type Precision, type SystemInfo } from './types.ts';
@@ -63,7 +63,8 @@ let defaultModel: Promise<ModelEntry> | undefined;
 
 /**
  * The embedded models, made when absent: weights/tiny/fp32 from the deterministic tiny checkpoint (for the tests)
- * and weights/demo/fp32 from the committed demo checkpoint (models/demo). Returns the demo model, the default.
+ * and weights/demo/fp32 from the committed demo checkpoint (models/demo). Returns the demo model, the default;
+ * the tiny one in a checkout without models/demo.
  */
 export function ensureDefaultModel(weightsDir: string): Promise<ModelEntry> {
   defaultModel ??= (async () => {
@@ -76,6 +77,7 @@ export function ensureDefaultModel(weightsDir: string): Promise<ModelEntry> {
     }
     const found = find(DEMO_ID);
     if (found) return found;
+    if (!findDemoCheckpoint()) return find(TINY_ID)!;
     const dir = path.join(weightsDir, DEMO_ID);
     const source = path.join(dir, 'source');
     writeDemoCheckpoint(source, copyPackagedTokenizer);
