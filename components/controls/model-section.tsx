@@ -83,7 +83,7 @@ export function ModelSection() {
       </fieldset>
 
       {model?.demo && (
-        <Callout title="Demo model: a demo of the pipeline, not Z-Image's quality" testId="demo-model-note">
+        <Callout title="Demo model, trained on drawn portraits" testId="demo-model-note">
           {model.demo.about} Try &ldquo;red hair, blue background, glasses&rdquo; or &ldquo;蓝色背景，金色长发&rdquo;, change the
           seed, or set CFG above 1 with a negative prompt. For real portraits,{' '}
           <a className="font-medium text-amber-200 underline underline-offset-2 hover:text-white" href="/readme#adding-real-weights">
