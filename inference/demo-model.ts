@@ -1,5 +1,5 @@
 // The embedded demo model: a small Z-Image (same architecture and checkpoint layout, tiny widths) trained on drawn
-// portraits by scripts/demo/train.py, committed as a diffusers folder in models/demo/ (fp16 safetensors, ~17 MB,
+// portraits by scripts/demo/train.py, committed as a diffusers folder in models/demo/ (fp16 safetensors, ~16.8 MB,
 // no tokenizer). On first start it is copied into weights/demo/source with the packaged Qwen3 tokenizer and
 // converted like any checkpoint, so the converter runs on every fresh install. It draws what the prompt says
 // (hair, eyes, skin, glasses, clothes, background, light, framing; English or Chinese) at 256×256, and is a demo
@@ -23,7 +23,7 @@ export interface DemoInfo {
 export const DEMO_INFO: DemoInfo = {
   nativeSize: 256,
   about:
-    'A demo of the pipeline, not of Z-Image\'s quality: the Z-Image architecture at tiny widths (~8.5 M parameters), ' +
+    'A demo of the pipeline, not of Z-Image\'s quality: the Z-Image architecture at tiny widths (~8.4 M parameters), ' +
     'trained for a few GPU minutes on procedurally drawn portraits. It follows prompts about hair colour and style, ' +
     'eye and skin colour, glasses, clothing and background colour, light from the left/right/front and close-up vs ' +
     'head-and-shoulders, in English or Chinese, at 256×256.',

@@ -39,7 +39,7 @@ from zmodels import AutoencoderKL, Qwen3Encoder, ZImageDiT  # noqa: E402
 CONFIG = {
     "dit": {"dim": 160, "heads": 4, "layers": 4, "refiners": 1, "axes_dims": [8, 16, 16]},
     "te": {"vocab": 151936, "hidden": 32, "layers": 4, "heads": 4, "kv_heads": 2, "head_dim": 16, "intermediate": 96},
-    "vae": {"block_out": [32, 64, 64, 64], "layers_per_block": 1, "latent": 16},
+    "vae": {"block_out": [32, 32, 64, 64], "layers_per_block": 1, "latent": 16},  # the decoder of TINY: 256² decodes in about the tiny model's time
 }
 MAX_TOKENS = 64  # captions are drawn to fit; longer ones are redrawn
 TEMPLATE_HEAD, TEMPLATE_TAIL = "<|im_start|>user\n", "<|im_end|>\n<|im_start|>assistant\n"
