@@ -11,9 +11,8 @@ the checkpoint `zimage convert` reads (inference/tiny.ts writes the same keys wi
 - AutoencoderKL: the FLUX-layout KL VAE (encoder for training, decoder for the checkpoint), GroupNorm(32) eps 1e-6.
 
 Checked against the golden outputs of the diffusers/transformers classes (inference/models/fixtures, made by
-scripts/reference/components.py from `zimage tiny`) by scripts/demo/check_zmodels.py. Deliberately no
-ComfyUI key layout, no inference loop beyond
-what train.py needs. Works with PyTorch 1.13 (Debian, for the CPU check) and 2.x.
+scripts/reference/components.py from `zimage tiny`) by scripts/demo/check_zmodels.py. Deliberately no ComfyUI
+key layout and no inference loop beyond what train.py needs. Works with PyTorch 1.13 (Debian, for the CPU check) and 2.x.
 """
 import math
 
