@@ -19,6 +19,7 @@ import { convertVaeEncoder } from './convert-vae-encoder.ts';
 import { loraError, loraSummary, missingPathProblem } from './checkpoints/diagnose.ts';
 import { findInModelsRoot, isModelsRoot, searchedFolders, splitAllInOne } from './checkpoints/layouts.ts';
 import { quantisedDtypes, sourceLabel, sourceNote, type SourcePrecision } from './checkpoints/source-precision.ts';
+import type { DemoInfo } from './demo-model.ts';
 import { PRECISIONS, type ComponentName, type Precision } from './pipeline/types.ts';
 
 // The manifest moved to its own module; re-exported for the callers that import it from here.
@@ -39,6 +40,8 @@ export interface ConvertOptions {
   variant?: string;
   /** Bench and tests only: build components in another formulation than the shipped one (see FormulationOverride). */
   formulation?: FormulationOverride;
+  /** The embedded demo model's note (inference/demo-model.ts), recorded in the manifest. */
+  demo?: DemoInfo;
   log?: (line: string) => void;
 }
 
@@ -234,6 +237,7 @@ export function convert(opts: ConvertOptions): { dir: string; manifest: Manifest
       name: opts.name ?? path.basename(path.resolve(opts.out)),
       precision: opts.precision,
       tiny: opts.tiny ?? false,
+      ...(opts.demo ? { demo: opts.demo } : {}),
       createdAt: new Date().toISOString(),
       components: {},
     };

@@ -25,6 +25,8 @@ export const ENGINE_ERROR_CODES = [
   'convert-unknown-file', 'convert-merged-file', 'convert-duplicate-component', 'convert-missing-component', 'convert-missing-key',
   'convert-shape-mismatch', 'convert-not-dit', 'convert-not-qwen3', 'convert-not-vae',
   'convert-lora-file', 'convert-ambiguous-component', 'convert-bad-scheduler-config',
+  // the embedded demo model (inference/demo-model.ts)
+  'demo-checkpoint-missing',
   // file formats: safetensors, checkpoints, ONNX graphs, PNG
   'safetensors-invalid', 'safetensors-truncated', 'safetensors-bad-index', 'safetensors-int-tensor', 'safetensors-write',
   'checkpoint-not-found', 'checkpoint-missing-key', 'checkpoint-duplicate-key', 'checkpoint-ambiguous',

@@ -59,6 +59,8 @@ interface FamilyManifest<F extends FamilyId> {
   name: string;
   precision: Precision;
   tiny: boolean;
+  /** Present on the embedded trained demo model (inference/demo-model.ts): its native size and what it is. */
+  demo?: { nativeSize: number; about: string };
   createdAt: string;
   tokenizer?: string;
   components: ComponentManifests<F>;

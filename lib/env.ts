@@ -86,7 +86,7 @@ const envSchema = z.object({
   ZIMAGE_JOB_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(3),
   /** Worker: the CUDA device it runs on (one worker, one GPU; several workers may share one). */
   ZIMAGE_DEVICE: z.coerce.number().int().min(0).max(63).default(0),
-  /** Worker: the model (folder under WEIGHTS_DIR) it serves; default the first real model, else the tiny demo. */
+  /** Worker: the model (folder under WEIGHTS_DIR) it serves; default the first real model, else the trained demo, else the tiny one. */
   ZIMAGE_WORKER_MODEL: z.string().regex(/^[^/\\]+$/, 'must be a folder name under WEIGHTS_DIR').optional(),
   /** Worker: the precision it serves; default the best this machine runs for that model (bf16 on a GPU). */
   ZIMAGE_WORKER_PRECISION: z.enum(['bf16', 'fp16', 'fp16-safe', 'fp32']).optional(),

@@ -141,7 +141,7 @@ export const generationParamsSchema = z.strictObject({
   precision: z.enum(PRECISIONS, { error: `precision must be one of ${PRECISIONS.join(', ')}.` }).optional(),
   /** LoRAs merged into the DiT, in order (prompt tags <lora:NAME:WEIGHT> join them on the server: lib/loras.ts). */
   loras: loraStackSchema.optional(),
-  /** Omitted: the first real model, else the tiny demo. */
+  /** Omitted: the first real model, else the trained demo, else the tiny one. */
   model: z
     .string({ error: 'model must be a model id from GET /api/system.' })
     .regex(MODEL_ID, 'model must be a model id from GET /api/system (a folder name under weights/, not a path).')

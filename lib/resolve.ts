@@ -7,9 +7,9 @@ import type { ModelEntry, Precision, SystemInfo } from '../inference/pipeline/ty
 import { StudioError } from './errors.ts';
 import { defaultPrecision, precisionOptions, type PrecisionOption } from './precision.ts';
 
-/** The model a request that names none runs on: the first real model, else the tiny demo. */
-export function defaultModel<M extends { tiny: boolean }>(models: readonly M[]): M | undefined {
-  return models.find((model) => !model.tiny) ?? models[0];
+/** The model a request that names none runs on: the first real model, else the trained demo, else the tiny one. */
+export function defaultModel<M extends { tiny: boolean; demo?: unknown }>(models: readonly M[]): M | undefined {
+  return models.find((model) => !model.tiny && !model.demo) ?? models.find((model) => model.demo) ?? models[0];
 }
 
 export interface ResolveTexts {

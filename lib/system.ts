@@ -17,7 +17,7 @@ export interface SystemResponse {
   /** Where jobs run: ZIMAGE_EP, or with 'auto' CUDA when available, else the CPU. */
   ep: ExecutionProvider;
   models: ModelInfo[];
-  /** The model used when a request names none: the first real model, else the tiny demo. */
+  /** The model used when a request names none: the first real model, else the trained demo, else the tiny one. */
   defaultModel: string | null;
   /** Where jobs wait and run: in this process, or on Redis with these workers (README, "Scaling out"). */
   queue?: QueueHealth & { workers: WorkerSummary[] };

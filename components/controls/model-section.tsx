@@ -1,7 +1,7 @@
 'use client';
 // Model and precision pickers. A precision is selectable only when the machine can run it AND the model has it
 // converted; the others stay visible, disabled, with the reason. Also the load-time audit of the selected precision
-// (audit-panel.tsx) and the tiny-demo note.
+// (audit-panel.tsx) and the notes on the embedded models (the trained demo, the tiny random one).
 // Deliberately reads availability from lib/precision.ts, the same rule the server enforces.
 import { useMemo } from 'react';
 import { PRECISION_LABELS, PRECISION_NOTES, precisionOptions } from '@/lib/precision.ts';
@@ -98,6 +98,16 @@ export function ModelSection() {
         </div>
       </details>
 
+      {model?.demo && (
+        <Callout title="Demo model, trained on drawn portraits" testId="demo-model-note">
+          {model.demo.about} Try &ldquo;red hair, blue background, glasses&rdquo; or &ldquo;蓝色背景，金色长发&rdquo;, change the
+          seed, or set CFG above 1 with a negative prompt. For real portraits,{' '}
+          <a className="font-medium text-amber-200 underline underline-offset-2 hover:text-white" href="/readme#adding-real-weights">
+            add real weights (README: Adding real weights)
+          </a>
+          .
+        </Callout>
+      )}
       {model?.tiny && (
         <Callout title="Tiny random-weights demo model" testId="tiny-model-note">
           Random weights, so its images are noise by design. For real portraits,{' '}

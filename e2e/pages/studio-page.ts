@@ -15,6 +15,8 @@ export class StudioPage {
   readonly viewer: Locator;
   readonly historyItems: Locator;
   readonly tinyModelNote: Locator;
+  readonly demoModelNote: Locator;
+  readonly model: Locator;
   readonly auditPanel: Locator;
   readonly count: Locator;
   readonly connectionLost: Locator;
@@ -32,6 +34,8 @@ export class StudioPage {
     this.viewer = page.getByTestId('result-viewer');
     this.historyItems = page.getByTestId('history-item');
     this.tinyModelNote = page.getByTestId('tiny-model-note');
+    this.demoModelNote = page.getByTestId('demo-model-note');
+    this.model = page.getByRole('combobox', { name: 'Model', exact: true });
     this.auditPanel = page.getByTestId('audit-panel');
     this.count = page.getByRole('textbox', { name: 'Images', exact: true });
     this.connectionLost = page.getByTestId('connection-lost');

@@ -1,5 +1,6 @@
-// The engine's public entry for the studio and workers: the model catalogue in weights/, the embedded default
-// model (made on first use: tiny checkpoint → fp32 ONNX, seconds, no network), what this machine can run, and the
+// The engine's public entry for the studio and workers: the model catalogue in weights/, the embedded models
+// (made on first use, seconds, no network: the trained demo checkpoint → fp32 ONNX, the default; the tiny random
+// checkpoint → fp32 ONNX, for the tests), what this machine can run, and the
 // pipeline class. It deliberately reads no environment variables: callers pass folders and choices.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -9,11 +10,13 @@ import { FAMILIES } from '../models/registry.ts';
 import { capabilities } from '../runtime/capabilities.ts';
 import { ortVersion } from '../runtime/onnx-runtime.ts';
 import { writeTinyCheckpoint } from '../tiny.ts';
+import { DEMO_ID, DEMO_INFO, DEMO_NAME, findDemoCheckpoint, writeDemoCheckpoint } from '../demo-model.ts';
 import { copyPackagedTokenizer } from '../tokenizer/qwen3.ts';
 import { ZImagePipeline, type LoadOptions } from './pipeline.ts';
 import { PRECISIONS, type ExecutionProvider, type ModelEntry, type Precision, type SystemInfo } from './types.ts';
 
 export { auditModel } from '../audit.ts';
+export { DEMO_ID } from '../demo-model.ts';
 
 export { ZImagePipeline, validateRequest, LIMITS, type LoadOptions } from './pipeline.ts';
 export { defaultPrecision, precisionOptions, PRECISION_PREFERENCE, type PrecisionOption } from './rules.ts';
@@ -36,7 +39,7 @@ export function listModels(weightsDir: string): ModelEntry[] {
         const m = readManifest(path.join(dir, p));
         precisions.push(p);
         entry ??= {
-          id, name: m.name, family: m.family, variant: m.variant, dir, precisions, tiny: m.tiny,
+          id, name: m.name, family: m.family, variant: m.variant, dir, precisions, tiny: m.tiny, ...(m.demo ? { demo: m.demo } : {}),
           parameters: { dit: m.components.dit?.parameters ?? 0, te: m.components.te?.parameters ?? 0, vae: m.components.vae?.parameters ?? 0 },
         };
       } catch {
@@ -58,18 +61,30 @@ export function loadPipeline(model: ModelEntry, precision: Precision, ep: Execut
 
 let defaultModel: Promise<ModelEntry> | undefined;
 
-/** The embedded default: weights/tiny/fp32, made from the deterministic tiny checkpoint when absent. */
+/**
+ * The embedded models, made when absent: weights/tiny/fp32 from the deterministic tiny checkpoint (for the tests)
+ * and weights/demo/fp32 from the committed demo checkpoint (models/demo). Returns the demo model, the default;
+ * the tiny one in a checkout without models/demo.
+ */
 export function ensureDefaultModel(weightsDir: string): Promise<ModelEntry> {
   defaultModel ??= (async () => {
-    const find = () => listModels(weightsDir).find((m) => m.id === TINY_ID && m.precisions.includes('fp32'));
-    const found = find();
+    const find = (id: string) => listModels(weightsDir).find((m) => m.id === id && m.precisions.includes('fp32'));
+    const tiny = find(TINY_ID);
     // a tiny model converted before the VAE encoder existed is made again (seconds), so image input works on it
-    if (found && readManifest(path.join(found.dir, 'fp32')).components.vae?.encoder) return found;
-    const dir = path.join(weightsDir, TINY_ID);
+    if (!tiny || !readManifest(path.join(tiny.dir, 'fp32')).components.vae?.encoder) {
+      const dir = path.join(weightsDir, TINY_ID);
+      const source = path.join(dir, 'source');
+      writeTinyCheckpoint(source, 0, copyPackagedTokenizer);
+      convert({ sources: [source], out: dir, precision: 'fp32', name: 'tiny random-weights demo', tiny: true });
+    }
+    const found = find(DEMO_ID);
+    if (found) return found;
+    if (!findDemoCheckpoint()) return find(TINY_ID)!;
+    const dir = path.join(weightsDir, DEMO_ID);
     const source = path.join(dir, 'source');
-    writeTinyCheckpoint(source, 0, copyPackagedTokenizer);
-    convert({ sources: [source], out: dir, precision: 'fp32', name: 'tiny random-weights demo', tiny: true });
-    return find()!;
+    writeDemoCheckpoint(source, copyPackagedTokenizer);
+    convert({ sources: [source], out: dir, precision: 'fp32', name: DEMO_NAME, demo: DEMO_INFO });
+    return find(DEMO_ID)!;
   })().catch((e) => {
     defaultModel = undefined;
     throw e;

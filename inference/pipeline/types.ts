@@ -197,6 +197,8 @@ export interface ModelEntry {
   precisions: Precision[];
   /** True for the embedded tiny random-weights demo model. */
   tiny: boolean;
+  /** Set for the embedded trained demo model (inference/demo-model.ts): its native size and what it is. */
+  demo?: { nativeSize: number; about: string };
   /** DiT parameter count, for VRAM estimates. */
   parameters: { dit: number; te: number; vae: number };
 }

@@ -75,6 +75,7 @@ export const ENGINE_ERROR_STATUS: Record<EngineErrorCode, number> = {
   'convert-lora-file': 500,
   'convert-ambiguous-component': 500,
   'convert-bad-scheduler-config': 500,
+  'demo-checkpoint-missing': 500,
   'safetensors-invalid': 500,
   'safetensors-truncated': 500,
   'safetensors-bad-index': 500,

@@ -136,7 +136,7 @@ export class EngineAdapter implements Catalogue {
     return this.epSetting;
   }
 
-  /** The first real model, else the tiny demo. */
+  /** The first real model, else the trained demo, else the tiny random one. */
   defaultModel(models: readonly ModelEntry[]): ModelEntry | undefined {
     return defaultModel(models);
   }

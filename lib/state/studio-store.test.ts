@@ -112,3 +112,17 @@ test('presets and defaults follow the variant: a Z-Image base model starts at 50
   store.getState().setModel('z-base');
   assert.deepEqual([store.getState().form.steps, store.getState().form.cfg], ['50', '5']);
 });
+
+test('the embedded demo model starts the form at its native size; picking another model keeps the size', () => {
+  const demo = { id: 'demo', name: 'demo', family: 'z-image', variant: 'turbo', precisions: ['fp32'], tiny: false, demo: { nativeSize: 256, about: 'a demo' }, parameters: { dit: 1, te: 1, vae: 1 } } as const;
+  const withDemo: SystemResponse = { ...system, models: [{ ...demo, precisions: ['fp32'] }, ...system.models], defaultModel: 'demo' };
+  const store = createStudioStore({ ...init, system: withDemo });
+  assert.deepEqual([store.getState().form.model, store.getState().form.width, store.getState().form.height], ['demo', '256', '256']);
+  store.getState().setSize(512, 512);
+  store.getState().setModel('tiny');
+  assert.deepEqual([store.getState().form.width, store.getState().form.height], ['512', '512'], 'a model without a native size leaves it');
+  store.getState().setModel('demo');
+  assert.deepEqual([store.getState().form.width, store.getState().form.height], ['256', '256'], 'back on the demo: its size');
+  const plain = createStudioStore(init).getState().form;
+  assert.deepEqual([plain.width, plain.height], ['1024', '1024'], 'other defaults are untouched');
+});

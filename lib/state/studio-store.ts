@@ -119,6 +119,12 @@ function precisionFor(system: SystemResponse | null, model: ModelInfo | undefine
   return defaultPrecision(options) ?? null;
 }
 
+/** A model trained at one size (the embedded demo) starts the form at that size; other models leave it alone. */
+function atNativeSize(form: FormParams, model: ModelInfo | undefined): FormParams {
+  const size = model?.demo?.nativeSize;
+  return size ? { ...form, width: String(size), height: String(size) } : form;
+}
+
 /** Points the form at a model that exists (else the default) and a precision that model can run here. */
 function fitToSystem(form: FormParams, system: SystemResponse | null): FormParams {
   const model = modelById(system, form.model) ?? modelById(system, system?.defaultModel ?? null);
@@ -138,7 +144,7 @@ const createParamsSlice = (form: FormParams, keepSeed: boolean): Slice<ParamsSli
     const variant = next?.variant;
     // Another variant was made for other sampling: take its defaults (Turbo's 8 steps / CFG 1 would ruin base).
     const defaults = variant !== modelById(system, form.model)?.variant ? variantSpec(variant) : undefined;
-    set({ form: { ...form, model: modelId, precision: precisionFor(system, next, form.precision), ...(defaults ? { steps: String(defaults.steps), cfg: String(defaults.cfg) } : {}) } });
+    set({ form: atNativeSize({ ...form, model: modelId, precision: precisionFor(system, next, form.precision), ...(defaults ? { steps: String(defaults.steps), cfg: String(defaults.cfg) } : {}) }, next) });
   },
   applyPreset: (preset) => set((state) => ({ form: { ...state.form, steps: String(preset.steps), cfg: String(preset.cfg) } })),
   randomizeSeed: () => set((state) => ({ form: { ...state.form, seed: String(randomSeed()) } })),
@@ -457,9 +463,11 @@ export function createStudioStore(init: StudioInit) {
   // The whole first state is built before the store exists: server renders read the store's initial state, so a
   // later setState would make the server HTML and the browser disagree.
   const fitted = fitToSystem(init.reuse ? formFromResult(init.reuse) : initialForm(init.seed), init.system);
-  // A fresh form starts from the default model's variant's settings (Z-Image base: 50 steps, CFG 5).
+  // A fresh form starts from the default model's variant's settings (Z-Image base: 50 steps, CFG 5), and at the
+  // model's native size when it has one (the embedded demo).
   const start = init.reuse ? undefined : variantSpec(modelById(init.system, fitted.model)?.variant);
-  const form = start ? { ...fitted, steps: String(start.steps), cfg: String(start.cfg) } : fitted;
+  const withVariant = start ? { ...fitted, steps: String(start.steps), cfg: String(start.cfg) } : fitted;
+  const form = init.reuse ? withVariant : atNativeSize(withVariant, modelById(init.system, withVariant.model));
   const store = createStore<StudioState>()((...args) => ({
     system: init.system,
     systemError: init.systemError,

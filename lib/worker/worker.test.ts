@@ -93,6 +93,7 @@ describe('GPU workers on the Redis queue (two CPU worker processes, tiny model)'
       REDIS_URL: redis.url,
       ZIMAGE_QUEUE_PREFIX: 'wt',
       WEIGHTS_DIR: weights,
+      ZIMAGE_WORKER_MODEL: 'tiny', // the default is now the trained demo model
       ZIMAGE_EP: 'cpu',
       ZIMAGE_JOB_LOCK_MS: String(LOCK_MS),
       ZIMAGE_JOB_ATTEMPTS: '3',
