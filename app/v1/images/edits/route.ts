@@ -2,13 +2,12 @@
 // transparent pixels are repainted (inpainting); without a mask, the image's own transparency; without either, image
 // to image of the whole picture. Waits for the job and answers like /v1/images/generations.
 import { OPENAI_EDITS_HINT, openAiEditToParams } from '@/lib/api/openai-edits.ts';
-import { openAiResponse } from '@/lib/api/openai.ts';
 import { StudioError } from '@/lib/errors.ts';
-import { handle, json, mediaType, publicOrigin } from '@/lib/http.ts';
+import { handle, json, mediaType } from '@/lib/http.ts';
 import { modelSize } from '@/lib/images/decode.ts';
 import { readMultipart } from '@/lib/images/upload-body.ts';
 import { storeUpload } from '@/lib/images/uploads.ts';
-import { imageUrl } from '@/lib/results.ts';
+import { openAiImageAnswer } from '@/lib/server/openai-image-answer.ts';
 import { generateAndWait, getStudio } from '@/lib/server/studio.ts';
 
 export const runtime = 'nodejs';
@@ -19,16 +18,11 @@ export const POST = handle(async (request: Request) => {
   const { files, fields } = await readMultipart(request);
   const imageFile = files.get('image') ?? files.get('image[]');
   if (!imageFile) throw new StudioError('missing_image', 'The form has no "image" file.', OPENAI_EDITS_HINT);
-  const { env, store, uploads } = getStudio();
+  const { uploads } = getStudio();
   const image = await storeUpload(uploads, imageFile, 'image');
   const maskFile = files.get('mask');
   const mask = maskFile ? (await storeUpload(uploads, maskFile, 'mask', 'alpha')).id : image.hasAlpha ? image.id : undefined;
   const params = openAiEditToParams({ fields, image: image.id, mask, imageSize: modelSize(image.width, image.height) }, 'edit');
   const record = await generateAndWait(params, request.signal);
-  const format = fields.get('response_format') === 'url' ? 'url' : 'b64_json';
-  const png = format === 'b64_json' ? await store.readImage(record.id) : new Uint8Array();
-  const url = `${publicOrigin(request.headers, env.PUBLIC_URL)}${imageUrl(record.id)}`;
-  const size = `${record.size?.width ?? record.request.width}x${record.size?.height ?? record.request.height}`;
-  const made = [{ id: record.id, seed: record.request.seed, bytes: png, url }];
-  return json(openAiResponse({ format: 'png', responseFormat: format, quality: 'medium', size, ignored: [] }, made, new Date(record.createdAt)));
+  return json(await openAiImageAnswer(request, fields, record));
 }, 'openai');

@@ -2,15 +2,14 @@
 // image of the upload at strength 0.6 with a new seed. OpenAI sends no prompt: a PNG this studio made brings its
 // own (from its `parameters` chunk); otherwise the `prompt` extra, else a neutral prompt.
 import { OPENAI_EDITS_HINT, openAiEditToParams } from '@/lib/api/openai-edits.ts';
-import { openAiResponse } from '@/lib/api/openai.ts';
 import { StudioError } from '@/lib/errors.ts';
-import { handle, json, mediaType, publicOrigin } from '@/lib/http.ts';
+import { handle, json, mediaType } from '@/lib/http.ts';
 import { modelSize } from '@/lib/images/decode.ts';
 import { readMultipart } from '@/lib/images/upload-body.ts';
 import { storeUpload } from '@/lib/images/uploads.ts';
 import { readPngText } from '@/lib/engine/index.ts';
 import { hasPngSignature } from '@/lib/png.ts';
-import { imageUrl } from '@/lib/results.ts';
+import { openAiImageAnswer } from '@/lib/server/openai-image-answer.ts';
 import { generateAndWait, getStudio } from '@/lib/server/studio.ts';
 
 export const runtime = 'nodejs';
@@ -21,16 +20,11 @@ export const POST = handle(async (request: Request) => {
   const { files, fields } = await readMultipart(request);
   const imageFile = files.get('image');
   if (!imageFile) throw new StudioError('missing_image', 'The form has no "image" file.', OPENAI_EDITS_HINT);
-  const { env, store, uploads } = getStudio();
+  const { uploads } = getStudio();
   const image = await storeUpload(uploads, imageFile, 'image');
   // the first line of A1111's parameters text is the prompt (decoded only after the file passed the upload checks)
   const stored = hasPngSignature(imageFile) ? (await readPngText(imageFile).catch(() => ({}) as Record<string, string>)).parameters?.split('\n')[0] : undefined;
   const params = openAiEditToParams({ fields, image: image.id, imageSize: modelSize(image.width, image.height) }, 'variation', stored || undefined);
   const record = await generateAndWait(params, request.signal);
-  const format = fields.get('response_format') === 'url' ? 'url' : 'b64_json';
-  const png = format === 'b64_json' ? await store.readImage(record.id) : new Uint8Array();
-  const url = `${publicOrigin(request.headers, env.PUBLIC_URL)}${imageUrl(record.id)}`;
-  const size = `${record.size?.width ?? record.request.width}x${record.size?.height ?? record.request.height}`;
-  const made = [{ id: record.id, seed: record.request.seed, bytes: png, url }];
-  return json(openAiResponse({ format: 'png', responseFormat: format, quality: 'medium', size, ignored: [] }, made, new Date(record.createdAt)));
+  return json(await openAiImageAnswer(request, fields, record));
 }, 'openai');
